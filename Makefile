@@ -1,0 +1,152 @@
+# SPDX-License-Identifier: MIT
+# vkernel: the one build entry. `make` builds the disk image, `make run` boots it,
+# `make test` builds everything and runs every test suite. Everything generated goes
+# under build/. See README.md.
+
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+BUILD := build
+DEBUG ?= 0
+CMDLINE ?= console=both log=info
+EXTRA ?=
+
+# Fresh machines: install the toolchain, QEMU and friends before anything else. The
+# script is fast when everything is present. Skipped for `make clean`.
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+SETUP_STATUS := $(shell scripts/setup-host.sh >&2 && echo ok)
+ifneq ($(SETUP_STATUS),ok)
+$(error scripts/setup-host.sh failed: see the messages above)
+endif
+endif
+
+CC := clang
+PYTHON := python3
+FONT := /usr/share/consolefonts/Lat15-Terminus16.psf.gz
+WARNINGS := -Wall -Wextra -Werror -Wno-unused-parameter
+DEPFLAGS = -MMD -MP
+
+BUILD_ID := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+
+# ---- UEFI loader (PE32+) -------------------------------------------------------------
+LOADER_CFLAGS := -target x86_64-unknown-windows -ffreestanding -fshort-wchar -mno-red-zone \
+	-fno-stack-protector -mno-stack-arg-probe -std=c11 -O2 $(WARNINGS) -Iinclude -Isrc
+LOADER_SRCS := $(wildcard src/boot/*.c) src/lib/fmt.c src/lib/elf64.c
+LOADER_OBJS := $(patsubst %.c,$(BUILD)/boot/%.o,$(LOADER_SRCS))
+LOADER := $(BUILD)/boot/BOOTX64.EFI
+
+$(BUILD)/boot/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(LOADER_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(LOADER): $(LOADER_OBJS)
+	lld-link /nologo /subsystem:efi_application /entry:efi_main /nodefaultlib /out:$@ $^
+
+# ---- kernel (higher-half ELF) --------------------------------------------------------
+KERNEL_CFLAGS := -target x86_64-unknown-none-elf -ffreestanding -mno-red-zone -mcmodel=kernel \
+	-mno-sse -mno-mmx -mno-80387 -fno-pic -fno-pie -fno-omit-frame-pointer \
+	-fno-stack-protector -fno-builtin -std=c11 -g $(WARNINGS) -Iinclude -Ikernel -Isrc
+ifeq ($(DEBUG),1)
+KERNEL_CFLAGS += -O1 -DSLAB_DEBUG -DKERNEL_DEBUG
+else
+KERNEL_CFLAGS += -O2
+endif
+KERNEL_SRCS := $(shell find kernel -name '*.c' | sort) src/lib/fmt.c src/lib/cmdline.c \
+	src/lib/symmap.c src/lib/elf64.c
+KERNEL_ASMS := $(shell find kernel -name '*.S' | sort)
+KERNEL_OBJS := $(patsubst %.c,$(BUILD)/kernel/%.o,$(KERNEL_SRCS)) \
+	$(patsubst %.S,$(BUILD)/kernel/%.o,$(KERNEL_ASMS)) $(BUILD)/kernel/gen/font.o
+KERNEL := $(BUILD)/kernel/vkernel.elf
+KERNEL_MAP := $(BUILD)/kernel/vkernel.map
+
+$(BUILD)/kernel/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(KERNEL_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/kernel/%.o: %.S
+	@mkdir -p $(@D)
+	$(CC) $(KERNEL_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+# The build id only reaches main.c, and only changes when git's description does.
+$(BUILD)/gen/build_id.h: FORCE
+	@mkdir -p $(@D)
+	@echo '#define VK_BUILD_ID "$(BUILD_ID)"' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+$(BUILD)/kernel/kernel/core/main.o: $(BUILD)/gen/build_id.h
+$(BUILD)/kernel/kernel/core/main.o: KERNEL_CFLAGS += -include $(BUILD)/gen/build_id.h
+
+$(BUILD)/gen/font.c: $(FONT) scripts/psf2c.py
+	@mkdir -p $(@D)
+	$(PYTHON) scripts/psf2c.py $(FONT) $@
+
+$(BUILD)/kernel/gen/font.o: $(BUILD)/gen/font.c
+	@mkdir -p $(@D)
+	$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+
+$(KERNEL): $(KERNEL_OBJS) kernel/arch/x86_64/kernel.ld
+	ld.lld -T kernel/arch/x86_64/kernel.ld -nostdlib -static -z max-page-size=4096 \
+		-o $@ $(KERNEL_OBJS)
+
+# Function symbols for panic backtraces, sorted by address (src/lib/symmap.c reads it).
+$(KERNEL_MAP): $(KERNEL)
+	llvm-nm -n --defined-only $< | grep -i ' [tw] ' > $@
+
+# ---- disk image ----------------------------------------------------------------------
+IMAGE := $(BUILD)/vkernel.img
+DISK_INPUTS := $(LOADER) $(KERNEL) $(KERNEL_MAP) scripts/make-disk.sh
+# EXTRA and CMDLINE changes must rebuild the image: record them.
+$(BUILD)/disk.config: FORCE
+	@mkdir -p $(@D)
+	@echo '$(CMDLINE)|$(EXTRA)' > $@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+$(IMAGE): $(DISK_INPUTS) $(BUILD)/disk.config $(if $(EXTRA),$(shell find $(EXTRA) 2>/dev/null))
+	scripts/make-disk.sh $@ $(LOADER) $(KERNEL) $(KERNEL_MAP) '$(CMDLINE)' '$(EXTRA)'
+	@echo "disk image: $@"
+
+# ---- host unit tests (ASan + UBSan) --------------------------------------------------
+HOST_CFLAGS := -std=c11 -g -O1 $(WARNINGS) -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer -DHOST_TEST -Iinclude -Ikernel -Isrc \
+	-Itests/host
+HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/test_*.c))
+
+$(BUILD)/host/%: tests/host/%.c
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CFLAGS) $(DEPFLAGS) $< -o $@
+
+FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -DHOST_TEST -Iinclude \
+	-Ikernel -Isrc -Itests/host
+FUZZERS := $(patsubst tests/host/%.c,$(BUILD)/fuzz/%,$(wildcard tests/host/fuzz_*.c))
+$(BUILD)/fuzz/%: tests/host/%.c
+	@mkdir -p $(@D)
+	$(CC) $(FUZZ_CFLAGS) $(DEPFLAGS) $< -o $@
+
+# ---- top-level targets ---------------------------------------------------------------
+.PHONY: all kernel loader disk run test host-tests fuzz bench debug clean FORCE
+all: disk
+kernel: $(KERNEL) $(KERNEL_MAP)
+loader: $(LOADER)
+disk: $(IMAGE)
+host-tests: $(HOST_TESTS)
+
+run: disk
+	./run_qemu.sh --keep-disk
+
+debug: disk
+	gdb -x scripts/gdb/vkernel.gdb $(KERNEL)
+
+test: disk host-tests $(FUZZERS)
+	scripts/run-tests.sh
+
+FUZZ_SECONDS ?= 60
+fuzz: $(FUZZERS)
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+bench: disk
+	scripts/bench.sh
+
+clean:
+	rm -rf $(BUILD)
+
+FORCE:
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

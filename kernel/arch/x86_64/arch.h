@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * x86-64 architecture services: port and MSR access, CPUID, TSC, interrupt control,
+ * interrupt-vector registration. Everything else in the kernel reaches the CPU through
+ * this header.
+ */
+#ifndef KERNEL_ARCH_X86_64_ARCH_H
+#define KERNEL_ARCH_X86_64_ARCH_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include <vk/boot.h>
+
+static inline void arch_outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
+static inline void arch_outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port)); }
+static inline void arch_outl(uint16_t port, uint32_t v) { __asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port)); }
+static inline uint8_t arch_inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+static inline uint16_t arch_inw(uint16_t port) { uint16_t v; __asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+static inline uint32_t arch_inl(uint16_t port) { uint32_t v; __asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+
+static inline uint64_t arch_rdmsr(uint32_t msr)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return ((uint64_t)hi << 32) | lo;
+}
+static inline void arch_wrmsr(uint32_t msr, uint64_t v)
+{
+    __asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+static inline void arch_cpuid(uint32_t leaf, uint32_t sub, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
+{
+    __asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(sub));
+}
+static inline uint64_t arch_rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+static inline void arch_pause(void) { __asm__ volatile("pause"); }
+static inline void arch_irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
+static inline void arch_irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
+static inline bool arch_irq_enabled(void)
+{
+    uint64_t f;
+    __asm__ volatile("pushfq; popq %0" : "=r"(f));
+    return (f & 0x200) != 0;
+}
+/* Enable interrupts and halt atomically (sti's one-instruction shadow covers hlt). */
+static inline void arch_wait_for_interrupt(void) { __asm__ volatile("sti; hlt" ::: "memory"); }
+static inline uint64_t arch_read_cr2(void) { uint64_t v; __asm__ volatile("mov %%cr2, %0" : "=r"(v)); return v; }
+static inline uint64_t arch_read_cr3(void) { uint64_t v; __asm__ volatile("mov %%cr3, %0" : "=r"(v)); return v; }
+static inline void arch_write_cr3(uint64_t v) { __asm__ volatile("mov %0, %%cr3" ::"r"(v) : "memory"); }
+static inline uint64_t arch_read_cr0(void) { uint64_t v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }
+static inline uint64_t arch_read_cr4(void) { uint64_t v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
+static inline void arch_invlpg(uint64_t va) { __asm__ volatile("invlpg (%0)" ::"r"(va) : "memory"); }
+
+#define MSR_EFER          0xc0000080u
+#define MSR_PAT           0x277u
+#define MSR_APIC_BASE     0x1bu
+#define MSR_GS_BASE       0xc0000101u
+#define MSR_KERNEL_GS_BASE 0xc0000102u
+
+/* The register state pushed by the interrupt entry stubs (kernel/arch/x86_64/isr.S). */
+typedef struct {
+    uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+    uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    uint64_t vector, error_code;
+    uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
+} arch_frame_t;
+
+typedef void (*arch_irq_handler_t)(arch_frame_t *frame);
+
+/* Install a handler for an interrupt vector (32..255). The handler runs with interrupts
+ * off and must acknowledge its device; LAPIC EOI is sent by the caller of the handler
+ * for vectors registered with eoi = true. */
+void arch_irq_register(uint8_t vector, arch_irq_handler_t handler, bool lapic_eoi);
+/* A free vector for a device; 0 when none remain. */
+uint8_t arch_irq_alloc_vector(void);
+
+void arch_init_cpu(void);      /* GDT, TSS, IDT, control registers on this CPU */
+__attribute__((noreturn)) void arch_halt_forever(void);
+/* Exit QEMU through isa-debug-exit (port 0xf4) with status (value << 1) | 1. */
+void arch_qemu_exit(uint8_t value);
+
+/* Exception fixups: if a fault happens at an instruction listed in the fixup table,
+ * execution resumes at its fixup address (used by probing code and hardening tests). */
+typedef struct { uint64_t fault_rip, fixup_rip; } arch_fixup_t;
+/* Inside inline asm: a fault at label `fault` resumes at label `fixup`. */
+#define ARCH_FIXUP(fault, fixup) \
+    ".pushsection fixups, \"a\"\n.balign 8\n.quad " #fault ", " #fixup "\n.popsection\n"
+
+/* How many times exception `vector` (0..31) was taken since boot. */
+uint64_t arch_exception_count(unsigned vector);
+/* A hook run for int3 instead of the panic report (tests and, later, debuggers). */
+void arch_set_breakpoint_hook(void (*hook)(arch_frame_t *frame));
+
+/* CPU features the kernel turned on, for logs and tests. */
+typedef struct {
+    bool nx, smep, smap, umip, pge, pat, x2apic, invariant_tsc;
+    char vendor[13];
+    char brand[49];
+} arch_features_t;
+const arch_features_t *arch_features(void);
+
+/* Continue execution in fn(arg) on the stack whose top is `top`; never returns. */
+__attribute__((noreturn)) void arch_switch_stack(void *top, void (*fn)(void *), void *arg);
+/* Replace the boot-time IST stacks of this CPU with guarded ones (after vmm_init). */
+void arch_init_ist_stacks(void);
+
+#endif

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* Per-CPU architectural state (internal to kernel/arch/x86_64). */
+#ifndef KERNEL_ARCH_X86_64_CPU_H
+#define KERNEL_ARCH_X86_64_CPU_H
+
+#include <stdint.h>
+#include "arch/x86_64/arch.h"
+#include "config.h"
+
+#define CPU_SEL_KERNEL_CODE 0x08
+#define CPU_SEL_KERNEL_DATA 0x10
+#define CPU_SEL_USER_DATA   0x23 /* index 4, RPL 3 */
+#define CPU_SEL_USER_CODE   0x2b /* index 5, RPL 3 */
+#define CPU_SEL_TSS         0x30
+
+#define CPU_IST_DOUBLE_FAULT 1
+#define CPU_IST_NMI          2
+#define CPU_IST_MACHINE_CHECK 3
+
+typedef struct __attribute__((packed)) {
+    uint32_t _reserved0;
+    uint64_t rsp[3];
+    uint64_t _reserved1;
+    uint64_t ist[7];
+    uint64_t _reserved2;
+    uint16_t _reserved3;
+    uint16_t iomap_base;
+} cpu_tss_t;
+_Static_assert(sizeof(cpu_tss_t) == 104, "TSS size");
+
+typedef struct cpu {
+    struct cpu *self;    /* GS:0, so per-CPU data is one load away */
+    uint32_t index;
+    uint32_t apic_id;
+    uint64_t gdt[8] __attribute__((aligned(16)));
+    cpu_tss_t tss __attribute__((aligned(16)));
+} cpu_t;
+
+void cpu_gdt_init(cpu_t *cpu);
+void cpu_idt_init(void);
+void cpu_idt_load(void);
+cpu_t *cpu_current(void);
+
+#endif

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The IDT (Intel SDM vol. 3A, 6.14 "Exception and Interrupt Handling in 64-bit Mode")
+ * and the C side of interrupt entry: exception reports, the fixup table, and dispatch of
+ * device vectors to registered handlers.
+ */
+#include "arch/x86_64/cpu.h"
+#include "core/log.h"
+#include "core/panic.h"
+#include "core/spinlock.h"
+#include "arch/x86_64/lapic.h"
+
+#define VECTOR_FIRST_DEVICE 32
+#define VECTOR_SPURIOUS     0xff
+
+typedef struct __attribute__((packed)) {
+    uint16_t offset_low;
+    uint16_t selector;
+    uint8_t ist;
+    uint8_t type_attr;
+    uint16_t offset_mid;
+    uint32_t offset_high;
+    uint32_t _reserved;
+} idt_gate_t;
+
+extern const char arch_isr_stubs[];
+extern const arch_fixup_t __start_fixups[], __stop_fixups[];
+
+static idt_gate_t idt[256] __attribute__((aligned(16)));
+
+/* Guarded by vectors_lock: registration only; dispatch reads without the lock because an
+ * entry is written once before its device can raise the vector. */
+static spinlock_t vectors_lock = SPINLOCK_INIT;
+static arch_irq_handler_t handlers[256];
+static bool handler_eoi[256];
+static uint8_t next_free_vector = 0x30;
+
+static uint64_t exception_counts[32];
+static void (*breakpoint_hook)(arch_frame_t *);
+
+static const char *const exception_names[32] = {
+    "divide error", "debug", "NMI", "breakpoint", "overflow", "bound range",
+    "invalid opcode", "device not available", "double fault", "coprocessor overrun",
+    "invalid TSS", "segment not present", "stack fault", "general protection",
+    "page fault", "reserved", "x87 error", "alignment check", "machine check",
+    "SIMD error", "virtualization", "control protection", "reserved", "reserved",
+    "reserved", "reserved", "reserved", "reserved", "hypervisor injection",
+    "VMM communication", "security", "reserved",
+};
+
+static void set_gate(unsigned vec, uint8_t ist)
+{
+    uint64_t addr = (uint64_t)(arch_isr_stubs + 16 * vec);
+    idt[vec].offset_low = addr & 0xffff;
+    idt[vec].selector = CPU_SEL_KERNEL_CODE;
+    idt[vec].ist = ist;
+    idt[vec].type_attr = 0x8e; /* present, DPL0, 64-bit interrupt gate */
+    idt[vec].offset_mid = (addr >> 16) & 0xffff;
+    idt[vec].offset_high = addr >> 32;
+    idt[vec]._reserved = 0;
+}
+
+void cpu_idt_init(void)
+{
+    for (unsigned v = 0; v < 256; v++)
+        set_gate(v, 0);
+    set_gate(2, CPU_IST_NMI);
+    set_gate(8, CPU_IST_DOUBLE_FAULT);
+    set_gate(18, CPU_IST_MACHINE_CHECK);
+    /* int3 may be used from ring 3 later (debuggers): DPL3 trap-style gate. */
+    idt[3].type_attr = 0xee;
+}
+
+void cpu_idt_load(void)
+{
+    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr = {
+        sizeof(idt) - 1, (uint64_t)idt
+    };
+    __asm__ volatile("lidt %0" ::"m"(idtr));
+}
+
+void arch_irq_register(uint8_t vector, arch_irq_handler_t handler, bool lapic_eoi)
+{
+    KASSERT(vector >= VECTOR_FIRST_DEVICE);
+    uint64_t f = spinlock_lock_irqsave(&vectors_lock);
+    handler_eoi[vector] = lapic_eoi;
+    __atomic_store_n(&handlers[vector], handler, __ATOMIC_RELEASE);
+    spinlock_unlock_irqrestore(&vectors_lock, f);
+}
+
+uint8_t arch_irq_alloc_vector(void)
+{
+    uint64_t f = spinlock_lock_irqsave(&vectors_lock);
+    uint8_t v = 0;
+    if (next_free_vector < VECTOR_SPURIOUS)
+        v = next_free_vector++;
+    spinlock_unlock_irqrestore(&vectors_lock, f);
+    if (!v)
+        log_warn("interrupts: out of vectors (0x30..0xfe all allocated)");
+    return v;
+}
+
+uint64_t arch_exception_count(unsigned vector)
+{
+    return vector < 32 ? __atomic_load_n(&exception_counts[vector], __ATOMIC_RELAXED) : 0;
+}
+
+void arch_set_breakpoint_hook(void (*hook)(arch_frame_t *))
+{
+    breakpoint_hook = hook;
+}
+
+static bool apply_fixup(arch_frame_t *f)
+{
+    for (const arch_fixup_t *x = __start_fixups; x < __stop_fixups; x++) {
+        if (x->fault_rip == f->rip) {
+            f->rip = x->fixup_rip;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void exception(arch_frame_t *f)
+{
+    __atomic_fetch_add(&exception_counts[f->vector], 1, __ATOMIC_RELAXED);
+    if (f->vector == 3 && breakpoint_hook) {
+        breakpoint_hook(f);
+        return;
+    }
+    if (apply_fixup(f))
+        return;
+    panic_exception(f, exception_names[f->vector]);
+}
+
+void arch_interrupt_dispatch(arch_frame_t *f)
+{
+    if (f->vector < VECTOR_FIRST_DEVICE) {
+        exception(f);
+        return;
+    }
+    if (f->vector == VECTOR_SPURIOUS)
+        return; /* spurious: no EOI (SDM 10.9) */
+    arch_irq_handler_t h = __atomic_load_n(&handlers[f->vector], __ATOMIC_ACQUIRE);
+    if (h)
+        h(f);
+    else
+        log_warn("interrupts: unexpected vector 0x%lx", (unsigned long)f->vector);
+    if (!h || handler_eoi[f->vector])
+        lapic_eoi();
+}

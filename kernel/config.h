@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every fixed limit of the kernel, in one place. Code that runs into one of these
+ * fails loudly with a message naming the constant.
+ */
+#ifndef KERNEL_CONFIG_H
+#define KERNEL_CONFIG_H
+
+#define CONFIG_MAX_CPUS            16   /* CPUs the kernel will bring up */
+#define CONFIG_KERNEL_STACK_PAGES  4    /* 16 KiB kernel stacks, plus one guard page */
+#define CONFIG_IST_STACK_PAGES     2    /* stacks for #DF, NMI and #MC */
+#define CONFIG_LOG_RING_BYTES      (64 * 1024) /* kernel log ring buffer */
+#define CONFIG_LOG_LINE_MAX        256  /* one formatted log line */
+#define CONFIG_CMDLINE_MAX         1024 /* kernel command line bytes */
+#define CONFIG_CMDLINE_MAX_ARGS    32   /* key[=value] words on the command line */
+#define CONFIG_IRQ_VECTORS         256
+#define CONFIG_PCI_MAX_DEVICES     256
+#define CONFIG_MMIO_WINDOW_BYTES   (64ull << 30) /* virtual space for device mappings */
+#define CONFIG_BUDDY_MAX_ORDER     20   /* largest block: 2^20 pages = 4 GiB */
+#define CONFIG_TIMER_HZ            100  /* periodic LAPIC tick */
+
+#endif

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Kernel logging: leveled lines to the serial port and/or the framebuffer console,
+ * also kept in a ring buffer. Safe to call from any context once log_init has run;
+ * before that, output goes to COM1 only.
+ */
+#ifndef KERNEL_CORE_LOG_H
+#define KERNEL_CORE_LOG_H
+
+#include <stdarg.h>
+#include <stdint.h>
+
+#define LOG_LEVEL_DEBUG 0
+#define LOG_LEVEL_INFO  1
+#define LOG_LEVEL_WARN  2
+#define LOG_LEVEL_ERROR 3
+
+/* Where console output goes (console= on the command line). */
+#define LOG_ROUTE_SERIAL 1u
+#define LOG_ROUTE_FB     2u
+
+void log_write(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_vwrite(int level, const char *fmt, va_list ap);
+/* Raw console output: no level filter, no prefix. Used by panic and test reports. */
+void log_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_puts(const char *s);
+
+void log_set_level(int level);
+int log_level(void);
+void log_set_route(unsigned route);
+unsigned log_route(void);
+
+/* The clock used for timestamps (set once timers run; 0 before). */
+void log_set_clock(uint64_t (*fn)(void));
+/* From now on, write without taking the log lock (panic only). */
+void log_enter_panic(void);
+
+#define log_debug(...) log_write(LOG_LEVEL_DEBUG, __VA_ARGS__)
+#define log_info(...)  log_write(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_warn(...)  log_write(LOG_LEVEL_WARN, __VA_ARGS__)
+#define log_error(...) log_write(LOG_LEVEL_ERROR, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kernel_main: from the loader's hand-off to a running kernel. Stage 1 runs on the
+ * loader's boot stack and brings up the CPU, physical memory, paging and the heap; it
+ * then moves to a guarded kernel stack for stage 2, which starts the consoles, ACPI,
+ * timers and PCI, and finally runs what the command line asks for (docs/boot.md):
+ *   test=kernel  in-kernel tests, then exit QEMU with the result
+ *   test=panic   a deliberate fault, to check the panic report
+ *   (default)    the kernel monitor on the serial console
+ */
+#include "core/kernel.h"
+#include "core/log.h"
+#include "core/panic.h"
+#include "core/string.h"
+#include "arch/x86_64/arch.h"
+#include "arch/x86_64/lapic.h"
+#include "drivers/serial/serial.h"
+#include "drivers/fbcon/fbcon.h"
+#include "mm/mm.h"
+#include "acpi/acpi.h"
+#include "pci/pci.h"
+#include "time/time.h"
+#include "monitor/monitor.h"
+#include "test/ktest.h"
+#include "lib/fmt.h"
+#include "config.h"
+
+#ifndef VK_BUILD_ID
+#define VK_BUILD_ID "unknown"
+#endif
+
+/* isa-debug-exit values (QEMU exits with (v << 1) | 1). */
+#define EXIT_TESTS_PASSED 0x10 /* status 33 */
+#define EXIT_TESTS_FAILED 0x11 /* status 35 */
+#define EXIT_PANIC        0x12 /* status 37 */
+
+static const vk_boot_info_t *boot_info;
+static cmdline_t cmdline;
+static char cmdline_text[CONFIG_CMDLINE_MAX];
+static char banner[160];
+
+const char *kernel_banner(void) { return banner; }
+const cmdline_t *kernel_cmdline(void) { return &cmdline; }
+const char *kernel_cmdline_text(void) { return cmdline_text; }
+const vk_boot_info_t *kernel_boot_info(void) { return boot_info; }
+
+const vk_boot_module_t *kernel_find_module(const char *name)
+{
+    const vk_boot_module_t *m = phys_to_virt(boot_info->modules);
+    for (uint32_t i = 0; i < boot_info->module_count; i++)
+        if (strncmp(m[i].name, name, VK_BOOT_MODULE_NAME_MAX) == 0)
+            return &m[i];
+    return NULL;
+}
+
+static void apply_cmdline(void)
+{
+    strlcpy(cmdline_text, phys_to_virt(boot_info->cmdline), sizeof(cmdline_text));
+    int err = cmdline_parse(&cmdline, cmdline_text);
+    if (err < 0) {
+        log_error("kernel command line ignored: %s", cmdline_error_string(err));
+        cmdline_parse(&cmdline, "");
+    }
+    const char *level = cmdline_get(&cmdline, "log");
+    static const char *const levels[] = { "debug", "info", "warn", "error" };
+    for (int i = 0; level && i < 4; i++)
+        if (strcmp(level, levels[i]) == 0)
+            log_set_level(i);
+    const char *console = cmdline_get(&cmdline, "console");
+    if (console) {
+        if (strcmp(console, "serial") == 0)
+            log_set_route(LOG_ROUTE_SERIAL);
+        else if (strcmp(console, "fb") == 0)
+            log_set_route(LOG_ROUTE_FB);
+        else if (strcmp(console, "both") == 0)
+            log_set_route(LOG_ROUTE_SERIAL | LOG_ROUTE_FB);
+        else
+            log_warn("console=%s unknown (serial, fb or both); keeping both", console);
+    }
+    /* panic=exit (and every test mode): a panic leaves QEMU instead of halting. */
+    const char *on_panic = cmdline_get(&cmdline, "panic");
+    if (cmdline_has(&cmdline, "test") || (on_panic && strcmp(on_panic, "exit") == 0))
+        panic_set_exit_code(EXIT_PANIC);
+}
+
+static void start_framebuffer(void)
+{
+    const vk_boot_framebuffer_t *fb = &boot_info->framebuffer;
+    if (!fb->base) {
+        log_info("fbcon: no framebuffer; serial console only");
+        return;
+    }
+    void *pixels = vmm_map_framebuffer(fb->base, fb->size);
+    if (!fbcon_init(fb, pixels))
+        log_warn("fbcon: framebuffer %ux%u unusable", fb->width, fb->height);
+}
+
+static void load_symbols(void)
+{
+    const vk_boot_module_t *m = kernel_find_module("vkernel.map");
+    if (!m) {
+        log_warn("no vkernel.map boot module: backtraces show addresses only");
+        return;
+    }
+    panic_set_symbol_map(phys_to_virt(m->base), m->size);
+}
+
+/* test=panic: a null-pointer write the panic report must name. */
+__attribute__((noinline)) void kernel_test_panic_fault(void)
+{
+    log_printf("test=panic: writing through a null pointer\n");
+    *(volatile uint64_t *)8 = 0xdead;
+    __builtin_unreachable();
+}
+
+__attribute__((noreturn)) static void run_mode(void)
+{
+    const char *test = cmdline_get(&cmdline, "test");
+    if (test && strcmp(test, "kernel") == 0) {
+        int failed = ktest_run_all();
+        arch_qemu_exit(failed ? EXIT_TESTS_FAILED : EXIT_TESTS_PASSED);
+        arch_halt_forever();
+    }
+    if (test && strcmp(test, "panic") == 0) {
+        kernel_test_panic_fault();
+    }
+    if (test && *test)
+        log_warn("test=%s unknown (kernel or panic); starting the monitor", test);
+    monitor_run();
+}
+
+__attribute__((noreturn)) static void kernel_main_stage2(void *arg)
+{
+    (void)arg;
+    arch_init_ist_stacks();
+    start_framebuffer();
+    log_printf("\x1b[96m%s\x1b[0m\n", banner);
+    log_info("command line: \"%s\"", cmdline_text);
+
+    if (acpi_init(boot_info->acpi_rsdp) < 0)
+        log_warn("ACPI unavailable: no power-off, no HPET, no MCFG");
+    lapic_init();
+    time_init();
+    log_set_clock(time_monotonic_ns);
+    pci_init();
+    arch_irq_enable();
+
+    uint64_t tsc = arch_rdtsc();
+    log_info("boot: kernel ready; tsc %llu (loader entry %llu, kernel entry %llu)",
+             (unsigned long long)tsc, (unsigned long long)boot_info->tsc_loader_entry,
+             (unsigned long long)boot_info->tsc_kernel_jump);
+    log_printf("vkernel: ready\n");
+    run_mode();
+}
+
+void kernel_main(const vk_boot_info_t *info)
+{
+    serial_init();
+    if (info->magic != VK_BOOT_MAGIC || info->version != VK_BOOT_VERSION) {
+        static const char msg[] = "vkernel: boot info magic/version mismatch: loader and kernel "
+                                  "are from different builds\n";
+        serial_write(msg, sizeof(msg) - 1);
+        arch_halt_forever();
+    }
+    boot_info = info;
+    fmt_snprintf(banner, sizeof(banner), "vkernel %s (build %s) x86_64", KERNEL_VERSION,
+                 VK_BUILD_ID);
+    log_printf("%s\n", banner);
+    apply_cmdline();
+    load_symbols();
+    arch_init_cpu();
+    pmm_init(info);
+    vmm_init(info);
+    heap_init();
+    void *stack = vmm_alloc_kernel_stack(CONFIG_KERNEL_STACK_PAGES);
+    if (!stack)
+        panic("no memory for the kernel stack");
+    arch_switch_stack(stack, kernel_main_stage2, NULL);
+}

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The end of the line for a broken kernel invariant: a report on every console route
+ * (message, registers when an exception caused it, a backtrace named through the
+ * kernel's symbol map), then every CPU halts. In test modes QEMU is left through
+ * isa-debug-exit so CI never waits on a dead machine.
+ *
+ * The backtrace follows saved frame pointers (the kernel is built with
+ * -fno-omit-frame-pointer). Each frame address is checked to be mapped kernel memory
+ * before it is read, so a corrupt stack ends the walk instead of faulting again.
+ */
+#include "core/panic.h"
+#include "core/log.h"
+#include "lib/symmap.h"
+#include "lib/fmt.h"
+#include "mm/mm.h"
+#include <stdarg.h>
+
+#define BACKTRACE_MAX_FRAMES 32
+
+static const char *symbol_map;
+static size_t symbol_map_len;
+static uint8_t exit_code; /* 0: halt and keep the screen for the user */
+static int panic_depth;
+
+void panic_set_symbol_map(const char *map, size_t len)
+{
+    symbol_map = map;
+    symbol_map_len = len;
+}
+
+void panic_set_exit_code(uint8_t value)
+{
+    exit_code = value;
+}
+
+/* "name+0xoff" or "?" into buf. */
+static const char *describe(uint64_t addr, char *buf, size_t size)
+{
+    symmap_result_t r;
+    if (symbol_map && symmap_lookup(symbol_map, symbol_map_len, addr, &r))
+        fmt_snprintf(buf, size, "%s+0x%llx", r.name, (unsigned long long)r.offset);
+    else
+        fmt_snprintf(buf, size, "?");
+    return buf;
+}
+
+static bool readable_kernel_word(uint64_t addr)
+{
+    if (addr < VK_BOOT_DIRECT_MAP_BASE || (addr & 7))
+        return false;
+    return vmm_query(addr, NULL, NULL) && vmm_query(addr + 8, NULL, NULL);
+}
+
+void panic_backtrace(unsigned long rip, unsigned long rbp)
+{
+    char name[128];
+    log_printf("Backtrace:\n");
+    log_printf("  #0  0x%016lx %s\n", rip, describe(rip, name, sizeof(name)));
+    for (unsigned i = 1; i < BACKTRACE_MAX_FRAMES && readable_kernel_word(rbp); i++) {
+        uint64_t *frame = (uint64_t *)rbp;
+        uint64_t ret = frame[1];
+        if (ret < VK_BOOT_KERNEL_BASE)
+            break;
+        /* A return address points after the call: look up ret-1 to name the caller. */
+        log_printf("  #%-2u 0x%016llx %s\n", i, (unsigned long long)ret,
+                   describe(ret - 1, name, sizeof(name)));
+        if (frame[0] <= rbp)
+            break; /* frames only go up the stack */
+        rbp = frame[0];
+    }
+}
+
+__attribute__((noreturn)) static void finish(void)
+{
+    log_printf("System halted.\n");
+    if (exit_code)
+        arch_qemu_exit(exit_code);
+    /* FIXME: stop the other CPUs with an NMI IPI once SMP is up (issue: SMP). */
+    arch_halt_forever();
+}
+
+static void enter(void)
+{
+    arch_irq_disable();
+    log_enter_panic();
+    if (++panic_depth > 1) {
+        /* Panicking inside the panic report: print nothing more that could fault. */
+        log_puts("\nPANIC: recursive panic\n");
+        finish();
+    }
+}
+
+void panic(const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    enter();
+    va_start(ap, fmt);
+    fmt_vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    log_printf("\n\x1b[91mPANIC: %s\x1b[0m\n", msg);
+    panic_backtrace((unsigned long)__builtin_return_address(0),
+                    (unsigned long)__builtin_frame_address(0));
+    finish();
+}
+
+void panic_exception(const arch_frame_t *f, const char *what)
+{
+    char name[128];
+    enter();
+    log_printf("\n\x1b[91mPANIC: %s (vector %llu) in kernel at 0x%016llx %s\x1b[0m\n", what,
+               (unsigned long long)f->vector, (unsigned long long)f->rip,
+               describe(f->rip, name, sizeof(name)));
+    log_printf("  error 0x%llx  cr2 0x%016llx  cr3 0x%016llx\n",
+               (unsigned long long)f->error_code, (unsigned long long)arch_read_cr2(),
+               (unsigned long long)arch_read_cr3());
+    log_printf("  rax %016llx rbx %016llx rcx %016llx rdx %016llx\n",
+               (unsigned long long)f->rax, (unsigned long long)f->rbx,
+               (unsigned long long)f->rcx, (unsigned long long)f->rdx);
+    log_printf("  rsi %016llx rdi %016llx rbp %016llx rsp %016llx\n",
+               (unsigned long long)f->rsi, (unsigned long long)f->rdi,
+               (unsigned long long)f->rbp, (unsigned long long)f->rsp);
+    log_printf("  r8  %016llx r9  %016llx r10 %016llx r11 %016llx\n",
+               (unsigned long long)f->r8, (unsigned long long)f->r9,
+               (unsigned long long)f->r10, (unsigned long long)f->r11);
+    log_printf("  r12 %016llx r13 %016llx r14 %016llx r15 %016llx\n",
+               (unsigned long long)f->r12, (unsigned long long)f->r13,
+               (unsigned long long)f->r14, (unsigned long long)f->r15);
+    log_printf("  rip %016llx cs %04llx rflags %08llx ss %04llx\n",
+               (unsigned long long)f->rip, (unsigned long long)f->cs,
+               (unsigned long long)f->rflags, (unsigned long long)f->ss);
+    panic_backtrace(f->rip, f->rbp);
+    finish();
+}

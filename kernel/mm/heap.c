@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Kernel heap: kmalloc/kzalloc/kfree over slab caches and whole buddy blocks.
+ *
+ * Design notes:
+ * - Requests up to 2048 bytes go to one of eight power-of-two size classes (16..2048),
+ *   each a slab cache whose slabs are single pmm pages. Larger requests get a whole
+ *   buddy block of 2^order pages whose first 16 bytes are a heap_large_t header.
+ * - kfree() finds out what a pointer is from the page it lies in, because both kinds
+ *   keep their header at the start of that page: a slab page starts with the slab header
+ *   (slab_cache_of), a large block with HEAP_LARGE_MAGIC and the pointer sits exactly 16
+ *   bytes in. Single-page slabs are what make this work; the price is that the 1024 and
+ *   2048 classes fit only 3 and 1 objects per page.
+ * - Everything returned is 16-byte aligned. kmalloc(0) returns a minimum-size object.
+ * - Bad frees panic with the address and what was wrong: the slab core detects
+ *   double frees and interior pointers (plus redzone/poison damage with SLAB_DEBUG);
+ *   large blocks are checked by header magic. Not checked: a pointer into the interior
+ *   of a large block whose page happens to start with a valid-looking large header.
+ * - Locking: one spinlock per size class; the slab page provider calls into pmm while it
+ *   is held, so the lock order is heap class lock -> pmm lock.
+ */
+#include "mm/mm.h"
+#include "mm/slab.h"
+#include "config.h"
+#include "core/log.h"
+#include "core/panic.h"
+#include "core/string.h"
+#include "arch/x86_64/arch.h"
+
+#define HEAP_MIN_SHIFT    4u  /* smallest class: 16 bytes */
+#define HEAP_MAX_SHIFT    11u /* largest class: 2048 bytes */
+#define HEAP_CLASS_COUNT  (HEAP_MAX_SHIFT - HEAP_MIN_SHIFT + 1)
+#define HEAP_MAX_SMALL    (1u << HEAP_MAX_SHIFT)
+#define HEAP_ALIGN        16u
+
+#define HEAP_LARGE_MAGIC  0x4547524cu /* "LRGE": live large block */
+#define HEAP_LARGE_FREED  0x44455246u /* "FRED": left behind by kfree to spot double frees */
+
+typedef struct {
+    uint32_t magic;
+    uint32_t order;   /* buddy order of the whole block */
+    uint64_t size;    /* bytes requested, for debugging */
+} heap_large_t;
+_Static_assert(sizeof(heap_large_t) == HEAP_ALIGN, "large header keeps 16-byte alignment");
+
+/*
+ * FIXME: same minimal spinlock as pmm.c until kernel/core provides the shared one:
+ * interrupts saved and disabled while held, restored on release.
+ */
+typedef struct {
+    uint32_t locked; /* 0 free, 1 held; only accessed with __atomic builtins */
+} heap_spinlock_t;
+
+static inline uint64_t heap_lock(heap_spinlock_t *lock)
+{
+    uint64_t flags;
+    __asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
+    while (__atomic_exchange_n(&lock->locked, 1u, __ATOMIC_ACQUIRE)) {
+        while (__atomic_load_n(&lock->locked, __ATOMIC_RELAXED))
+            arch_pause();
+    }
+    return flags;
+}
+
+static inline void heap_unlock(heap_spinlock_t *lock, uint64_t flags)
+{
+    __atomic_store_n(&lock->locked, 0u, __ATOMIC_RELEASE);
+    __asm__ volatile("pushq %0; popfq" : : "r"(flags) : "memory", "cc");
+}
+
+static struct heap_class {
+    heap_spinlock_t lock;
+    /* Guarded by lock. */
+    slab_cache_t cache;
+} heap_classes[HEAP_CLASS_COUNT];
+
+static const char *const heap_class_names[HEAP_CLASS_COUNT] = {
+    "kmalloc-16", "kmalloc-32", "kmalloc-64", "kmalloc-128",
+    "kmalloc-256", "kmalloc-512", "kmalloc-1024", "kmalloc-2048",
+};
+
+static bool heap_ready; /* written once by heap_init before other CPUs run */
+
+/* ---- slab page provider and error reports ------------------------------------------- */
+
+static unsigned order_for_bytes(uint64_t bytes)
+{
+    unsigned order = 0;
+    while ((PAGE_SIZE << order) < bytes)
+        order++;
+    return order;
+}
+
+static void *heap_page_alloc(void *ctx, size_t bytes)
+{
+    (void)ctx;
+    uint64_t phys = pmm_alloc_pages(order_for_bytes(bytes));
+    return phys ? phys_to_virt(phys) : NULL;
+}
+
+static void heap_page_free(void *ctx, void *pages, size_t bytes)
+{
+    (void)ctx;
+    pmm_free_pages(virt_to_phys(pages), order_for_bytes(bytes));
+}
+
+static void heap_report(void *ctx, const slab_cache_t *cache, int error, const void *object)
+{
+    (void)ctx;
+    panic("heap: %s: %s at %p", cache->config.name, slab_strerror(error), object);
+}
+
+/* ---- public API --------------------------------------------------------------------- */
+
+void heap_init(void)
+{
+    for (unsigned i = 0; i < HEAP_CLASS_COUNT; i++) {
+        slab_config_t config = {
+            .name = heap_class_names[i],
+            .object_size = (size_t)1 << (HEAP_MIN_SHIFT + i),
+            .align = HEAP_ALIGN,
+            .slab_bytes = PAGE_SIZE,
+            .keep_empty = SLAB_DEFAULT_KEEP_EMPTY,
+            .page_alloc = heap_page_alloc,
+            .page_free = heap_page_free,
+            .report = heap_report,
+        };
+        int rc = slab_cache_init(&heap_classes[i].cache, &config);
+        if (rc)
+            panic("heap: cannot set up %s: %s", config.name, slab_strerror(rc));
+    }
+    heap_ready = true;
+    log_info("heap: %u size classes %u-%u bytes in single-page slabs%s", HEAP_CLASS_COUNT,
+             1u << HEAP_MIN_SHIFT, HEAP_MAX_SMALL,
+             heap_classes[0].cache.debug ? ", SLAB_DEBUG redzones and poison" : "");
+}
+
+static unsigned class_index(size_t size)
+{
+    if (size <= (1u << HEAP_MIN_SHIFT))
+        return 0;
+    unsigned shift = 64u - (unsigned)__builtin_clzll((unsigned long long)size - 1);
+    return shift - HEAP_MIN_SHIFT;
+}
+
+static void *large_alloc(size_t size)
+{
+    if (size > (PAGE_SIZE << CONFIG_BUDDY_MAX_ORDER) - sizeof(heap_large_t))
+        return NULL;
+    unsigned order = order_for_bytes(size + sizeof(heap_large_t));
+    uint64_t phys = pmm_alloc_pages(order);
+    if (!phys)
+        return NULL;
+    heap_large_t *header = phys_to_virt(phys);
+    *header = (heap_large_t){ .magic = HEAP_LARGE_MAGIC, .order = order, .size = size };
+    return header + 1;
+}
+
+void *kmalloc(size_t size)
+{
+    if (!heap_ready)
+        panic("kmalloc(%zu) before heap_init", size);
+    if (size > HEAP_MAX_SMALL)
+        return large_alloc(size);
+    struct heap_class *cls = &heap_classes[class_index(size)];
+    uint64_t flags = heap_lock(&cls->lock);
+    void *p = slab_alloc(&cls->cache);
+    heap_unlock(&cls->lock, flags);
+    return p;
+}
+
+void *kzalloc(size_t size)
+{
+    void *p = kmalloc(size);
+    if (p)
+        memset(p, 0, size);
+    return p;
+}
+
+void kfree(void *ptr)
+{
+    if (!ptr)
+        return;
+    uintptr_t addr = (uintptr_t)ptr;
+    /* Heap memory always comes through the direct map; don't read headers elsewhere. */
+    if (addr < VK_BOOT_DIRECT_MAP_BASE || addr >= VK_BOOT_KERNEL_BASE)
+        panic("kfree(%p): not a heap pointer (outside the direct map)", ptr);
+
+    slab_cache_t *cache = slab_cache_of(ptr, PAGE_SIZE);
+    if (cache) {
+        struct heap_class *cls = NULL;
+        for (unsigned i = 0; i < HEAP_CLASS_COUNT; i++)
+            if (cache == &heap_classes[i].cache)
+                cls = &heap_classes[i];
+        if (!cls)
+            panic("kfree(%p): object of slab cache %s, not of kmalloc", ptr, cache->config.name);
+        uint64_t flags = heap_lock(&cls->lock);
+        slab_free(&cls->cache, ptr); /* bad pointers and double frees panic in heap_report */
+        heap_unlock(&cls->lock, flags);
+        return;
+    }
+
+    heap_large_t *header = (heap_large_t *)(addr & ~(uintptr_t)(PAGE_SIZE - 1));
+    if (addr - (uintptr_t)header != sizeof(*header))
+        panic("kfree(%p): not a kmalloc pointer (no slab or large-block header)", ptr);
+    if (header->magic == HEAP_LARGE_FREED)
+        panic("kfree(%p): double free of a large allocation", ptr);
+    if (header->magic != HEAP_LARGE_MAGIC || header->order > CONFIG_BUDDY_MAX_ORDER)
+        panic("kfree(%p): not a live kmalloc pointer (header magic 0x%x)", ptr, header->magic);
+    unsigned order = header->order;
+    header->magic = HEAP_LARGE_FREED;
+    pmm_free_pages(virt_to_phys(header), order);
+}

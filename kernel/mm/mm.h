@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Memory management public interface: physical pages (buddy allocator), the kernel heap
+ * (slab caches + large allocations), the direct map and device mappings.
+ */
+#ifndef KERNEL_MM_MM_H
+#define KERNEL_MM_MM_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+#include <vk/boot.h>
+
+#define PAGE_SIZE  4096ull
+#define PAGE_SHIFT 12
+
+static inline void *phys_to_virt(uint64_t phys) { return (void *)(phys + VK_BOOT_DIRECT_MAP_BASE); }
+static inline uint64_t virt_to_phys(const void *virt) { return (uint64_t)virt - VK_BOOT_DIRECT_MAP_BASE; }
+
+/* Physical pages (kernel/mm/pmm.c over kernel/mm/buddy.c). */
+void pmm_init(const vk_boot_info_t *info);
+uint64_t pmm_alloc_pages(unsigned order);        /* 2^order contiguous pages; 0 when out of memory */
+void pmm_free_pages(uint64_t phys, unsigned order);
+uint64_t pmm_total_bytes(void);
+uint64_t pmm_free_bytes(void);
+
+/* Kernel heap (kernel/mm/heap.c over kernel/mm/slab.c). */
+void heap_init(void);
+void *kmalloc(size_t size);
+void *kzalloc(size_t size);
+void kfree(void *ptr);
+
+/* Kernel virtual memory (kernel/mm/vmm.c). */
+void vmm_init(const vk_boot_info_t *info);
+/* Map device memory uncached (or write-combining) into the MMIO window; NULL on failure. */
+void *vmm_map_mmio(uint64_t phys, uint64_t size);
+void *vmm_map_framebuffer(uint64_t phys, uint64_t size);
+/* A kernel stack with an unmapped guard page below it; returns the top (initial RSP). */
+void *vmm_alloc_kernel_stack(unsigned pages);
+/* Page-table walk of the current address space: physical address and flags, false if unmapped. */
+bool vmm_query(uint64_t virt, uint64_t *phys, uint64_t *flags);
+
+#endif

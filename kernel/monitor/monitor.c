@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Kernel monitor. Reads bytes from COM1 while the CPU otherwise sleeps in hlt (the timer
+ * tick wakes it), with backspace editing, and runs a handful of commands. Output goes to
+ * every console route, so the framebuffer shows the session too.
+ */
+#include "monitor/monitor.h"
+#include "core/log.h"
+#include "core/panic.h"
+#include "core/string.h"
+#include "core/kernel.h"
+#include "drivers/serial/serial.h"
+#include "mm/mm.h"
+#include "acpi/acpi.h"
+#include "pci/pci.h"
+#include "time/time.h"
+#include "arch/x86_64/arch.h"
+
+#define LINE_MAX 128
+
+typedef struct {
+    const char *name;
+    const char *help;
+    void (*run)(const char *args);
+} command_t;
+
+static void cmd_help(const char *args);
+
+static void cmd_version(const char *args)
+{
+    (void)args;
+    log_printf("%s\n", kernel_banner());
+}
+
+static void cmd_mem(const char *args)
+{
+    (void)args;
+    log_printf("physical memory: %llu MiB total, %llu MiB free\n",
+               (unsigned long long)(pmm_total_bytes() >> 20),
+               (unsigned long long)(pmm_free_bytes() >> 20));
+}
+
+static void cmd_uptime(const char *args)
+{
+    (void)args;
+    uint64_t ms = time_monotonic_ns() / 1000000ull;
+    log_printf("up %llu.%03llu s, %llu timer ticks\n", (unsigned long long)(ms / 1000),
+               (unsigned long long)(ms % 1000), (unsigned long long)time_ticks());
+}
+
+static void cmd_pci(const char *args)
+{
+    (void)args;
+    for (unsigned i = 0; i < pci_device_count(); i++) {
+        const pci_device_t *d = pci_device_get(i);
+        log_printf("%02x:%02x.%x %04x:%04x class %02x.%02x.%02x\n", d->bus, d->device,
+                   d->function, d->vendor_id, d->device_id, d->class_code, d->subclass,
+                   d->prog_if);
+    }
+}
+
+static void cmd_log(const char *args)
+{
+    static const char *const names[] = { "debug", "info", "warn", "error" };
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(args, names[i]) == 0) {
+            log_set_level(i);
+            log_printf("log level: %s\n", names[i]);
+            return;
+        }
+    }
+    log_printf("usage: log debug|info|warn|error (now %s)\n", names[log_level()]);
+}
+
+static void cmd_poweroff(const char *args)
+{
+    (void)args;
+    log_printf("Powering off.\n");
+    int err = acpi_poweroff();
+    log_printf("poweroff failed (error %d): ACPI S5 is not available\n", err);
+}
+
+static void cmd_reboot(const char *args)
+{
+    (void)args;
+    log_printf("Rebooting.\n");
+    int err = acpi_reboot();
+    log_printf("reboot failed (error %d)\n", err);
+}
+
+static void cmd_panic(const char *args)
+{
+    if (strcmp(args, "yes") != 0) {
+        log_printf("This stops the machine. Type \"panic yes\" to confirm.\n");
+        return;
+    }
+    panic("requested from the monitor");
+}
+
+static const command_t commands[] = {
+    { "help", "list commands", cmd_help },
+    { "version", "kernel version and build", cmd_version },
+    { "mem", "physical memory use", cmd_mem },
+    { "uptime", "time since boot", cmd_uptime },
+    { "pci", "list PCI devices", cmd_pci },
+    { "log", "show or set the log level", cmd_log },
+    { "poweroff", "power the machine off (ACPI S5)", cmd_poweroff },
+    { "reboot", "restart the machine", cmd_reboot },
+    { "panic", "stop the kernel with a panic report", cmd_panic },
+};
+
+static void cmd_help(const char *args)
+{
+    (void)args;
+    for (unsigned i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        log_printf("  %-10s %s\n", commands[i].name, commands[i].help);
+}
+
+int monitor_execute(char *line)
+{
+    while (*line == ' ')
+        line++;
+    if (!*line)
+        return 0;
+    char *args = line;
+    while (*args && *args != ' ')
+        args++;
+    if (*args)
+        *args++ = 0;
+    while (*args == ' ')
+        args++;
+    for (unsigned i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(line, commands[i].name) == 0) {
+            commands[i].run(args);
+            return 0;
+        }
+    }
+    log_printf("%s: unknown command (try help)\n", line);
+    return -1;
+}
+
+void monitor_run(void)
+{
+    char line[LINE_MAX];
+    unsigned len = 0;
+    log_printf("Type help for commands.\nvk> ");
+    for (;;) {
+        int c = serial_read_byte();
+        if (c < 0) {
+            arch_wait_for_interrupt();
+            continue;
+        }
+        if (c == '\r' || c == '\n') {
+            log_printf("\n");
+            line[len] = 0;
+            monitor_execute(line);
+            len = 0;
+            log_printf("vk> ");
+        } else if (c == 0x7f || c == '\b') {
+            if (len) {
+                len--;
+                log_printf("\b \b");
+            }
+        } else if (c >= 32 && c < 127 && len < LINE_MAX - 1) {
+            line[len++] = (char)c;
+            char echo[2] = { (char)c, 0 };
+            log_puts(echo);
+        }
+    }
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared between the files of kernel/pci only; drivers use pci.h.
+ */
+#ifndef KERNEL_PCI_PCI_INTERNAL_H
+#define KERNEL_PCI_PCI_INTERNAL_H
+
+#include <stdbool.h>
+
+#include "pci/pci.h"
+
+/* True when configuration mechanism #1 (ports 0xCF8/0xCFC) answers. */
+bool pci_legacy_present(void);
+/* Log one debug line describing dev: location, IDs, class, BARs, capabilities. */
+void pci_describe(const pci_device_t *dev);
+/* A short human name for a class/subclass ("SATA controller"), never NULL. */
+const char *pci_class_name(uint8_t class_code, uint8_t subclass);
+
+#endif

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Runs every host fuzzer (build/fuzz/fuzz_*) for a bounded time, starting from and adding
+# to its corpus under build/fuzz-corpus/<name> (seeded from the regression inputs in
+# tests/host/corpus/<name>). A crash stops with the reproducer path; copy it into
+# tests/host/corpus/<name>/ once fixed so `make test` replays it forever.
+# Usage: fuzz.sh SECONDS_PER_FUZZER
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+status=0
+for fz in build/fuzz/fuzz_*; do
+  name=$(basename "$fz")
+  work=build/fuzz-corpus/$name
+  mkdir -p "$work" build/fuzz-crashes
+  [[ -d tests/host/corpus/$name ]] && cp -n tests/host/corpus/$name/* "$work"/ 2>/dev/null || true
+  echo "== $name for ${seconds}s"
+  rc=0
+  "$fz" -max_total_time="$seconds" -print_final_stats=1 \
+    -artifact_prefix=build/fuzz-crashes/"$name"- "$work" >build/fuzz-crashes/"$name".log 2>&1 || rc=$?
+  grep -E 'stat::number_of_executed_units|ERROR|SUMMARY' build/fuzz-crashes/"$name".log || true
+  if ((rc != 0)); then
+    echo "$name: FOUND A CRASH (see build/fuzz-crashes/$name.log)"
+    status=1
+  fi
+done
+exit $status

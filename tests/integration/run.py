@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Integration tests: boot the real disk image in QEMU and check what a user would see.
+Each boot serves several checks. Prints PASS/FAIL per check and a closing
+'N passed, N failed'. Usage: run.py [name-filter]"""
+import os
+import re
+import sys
+import traceback
+
+sys.path.insert(0, os.path.dirname(__file__))
+from vkqemu import Guest, BootError, qemu_exit_status  # noqa: E402
+
+EXIT_TESTS_PASSED = 0x10
+EXIT_TESTS_FAILED = 0x11
+EXIT_PANIC = 0x12
+
+results = []
+
+
+def check(name, ok, detail=''):
+    results.append((name, bool(ok)))
+    print('%s %s%s' % ('PASS' if ok else 'FAIL', name, '' if ok or not detail else ': ' + detail),
+          flush=True)
+
+
+def dump_tail(guest, lines=40):
+    print('  --- last serial output ---')
+    for line in guest.text().splitlines()[-lines:]:
+        print('  | ' + line)
+
+
+def boot_default():
+    """Normal boot: banner, subsystems, framebuffer console, monitor, ACPI power-off."""
+    g = Guest(cmdline='console=both log=info panic=exit', smp=1)
+    try:
+        g.wait_for(r'vkernel: ready', timeout=90)
+        out = g.text()
+        check('boot.banner_on_serial', re.search(r'vkernel \d+\.\d+\.\d+ \(build [^)]+\) x86_64', out))
+        check('boot.no_panic', 'PANIC' not in out)
+        check('boot.memory_initialised', re.search(r'pmm: .*MiB', out), 'no pmm summary line')
+        check('boot.acpi_tables_found', re.search(r'acpi: .*(APIC|MADT)', out), 'no acpi summary')
+        check('boot.timer_calibrated', re.search(r'time: .*TSC', out, re.I), 'no time line')
+        check('boot.pci_enumerated', re.search(r'pci: \d+ (device|function)', out), 'no pci summary')
+        check('boot.protection_bits', re.search(r'cpu: .*nx=1', out), 'no cpu line with nx=1')
+        g.wait_for(r'vk> ', timeout=30)
+
+        w, h, rgb = g.screenshot()
+        pixels = len(rgb) // 3
+        distinct = len({rgb[i:i + 3] for i in range(0, min(len(rgb), w * 3 * 200), 3)})
+        check('fbcon.screenshot_not_blank', pixels == w * h and distinct > 1,
+              '%d distinct colours in %dx%d' % (distinct, w, h))
+        # The banner is the first text row: its 16 pixel rows must hold more than one
+        # colour (glyph strokes on the background) in the first ~40 character cells.
+        row = b''.join(rgb[(y * w) * 3:(y * w + 320) * 3] for y in range(16))
+        banner_colours = {row[i:i + 3] for i in range(0, len(row), 3)}
+        check('fbcon.banner_text_region', len(banner_colours) >= 2,
+              '%d colours in the banner cells' % len(banner_colours))
+        # Below the text, the rest of the screen is the console background.
+        tail = rgb[(h - 1) * w * 3:]
+        check('fbcon.background_uniform_below_text', len({tail[i:i + 3] for i in range(0, len(tail), 3)}) == 1)
+
+        g.type('help\r')
+        g.wait_for(r'poweroff\s+power the machine off', timeout=20)
+        check('monitor.help_lists_commands', True)
+        g.type('nosuchcommand\r')
+        g.wait_for(r'nosuchcommand: unknown command', timeout=20)
+        check('monitor.unknown_command_error', True)
+        g.type('mem\r')
+        m = g.wait_for(r'physical memory: (\d+) MiB total, (\d+) MiB free', timeout=20)
+        total, free = int(m.group(1)), int(m.group(2))
+        check('monitor.mem_plausible', 400 <= total <= 512 and 0 < free <= total,
+              'total %d free %d' % (total, free))
+        g.type('poweroff\r')
+        status = g.wait_exit(timeout=30)
+        check('acpi.poweroff_ends_qemu', status == 0 and 'Powering off.' in g.text(),
+              'QEMU exit status %s' % status)
+    except BootError as e:
+        check('boot_default', False, str(e))
+        dump_tail(g)
+    finally:
+        g.close()
+
+
+def kernel_tests():
+    """test=kernel: the in-kernel suite; every ktest line is a result of its own."""
+    g = Guest(cmdline='console=serial log=info test=kernel', smp=1)
+    try:
+        status = g.wait_exit(timeout=120)
+        out = g.text()
+        for m in re.finditer(r'^ktest: (PASS|FAIL) (\S+)', out, re.M):
+            check('ktest.' + m.group(2), m.group(1) == 'PASS')
+        summary = re.search(r'ktest: (\d+) passed, (\d+) failed', out)
+        check('ktest.summary_line', summary is not None)
+        expected = qemu_exit_status(EXIT_TESTS_PASSED if summary and summary.group(2) == '0'
+                                    else EXIT_TESTS_FAILED)
+        check('ktest.exit_status', status == expected, 'status %s, expected %s' % (status, expected))
+        if not summary or summary.group(2) != '0' or status != expected:
+            dump_tail(g, 60)
+    except BootError as e:
+        check('kernel_tests', False, str(e))
+        dump_tail(g)
+    finally:
+        g.close()
+
+
+def panic_report():
+    """test=panic: a null write in a named function; the report must name it."""
+    g = Guest(cmdline='console=serial test=panic', smp=1)
+    try:
+        status = g.wait_exit(timeout=90)
+        out = g.text()
+        check('panic.exit_status', status == qemu_exit_status(EXIT_PANIC), 'status %s' % status)
+        check('panic.names_exception', re.search(r'PANIC: page fault \(vector 14\)', out))
+        check('panic.symbolized_rip', re.search(r'in kernel at 0x[0-9a-f]+ kernel_test_panic_fault\+0x', out))
+        check('panic.cr2_is_fault_address', re.search(r'cr2 0x0000000000000008', out))
+        frames = re.findall(r'^\s+#\d+\s+0x[0-9a-f]+ (\S+)', out, re.M)
+        check('panic.backtrace_frames', len(frames) >= 2 and frames[0].startswith('kernel_test_panic_fault+'),
+              'frames: %s' % frames)
+        check('panic.backtrace_reaches_caller', any(f.startswith(('run_mode', 'kernel_main_stage2')) for f in frames[1:]),
+              'frames: %s' % frames)
+    except BootError as e:
+        check('panic_report', False, str(e))
+        dump_tail(g)
+    finally:
+        g.close()
+
+
+def bad_kernel():
+    """A corrupt kernel file: the loader must say so, not hang silently or jump."""
+    cases = {
+        'bad_magic': b'this is not an ELF file at all' * 10,
+        'truncated': None,
+    }
+    elf = open(os.path.join(os.path.dirname(__file__), '..', '..', 'build', 'kernel',
+                            'vkernel.elf'), 'rb').read()
+    cases['truncated'] = elf[:100]
+    expect = {'bad_magic': 'bad ELF magic', 'truncated': 'bad program header table'}
+    for name, data in cases.items():
+        g = Guest(replace={'/boot/vkernel.elf': data}, smp=1)
+        try:
+            g.wait_for(r'vkernel loader: error: .*vkernel\.elf is not a valid kernel: ' +
+                       re.escape(expect[name]), timeout=90)
+            check('loader.rejects_' + name, 'vkernel: ready' not in g.text())
+        except BootError as e:
+            check('loader.rejects_' + name, False, str(e))
+            dump_tail(g)
+        finally:
+            g.close()
+
+
+SUITES = [boot_default, kernel_tests, panic_report, bad_kernel]
+
+
+def main():
+    wanted = sys.argv[1] if len(sys.argv) > 1 else ''
+    for suite in SUITES:
+        if wanted and wanted not in suite.__name__:
+            continue
+        print('== %s' % suite.__name__, flush=True)
+        try:
+            suite()
+        except Exception:  # a bug in the test itself is a failure, never a skip
+            traceback.print_exc()
+            check(suite.__name__ + '.harness', False)
+    passed = sum(1 for _, ok in results if ok)
+    failed = len(results) - passed
+    print('integration: %d passed, %d failed' % (passed, failed))
+    return 1 if failed or not results else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
