@@ -19,4 +19,14 @@
 #define CONFIG_BUDDY_MAX_ORDER     20   /* largest block: 2^20 pages = 4 GiB */
 #define CONFIG_TIMER_HZ            100  /* periodic LAPIC tick */
 
+/* ACPI (kernel/acpi): tables are firmware input; every array is bounded. */
+#define CONFIG_ACPI_MAX_TABLES         64  /* tables remembered from the RSDT/XSDT (+DSDT) */
+#define CONFIG_ACPI_MAX_MADT_CPUS      256 /* processor entries kept from the MADT */
+#define CONFIG_ACPI_MAX_IOAPICS        16
+#define CONFIG_ACPI_MAX_IRQ_OVERRIDES  32
+#define CONFIG_ACPI_MAX_LAPIC_NMIS     256 /* some firmware lists one per processor */
+#define CONFIG_ACPI_MAX_NMI_SOURCES    16
+#define CONFIG_ACPI_MAX_MCFG_ENTRIES   16
+#define CONFIG_ACPI_MAX_TABLE_BYTES    (16u << 20) /* refuse absurd table lengths */
+
 #endif

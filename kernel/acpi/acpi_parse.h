@@ -21,34 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
-
-/* FIXME: these limits belong in kernel/config.h; the fallbacks keep this header usable
- * until they are moved there. */
-#ifndef CONFIG_ACPI_MAX_TABLES
-#define CONFIG_ACPI_MAX_TABLES       64  /* tables remembered from the RSDT/XSDT (+DSDT) */
-#endif
-#ifndef CONFIG_ACPI_MAX_MADT_CPUS
-#define CONFIG_ACPI_MAX_MADT_CPUS    256 /* processor entries kept from the MADT */
-#endif
-#ifndef CONFIG_ACPI_MAX_IOAPICS
-#define CONFIG_ACPI_MAX_IOAPICS      16
-#endif
-#ifndef CONFIG_ACPI_MAX_IRQ_OVERRIDES
-#define CONFIG_ACPI_MAX_IRQ_OVERRIDES 32
-#endif
-#ifndef CONFIG_ACPI_MAX_LAPIC_NMIS
-#define CONFIG_ACPI_MAX_LAPIC_NMIS   256 /* some firmware lists one per processor */
-#endif
-#ifndef CONFIG_ACPI_MAX_NMI_SOURCES
-#define CONFIG_ACPI_MAX_NMI_SOURCES  16
-#endif
-#ifndef CONFIG_ACPI_MAX_MCFG_ENTRIES
-#define CONFIG_ACPI_MAX_MCFG_ENTRIES 16
-#endif
-#ifndef CONFIG_ACPI_MAX_TABLE_BYTES
-#define CONFIG_ACPI_MAX_TABLE_BYTES  (16u << 20) /* refuse absurd table lengths */
-#endif
+#include "config.h" /* CONFIG_ACPI_* limits */
 
 /* System Description Table Header (§5.2.6): 36 bytes in front of every table. */
 #define ACPI_SDT_HEADER_BYTES 36u

@@ -25,7 +25,7 @@
 #include "core/log.h"
 #include "core/panic.h"
 #include "core/string.h"
-#include "arch/x86_64/arch.h"
+#include "core/spinlock.h"
 
 #define HEAP_MIN_SHIFT    4u  /* smallest class: 16 bytes */
 #define HEAP_MAX_SHIFT    11u /* largest class: 2048 bytes */
@@ -43,33 +43,8 @@ typedef struct {
 } heap_large_t;
 _Static_assert(sizeof(heap_large_t) == HEAP_ALIGN, "large header keeps 16-byte alignment");
 
-/*
- * FIXME: same minimal spinlock as pmm.c until kernel/core provides the shared one:
- * interrupts saved and disabled while held, restored on release.
- */
-typedef struct {
-    uint32_t locked; /* 0 free, 1 held; only accessed with __atomic builtins */
-} heap_spinlock_t;
-
-static inline uint64_t heap_lock(heap_spinlock_t *lock)
-{
-    uint64_t flags;
-    __asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
-    while (__atomic_exchange_n(&lock->locked, 1u, __ATOMIC_ACQUIRE)) {
-        while (__atomic_load_n(&lock->locked, __ATOMIC_RELAXED))
-            arch_pause();
-    }
-    return flags;
-}
-
-static inline void heap_unlock(heap_spinlock_t *lock, uint64_t flags)
-{
-    __atomic_store_n(&lock->locked, 0u, __ATOMIC_RELEASE);
-    __asm__ volatile("pushq %0; popfq" : : "r"(flags) : "memory", "cc");
-}
-
 static struct heap_class {
-    heap_spinlock_t lock;
+    spinlock_t lock;
     /* Guarded by lock. */
     slab_cache_t cache;
 } heap_classes[HEAP_CLASS_COUNT];
@@ -159,13 +134,13 @@ static void *large_alloc(size_t size)
 void *kmalloc(size_t size)
 {
     if (!heap_ready)
-        panic("kmalloc(%zu) before heap_init", size);
+        panic("kmalloc(%llu) before heap_init", (unsigned long long)size);
     if (size > HEAP_MAX_SMALL)
         return large_alloc(size);
     struct heap_class *cls = &heap_classes[class_index(size)];
-    uint64_t flags = heap_lock(&cls->lock);
+    uint64_t flags = spinlock_lock_irqsave(&cls->lock);
     void *p = slab_alloc(&cls->cache);
-    heap_unlock(&cls->lock, flags);
+    spinlock_unlock_irqrestore(&cls->lock, flags);
     return p;
 }
 
@@ -194,9 +169,9 @@ void kfree(void *ptr)
                 cls = &heap_classes[i];
         if (!cls)
             panic("kfree(%p): object of slab cache %s, not of kmalloc", ptr, cache->config.name);
-        uint64_t flags = heap_lock(&cls->lock);
+        uint64_t flags = spinlock_lock_irqsave(&cls->lock);
         slab_free(&cls->cache, ptr); /* bad pointers and double frees panic in heap_report */
-        heap_unlock(&cls->lock, flags);
+        spinlock_unlock_irqrestore(&cls->lock, flags);
         return;
     }
 

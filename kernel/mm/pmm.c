@@ -10,8 +10,8 @@
  * Only frames inside the direct map are managed, since the kernel reaches every frame
  * through phys_to_virt().
  *
- * One spinlock with interrupts disabled guards the allocator: pmm calls may come from
- * interrupt handlers, and SMP will add more CPUs later.
+ * One spinlock, taken with interrupts disabled, guards the allocator: pmm calls may come
+ * from interrupt handlers and from several CPUs.
  *
  * FIXME: the span covers the holes between ranges, so a machine with RAM far above a
  * large hole pays metadata for the hole; split into several buddy_t zones if that bites.
@@ -21,41 +21,14 @@
 #include "config.h"
 #include "core/log.h"
 #include "core/panic.h"
-#include "arch/x86_64/arch.h"
+#include "core/spinlock.h"
 
 #define PMM_LOW_LIMIT (1ull << 20) /* frames below 1 MiB are left alone */
 
 _Static_assert(CONFIG_BUDDY_MAX_ORDER <= BUDDY_ORDER_LIMIT, "CONFIG_BUDDY_MAX_ORDER too big");
 
-/*
- * FIXME: a minimal local spinlock until kernel/core provides the shared one. Taking it
- * saves RFLAGS and disables interrupts first, so an interrupt handler on this CPU can
- * never spin on a lock its own CPU holds; releasing restores the saved IF.
- */
-typedef struct {
-    uint32_t locked; /* 0 free, 1 held; only accessed with __atomic builtins */
-} pmm_spinlock_t;
-
-static inline uint64_t pmm_lock(pmm_spinlock_t *lock)
-{
-    uint64_t flags;
-    __asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
-    while (__atomic_exchange_n(&lock->locked, 1u, __ATOMIC_ACQUIRE)) {
-        /* Spin on a plain load so the cache line stays shared while we wait. */
-        while (__atomic_load_n(&lock->locked, __ATOMIC_RELAXED))
-            arch_pause();
-    }
-    return flags;
-}
-
-static inline void pmm_unlock(pmm_spinlock_t *lock, uint64_t flags)
-{
-    __atomic_store_n(&lock->locked, 0u, __ATOMIC_RELEASE);
-    __asm__ volatile("pushq %0; popfq" : : "r"(flags) : "memory", "cc");
-}
-
 static struct {
-    pmm_spinlock_t lock;
+    spinlock_t lock;      /* zero-initialised = SPINLOCK_INIT */
     /* Guarded by lock. */
     buddy_t buddy;        /* zero until pmm_init: behaves as an empty allocator */
 } pmm;
@@ -161,10 +134,10 @@ void pmm_init(const vk_boot_info_t *info)
         }
     }
 
-    uint64_t flags = pmm_lock(&pmm.lock);
+    uint64_t flags = spinlock_lock_irqsave(&pmm.lock);
     uint64_t total = pmm.buddy.total_pages << PAGE_SHIFT;
     uint64_t free_bytes = pmm.buddy.free_pages << PAGE_SHIFT;
-    pmm_unlock(&pmm.lock, flags);
+    spinlock_unlock_irqrestore(&pmm.lock, flags);
     log_info("pmm: %llu MiB usable in %u regions (%u map entries), %llu MiB free, "
              "%llu KiB page metadata at 0x%llx",
              (unsigned long long)(usable >> 20), regions, count,
@@ -178,9 +151,9 @@ uint64_t pmm_alloc_pages(unsigned order)
     uint64_t pfn;
     if (order > CONFIG_BUDDY_MAX_ORDER)
         return 0;
-    uint64_t flags = pmm_lock(&pmm.lock);
+    uint64_t flags = spinlock_lock_irqsave(&pmm.lock);
     int rc = buddy_alloc(&pmm.buddy, order, &pfn);
-    pmm_unlock(&pmm.lock, flags);
+    spinlock_unlock_irqrestore(&pmm.lock, flags);
     return rc ? 0 : pfn << PAGE_SHIFT;
 }
 
@@ -192,9 +165,9 @@ void pmm_free_pages(uint64_t phys, unsigned order)
         return;
     if (phys & (PAGE_SIZE - 1))
         panic("pmm_free_pages(0x%llx, %u): not page aligned", (unsigned long long)phys, order);
-    uint64_t flags = pmm_lock(&pmm.lock);
+    uint64_t flags = spinlock_lock_irqsave(&pmm.lock);
     int rc = buddy_free(&pmm.buddy, phys >> PAGE_SHIFT, order);
-    pmm_unlock(&pmm.lock, flags);
+    spinlock_unlock_irqrestore(&pmm.lock, flags);
     if (rc)
         panic("pmm_free_pages(0x%llx, %u): %s", (unsigned long long)phys, order,
               buddy_strerror(rc));
@@ -202,16 +175,16 @@ void pmm_free_pages(uint64_t phys, unsigned order)
 
 uint64_t pmm_total_bytes(void)
 {
-    uint64_t flags = pmm_lock(&pmm.lock);
+    uint64_t flags = spinlock_lock_irqsave(&pmm.lock);
     uint64_t total = pmm.buddy.total_pages << PAGE_SHIFT;
-    pmm_unlock(&pmm.lock, flags);
+    spinlock_unlock_irqrestore(&pmm.lock, flags);
     return total;
 }
 
 uint64_t pmm_free_bytes(void)
 {
-    uint64_t flags = pmm_lock(&pmm.lock);
+    uint64_t flags = spinlock_lock_irqsave(&pmm.lock);
     uint64_t free_bytes = pmm.buddy.free_pages << PAGE_SHIFT;
-    pmm_unlock(&pmm.lock, flags);
+    spinlock_unlock_irqrestore(&pmm.lock, flags);
     return free_bytes;
 }

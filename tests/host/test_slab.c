@@ -103,10 +103,9 @@ HTEST(layout_fits_and_aligns)
     const size_t sizes[] = { 1, 8, 16, 24, 100, 1000, 2048, 3000 };
     const size_t slabs[] = { 4096, 16384 };
     const size_t aligns[] = { 0, 8, 64 };
-    for (size_t d = 0; d < 2; d++)
-    for (size_t si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++)
-    for (size_t sb = 0; sb < 2; sb++)
-    for (size_t al = 0; al < 3; al++) {
+    /* Every combination of debug mode, size, slab size and alignment. */
+    for (unsigned combo = 0; combo < 2 * 8 * 2 * 3; combo++) {
+        size_t d = combo % 2, si = combo / 2 % 8, sb = combo / 16 % 2, al = combo / 32;
         provider_t prov = { 0 };
         slab_cache_t c;
         slab_config_t cfg = { .object_size = sizes[si], .slab_bytes = slabs[sb],

@@ -5,11 +5,12 @@ Each boot serves several checks. Prints PASS/FAIL per check and a closing
 'N passed, N failed'. Usage: run.py [name-filter]"""
 import os
 import re
+import subprocess
 import sys
 import traceback
 
 sys.path.insert(0, os.path.dirname(__file__))
-from vkqemu import Guest, BootError, qemu_exit_status  # noqa: E402
+from vkqemu import Guest, BootError, qemu_exit_status, ROOT  # noqa: E402
 
 EXIT_TESTS_PASSED = 0x10
 EXIT_TESTS_FAILED = 0x11
@@ -83,13 +84,16 @@ def boot_default():
 
 
 def kernel_tests():
-    """test=kernel: the in-kernel suite; every ktest line is a result of its own."""
-    g = Guest(cmdline='console=serial log=info test=kernel', smp=1)
+    """test=kernel: the in-kernel suite; every ktest line is a result of its own. Runs on
+    QEMU's 'max' CPU model so SMEP, SMAP and UMIP exist and get switched on."""
+    g = Guest(cmdline='console=serial log=info test=kernel', smp=1, extra=['-cpu', 'max'])
     try:
         status = g.wait_exit(timeout=120)
         out = g.text()
         for m in re.finditer(r'^ktest: (PASS|FAIL) (\S+)', out, re.M):
             check('ktest.' + m.group(2), m.group(1) == 'PASS')
+        check('cpu.smep_smap_umip_enabled_on_max_cpu',
+              re.search(r'cpu: .* smep=1 smap=1 umip=1', out), 'cpu line missing or bits off')
         summary = re.search(r'ktest: (\d+) passed, (\d+) failed', out)
         check('ktest.summary_line', summary is not None)
         expected = qemu_exit_status(EXIT_TESTS_PASSED if summary and summary.group(2) == '0'
@@ -149,7 +153,28 @@ def bad_kernel():
             g.close()
 
 
-SUITES = [boot_default, kernel_tests, panic_report, bad_kernel]
+def gdb_attach():
+    """gdb on the kernel: connect to QEMU's stub, stop at kernel_main, read a backtrace."""
+    port = 20000 + os.getpid() % 20000
+    g = Guest(smp=1, extra=['-S', '-gdb', 'tcp:127.0.0.1:%d' % port])
+    try:
+        kernel = os.path.join(ROOT, 'build', 'kernel', 'vkernel.elf')
+        r = subprocess.run(['gdb', '-batch', '-nx', '-ex', 'set confirm off',
+                            '-ex', 'target remote 127.0.0.1:%d' % port,
+                            '-ex', 'hbreak kernel_main', '-ex', 'continue', '-ex', 'bt',
+                            '-ex', 'print info->magic == 0x31305442534b5f56', kernel],
+                           capture_output=True, text=True, timeout=180)
+        out = r.stdout + r.stderr
+        check('gdb.stops_at_kernel_main', re.search(r'#0\s+kernel_main \(info=0xffff8', out), out[-400:])
+        check('gdb.backtrace_reaches_entry', re.search(r'#1\s+0x[0-9a-f]+ in _start \(\) at kernel/arch/x86_64/entry.S', out))
+        check('gdb.reads_boot_info', re.search(r'\$1 = 1', out), out[-200:])
+    except (BootError, subprocess.TimeoutExpired) as e:
+        check('gdb_attach', False, str(e))
+    finally:
+        g.close()
+
+
+SUITES = [boot_default, kernel_tests, panic_report, bad_kernel, gdb_attach]
 
 
 def main():
