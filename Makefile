@@ -19,6 +19,16 @@ $(error scripts/setup-host.sh failed: see the messages above)
 endif
 endif
 
+# Short progress lines by default; `make V=1` prints the full commands.
+V ?= 0
+ifeq ($(V),0)
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2)
+else
+Q :=
+say = @true
+endif
+
 CC := clang
 PYTHON := python3
 FONT := /usr/share/consolefonts/Lat15-Terminus16.psf.gz
@@ -36,10 +46,12 @@ LOADER := $(BUILD)/boot/BOOTX64.EFI
 
 $(BUILD)/boot/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(LOADER_CFLAGS) $(DEPFLAGS) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(LOADER_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(LOADER): $(LOADER_OBJS)
-	lld-link /nologo /subsystem:efi_application /entry:efi_main /nodefaultlib /out:$@ $^
+	$(call say,LINK,$@)
+	$(Q)lld-link /nologo /subsystem:efi_application /entry:efi_main /nodefaultlib /out:$@ $^
 
 # ---- kernel (higher-half ELF) --------------------------------------------------------
 KERNEL_CFLAGS := -target x86_64-unknown-none-elf -ffreestanding -mno-red-zone -mcmodel=kernel \
@@ -60,11 +72,13 @@ KERNEL_MAP := $(BUILD)/kernel/vkernel.map
 
 $(BUILD)/kernel/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(KERNEL_CFLAGS) $(DEPFLAGS) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(KERNEL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/kernel/%.o: %.S
 	@mkdir -p $(@D)
-	$(CC) $(KERNEL_CFLAGS) $(DEPFLAGS) -c $< -o $@
+	$(call say,AS,$<)
+	$(Q)$(CC) $(KERNEL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 # The build id only reaches main.c, and only changes when git's description does.
 $(BUILD)/gen/build_id.h: FORCE
@@ -76,19 +90,23 @@ $(BUILD)/kernel/kernel/core/main.o: KERNEL_CFLAGS += -include $(BUILD)/gen/build
 
 $(BUILD)/gen/font.c: $(FONT) scripts/psf2c.py
 	@mkdir -p $(@D)
-	$(PYTHON) scripts/psf2c.py $(FONT) $@
+	$(call say,FONT,$@)
+	$(Q)$(PYTHON) scripts/psf2c.py $(FONT) $@
 
 $(BUILD)/kernel/gen/font.o: $(BUILD)/gen/font.c
 	@mkdir -p $(@D)
-	$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)
+	$(Q)$(CC) $(KERNEL_CFLAGS) -c $< -o $@
 
 $(KERNEL): $(KERNEL_OBJS) kernel/arch/x86_64/kernel.ld
-	ld.lld -T kernel/arch/x86_64/kernel.ld -nostdlib -static -z max-page-size=4096 \
+	$(call say,LINK,$@)
+	$(Q)ld.lld -T kernel/arch/x86_64/kernel.ld -nostdlib -static -z max-page-size=4096 \
 		-o $@ $(KERNEL_OBJS)
 
 # Function symbols for panic backtraces, sorted by address (src/lib/symmap.c reads it).
 $(KERNEL_MAP): $(KERNEL)
-	llvm-nm -n --defined-only $< | grep -i ' [tw] ' > $@
+	$(call say,SYMS,$@)
+	$(Q)llvm-nm -n --defined-only $< | grep -i ' [tw] ' > $@
 
 # ---- disk image ----------------------------------------------------------------------
 IMAGE := $(BUILD)/vkernel.img
@@ -100,8 +118,9 @@ $(BUILD)/disk.config: FORCE
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
 $(IMAGE): $(DISK_INPUTS) $(BUILD)/disk.config $(if $(EXTRA),$(shell find $(EXTRA) 2>/dev/null))
-	scripts/make-disk.sh $@ $(LOADER) $(KERNEL) $(KERNEL_MAP) '$(CMDLINE)' '$(EXTRA)'
-	@echo "disk image: $@"
+	$(call say,DISK,$@)
+	$(Q)scripts/make-disk.sh $@ $(LOADER) $(KERNEL) $(KERNEL_MAP) '$(CMDLINE)' '$(EXTRA)'
+
 
 # ---- host unit tests (ASan + UBSan) --------------------------------------------------
 HOST_CFLAGS := -std=c11 -g -O1 $(WARNINGS) -fsanitize=address,undefined \
@@ -111,14 +130,16 @@ HOST_TESTS := $(patsubst tests/host/%.c,$(BUILD)/host/%,$(wildcard tests/host/te
 
 $(BUILD)/host/%: tests/host/%.c
 	@mkdir -p $(@D)
-	$(CC) $(HOST_CFLAGS) $(DEPFLAGS) $< -o $@
+	$(call say,HOSTCC,$<)
+	$(Q)$(CC) $(HOST_CFLAGS) $(DEPFLAGS) $< -o $@
 
 FUZZ_CFLAGS := -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -DHOST_TEST -Iinclude \
 	-Ikernel -Isrc -Itests/host
 FUZZERS := $(patsubst tests/host/%.c,$(BUILD)/fuzz/%,$(wildcard tests/host/fuzz_*.c))
 $(BUILD)/fuzz/%: tests/host/%.c
 	@mkdir -p $(@D)
-	$(CC) $(FUZZ_CFLAGS) $(DEPFLAGS) $< -o $@
+	$(call say,FUZZCC,$<)
+	$(Q)$(CC) $(FUZZ_CFLAGS) $(DEPFLAGS) $< -o $@
 
 # ---- top-level targets ---------------------------------------------------------------
 .PHONY: all kernel loader disk run test host-tests fuzz bench debug clean FORCE
@@ -135,14 +156,14 @@ debug: disk
 	gdb -x scripts/gdb/vkernel.gdb $(KERNEL)
 
 test: disk host-tests $(FUZZERS)
-	scripts/run-tests.sh
+	@scripts/run-tests.sh
 
 FUZZ_SECONDS ?= 60
 fuzz: $(FUZZERS)
-	scripts/fuzz.sh $(FUZZ_SECONDS)
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
 bench: disk
-	scripts/bench.sh
+	@scripts/bench.sh
 
 clean:
 	rm -rf $(BUILD)

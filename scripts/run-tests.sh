@@ -66,7 +66,7 @@ done
 
 echo "== integration tests (QEMU)"
 python3 tests/integration/run.py 2>&1 | tee "$log_dir/integration.log"
-count integration "$log_dir/integration.log" "${PIPESTATUS[0]}"
+count "integration (total)" "$log_dir/integration.log" "${PIPESTATUS[0]}"
 
 echo
 echo "$total_pass passed, $total_fail failed"
