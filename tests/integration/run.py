@@ -174,7 +174,74 @@ def gdb_attach():
         g.close()
 
 
-SUITES = [boot_default, kernel_tests, panic_report, bad_kernel, gdb_attach]
+def disk_image():
+    """make-disk.sh: GPT with two FAT32 partitions that other tools read back, EXTRA copied."""
+    import tempfile
+    env = dict(os.environ, MTOOLS_SKIP_CHECK='1', PATH=os.environ['PATH'] + ':/usr/sbin:/sbin')
+    with tempfile.TemporaryDirectory() as d:
+        extra = os.path.join(d, 'extra')
+        os.makedirs(os.path.join(extra, 'music', 'albums'))
+        payload = os.urandom(300000)
+        open(os.path.join(extra, 'music', 'albums', 'track.bin'), 'wb').write(payload)
+        open(os.path.join(extra, 'hello.txt'), 'w').write('hi from EXTRA\n')
+        img = os.path.join(d, 'disk.img')
+        b = os.path.join(ROOT, 'build')
+        subprocess.run([os.path.join(ROOT, 'scripts', 'make-disk.sh'), img,
+                        b + '/boot/BOOTX64.EFI', b + '/kernel/vkernel.elf',
+                        b + '/kernel/vkernel.map', 'log=debug', extra], check=True, env=env)
+        table = subprocess.run(['sgdisk', '-p', img], capture_output=True, text=True, env=env).stdout
+        check('disk.gpt_has_esp_and_data', re.search(r'^\s+1\s+2048\s+.*EF00', table, re.M) and
+              re.search(r'^\s+2\s+.*0700\s+vkernel data', table, re.M), table[-300:])
+        data_offset = int(re.search(r'^\s+2\s+(\d+)', table, re.M).group(1)) * 512
+        got = subprocess.run(['mtype', '-i', '%s@@%d' % (img, data_offset), '::/music/albums/track.bin'],
+                             capture_output=True, env=env).stdout
+        check('disk.extra_copied_byte_for_byte', got == payload, '%d bytes back' % len(got))
+        cmd = subprocess.run(['mtype', '-i', img + '@@1M', '::/boot/cmdline'], capture_output=True,
+                             text=True, env=env).stdout
+        check('disk.cmdline_on_esp', cmd.strip() == 'log=debug', repr(cmd))
+        for name, offset, size in (('esp', 1 << 20, 64 << 20), ('data', data_offset, 256 << 20)):
+            part = os.path.join(d, name + '.part')
+            subprocess.run(['dd', 'if=' + img, 'of=' + part, 'bs=1M', 'skip=%d' % (offset >> 20),
+                            'count=%d' % (size >> 20), 'status=none'], check=True)
+            r = subprocess.run(['fsck.fat', '-n', part], capture_output=True, text=True, env=env)
+            check('disk.%s_fsck_clean' % name, r.returncode == 0, r.stdout[-300:])
+
+
+def run_qemu_script():
+    """The front door: run_qemu.sh --headless --smp 2 --cmdline ..., then the monitor's reboot."""
+    p = subprocess.Popen([os.path.join(ROOT, 'run_qemu.sh'), '--keep-disk', '--headless',
+                          '--smp', '2', '--mem', '256M', '--cmdline', 'console=serial panic=exit'],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = b''
+    try:
+        import select
+        import time
+        deadline = time.time() + 120
+        while b'vk> ' not in out and time.time() < deadline and p.poll() is None:
+            if select.select([p.stdout], [], [], 1)[0]:
+                out += os.read(p.stdout.fileno(), 65536)
+        text = out.decode('utf-8', 'replace')
+        check('run_qemu.boots_to_monitor', 'vk> ' in text, text[-300:])
+        check('run_qemu.cmdline_applied', 'command line: "console=serial panic=exit"' in text)
+        check('run_qemu.two_cpus_reported', re.search(r'acpi: .* 2 CPUs', text), 'acpi line')
+        for ch in b'reboot\r':
+            p.stdin.write(bytes([ch]))
+            p.stdin.flush()
+            time.sleep(0.02)
+        status = p.wait(timeout=60)  # -no-reboot turns the reset into an exit
+        out += p.stdout.read()
+        text = out.decode('utf-8', 'replace')
+        check('acpi.reboot_resets_machine', status == 0 and 'Rebooting.' in text and
+              'reboot failed' not in text, 'status %s' % status)
+    except subprocess.TimeoutExpired:
+        check('run_qemu_script', False, 'timed out')
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+SUITES = [disk_image, run_qemu_script, boot_default, kernel_tests, panic_report, bad_kernel, gdb_attach]
 
 
 def main():
