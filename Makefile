@@ -108,9 +108,14 @@ $(KERNEL_MAP): $(KERNEL)
 	$(call say,SYMS,$@)
 	$(Q)llvm-nm -n --defined-only $< | grep -i ' [tw] ' > $@
 
+# ---- userspace (.vbin programs, userspace/userspace.mk) ------------------------------
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
+include userspace/userspace.mk
+endif
+
 # ---- disk image ----------------------------------------------------------------------
 IMAGE := $(BUILD)/vkernel.img
-DISK_INPUTS := $(LOADER) $(KERNEL) $(KERNEL_MAP) scripts/make-disk.sh
+DISK_INPUTS := $(LOADER) $(KERNEL) $(KERNEL_MAP) scripts/make-disk.sh $(USERSPACE_VBINS)
 # EXTRA and CMDLINE changes must rebuild the image: record them.
 $(BUILD)/disk.config: FORCE
 	@mkdir -p $(@D)
@@ -119,7 +124,8 @@ $(BUILD)/disk.config: FORCE
 
 $(IMAGE): $(DISK_INPUTS) $(BUILD)/disk.config $(if $(EXTRA),$(shell find $(EXTRA) 2>/dev/null))
 	$(call say,DISK,$@)
-	$(Q)scripts/make-disk.sh $@ $(LOADER) $(KERNEL) $(KERNEL_MAP) '$(CMDLINE)' '$(EXTRA)'
+	$(Q)scripts/make-disk.sh $@ $(LOADER) $(KERNEL) $(KERNEL_MAP) '$(CMDLINE)' '$(EXTRA)' \
+		$(USERSPACE_OUT)/bin
 
 
 # ---- host unit tests (ASan + UBSan) --------------------------------------------------

@@ -29,4 +29,9 @@
 #define CONFIG_ACPI_MAX_MCFG_ENTRIES   16
 #define CONFIG_ACPI_MAX_TABLE_BYTES    (16u << 20) /* refuse absurd table lengths */
 
+/* User address spaces (kernel/mm/aspace.c). */
+#define CONFIG_USER_STACK_MAX          (8ull << 20) /* how far a stack region grows down */
+#define CONFIG_ASPACE_MAX_REGIONS      1024         /* regions per address space */
+#define CONFIG_USER_MIN_ADDR           0x10000ull   /* nothing mapped below: NULL stays a fault */
+
 #endif

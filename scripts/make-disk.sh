@@ -6,10 +6,12 @@
 #   partition 2: FAT32 data partition        README.txt plus the EXTRA folder, if any
 # Each partition is formatted as a separate file with mkfs.fat, filled with mtools, and
 # copied into the image at its GPT offset.
-# Usage: make-disk.sh OUT.img LOADER.efi KERNEL.elf KERNEL.map CMDLINE [EXTRA_DIR]
+# Usage: make-disk.sh OUT.img LOADER.efi KERNEL.elf KERNEL.map CMDLINE [EXTRA_DIR [MODULES_DIR]]
+# MODULES_DIR: files copied to \boot\modules on the ESP; the loader hands each to the
+# kernel as a boot module (the programs, until the kernel reads the data partition).
 set -euo pipefail
 
-out=$1 loader=$2 kernel=$3 map=$4 cmdline=$5 extra=${6-}
+out=$1 loader=$2 kernel=$3 map=$4 cmdline=$5 extra=${6-} modules=${7-}
 ESP_MB=${ESP_MB:-64}
 DATA_MB=${DATA_MB:-256}
 export MTOOLS_SKIP_CHECK=1
@@ -34,6 +36,15 @@ mcopy -i "$work/esp" "$kernel" ::/boot/vkernel.elf
 mcopy -i "$work/esp" "$map" ::/boot/vkernel.map
 printf '%s\n' "$cmdline" >"$work/cmdline"
 mcopy -i "$work/esp" "$work/cmdline" ::/boot/cmdline
+if [[ -n $modules ]]; then
+  shopt -s nullglob
+  files=("$modules"/*)
+  if ((${#files[@]})); then
+    mmd -i "$work/esp" ::/boot/modules
+    mcopy -i "$work/esp" "${files[@]}" ::/boot/modules/
+  fi
+  shopt -u nullglob
+fi
 
 truncate -s $((DATA_MB << 20)) "$work/data"
 mkfs.fat -F 32 -n VKDATA "$work/data" >/dev/null

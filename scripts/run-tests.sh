@@ -64,6 +64,12 @@ for fz in build/fuzz/fuzz_*; do
   fi
 done
 
+echo "== generated docs are current"
+python3 scripts/gen-abi-doc.py --check >"$log_dir/abi-doc.log" 2>&1
+rc=$?
+cat "$log_dir/abi-doc.log"
+count abi-doc "$log_dir/abi-doc.log" $rc
+
 echo "== integration tests (QEMU)"
 python3 tests/integration/run.py 2>&1 | tee "$log_dir/integration.log"
 count "integration (total)" "$log_dir/integration.log" "${PIPESTATUS[0]}"

@@ -21,6 +21,8 @@ needs=(
   "sgdisk gdisk"
   "python3 python3"
   "gdb gdb"
+  "pkg-config pkgconf"
+  "llvm-ar llvm"
   "/usr/share/consolefonts/Lat15-Terminus16.psf.gz console-setup-linux"
   "/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a libclang-rt-14-dev"
   "/usr/lib/x86_64-linux-musl/libc.a musl-dev"

@@ -22,6 +22,8 @@
 #include "time/time.h"
 #include "monitor/monitor.h"
 #include "test/ktest.h"
+#include "proc/proc.h"
+#include "mm/aspace.h"
 #include "lib/fmt.h"
 #include "config.h"
 
@@ -113,9 +115,45 @@ __attribute__((noinline)) void kernel_test_panic_fault(void)
     __builtin_unreachable();
 }
 
+/* init=PROGRAM ARGS: run it as the first process. When it ends the machine powers off;
+ * in a test mode QEMU exits with status (code << 1) | 1 through isa-debug-exit, with
+ * code = the exit status, or 0x40 + signal for a killed process. */
+__attribute__((noreturn)) static void run_init(const char *command, bool test_mode)
+{
+    static char buf[CONFIG_CMDLINE_MAX];
+    const char *argv[CONFIG_CMDLINE_MAX_ARGS + 1];
+    int argc = cmdline_split_argv(buf, sizeof(buf), command, argv, CONFIG_CMDLINE_MAX_ARGS + 1);
+    int status = 0;
+    long pid = argc > 0 ? 0 : -1;
+    if (argc <= 0) {
+        log_error("init=%s: cannot parse the command (error %d)", command, argc);
+    } else {
+        static const char *const envp[] = { "PATH=/bin", "HOME=/", "TERM=vt100", NULL };
+        log_info("starting init: %s", argv[0]);
+        pid = proc_spawn(argv[0], argv, envp, &status);
+        if (pid < 0)
+            log_error("init: cannot start %s: error %ld", argv[0], pid);
+        else
+            proc_reap(pid, NULL);
+    }
+    int code = pid < 0 ? 0x7f : (status & 0x7f) ? 0x40 + (status & 0x7f) : (status >> 8) & 0xff;
+    log_printf("init exited with %s %d\n", (status & 0x7f) ? "signal" : "status",
+               (status & 0x7f) ? (status & 0x7f) : (status >> 8) & 0xff);
+    if (test_mode) {
+        /* isa-debug-exit values must be 1..127 (QEMU status = (v << 1) | 1). */
+        arch_qemu_exit((uint8_t)(code ? (code > 127 ? 127 : code) : 0x20));
+    }
+    log_printf("Powering off.\n");
+    acpi_poweroff();
+    arch_halt_forever();
+}
+
 __attribute__((noreturn)) static void run_mode(void)
 {
     const char *test = cmdline_get(&cmdline, "test");
+    const char *init = cmdline_get(&cmdline, "init");
+    if (init && *init)
+        run_init(init, test != NULL);
     if (test && strcmp(test, "kernel") == 0) {
         int failed = ktest_run_all();
         arch_qemu_exit(failed ? EXIT_TESTS_FAILED : EXIT_TESTS_PASSED);
@@ -143,6 +181,11 @@ __attribute__((noreturn)) static void kernel_main_stage2(void *arg)
     time_init();
     log_set_clock(time_monotonic_ns);
     pci_init();
+    static const arch_fault_hooks_t hooks = {
+        .page_fault = aspace_handle_page_fault,
+        .user_fault = proc_kill_on_fault,
+    };
+    arch_set_fault_hooks(&hooks);
     arch_irq_enable();
 
     uint64_t tsc = arch_rdtsc();

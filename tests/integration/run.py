@@ -241,7 +241,57 @@ def run_qemu_script():
             p.wait()
 
 
-SUITES = [disk_image, run_qemu_script, boot_default, kernel_tests, panic_report, bad_kernel, gdb_attach]
+EXIT_INIT_OK = 0x20  # init exited with status 0 (kernel/core/main.c run_init)
+
+
+def user_suite(program, args='', boot_name=None):
+    """Boots init=PROGRAM in test mode; the program's own PASS/FAIL lines become checks,
+    and init must exit 0 (QEMU status for isa-debug-exit 0x20)."""
+    name = boot_name or program
+    g = Guest(cmdline='console=serial test=user init=/bin/%s.vbin %s' % (program, args), smp=1)
+    try:
+        status = g.wait_exit(timeout=180)
+        out = g.text()
+        for m in re.finditer(r'^(PASS|FAIL) (\S+)(.*)$', out, re.M):
+            check('%s.%s' % (name, m.group(2)), m.group(1) == 'PASS', m.group(3).strip(': '))
+        summary = re.search(r'%s: (\d+) passed, (\d+) failed' % re.escape(program), out)
+        check('%s.summary_line' % name, summary is not None, 'no summary')
+        ok = status == qemu_exit_status(EXIT_INIT_OK)
+        check('%s.exit_status_zero' % name, ok, 'QEMU status %s' % status)
+        check('%s.kernel_survived' % name, 'PANIC' not in out)
+        if not ok or 'PANIC' in out or not summary:
+            dump_tail(g, 60)
+        return out
+    except BootError as e:
+        check(name, False, str(e))
+        dump_tail(g)
+        return ''
+    finally:
+        g.close()
+
+
+def user_programs():
+    """Ring 3: musl programs through the Linux syscall ABI, vk_api_t, fault isolation."""
+    g = Guest(cmdline='console=serial test=user init=/bin/hello.vbin one "two words"', smp=1)
+    try:
+        status = g.wait_exit(timeout=120)
+        out = g.text()
+        check('hello.runs_in_ring3', 'Hello from vkernel userspace!' in out, out[-300:])
+        check('hello.argv_passed_with_quoting', re.search(r'two words', out) and re.search(r'one', out))
+        check('hello.exit_status_zero', status == qemu_exit_status(EXIT_INIT_OK), 'status %s' % status)
+    except BootError as e:
+        check('hello', False, str(e))
+        dump_tail(g)
+    finally:
+        g.close()
+    user_suite('test-basic')
+    out = user_suite('test-isolation')
+    check('isolation.kill_reports_logged', len(re.findall(r'test-crash.vbin\[\d+\] killed by SIG', out)) >= 8,
+          'expected a kill report per crash')
+
+
+SUITES = [disk_image, run_qemu_script, boot_default, kernel_tests, panic_report, bad_kernel,
+          gdb_attach, user_programs]
 
 
 def main():

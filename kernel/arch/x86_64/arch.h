@@ -96,6 +96,15 @@ uint64_t arch_exception_count(unsigned vector);
 /* A hook run for int3 instead of the panic report (tests and, later, debuggers). */
 void arch_set_breakpoint_hook(void (*hook)(arch_frame_t *frame));
 
+/* Where exceptions go beyond the arch layer (set by kernel_main):
+ *   page_fault: returns true if it resolved the fault (demand paging); ring 3 or kernel.
+ *   user_fault: an exception in ring 3 that nothing resolved, with its Linux signal. */
+typedef struct {
+    bool (*page_fault)(arch_frame_t *frame, uint64_t cr2);
+    void (*user_fault)(const arch_frame_t *frame, int signal, const char *what);
+} arch_fault_hooks_t;
+void arch_set_fault_hooks(const arch_fault_hooks_t *hooks);
+
 /* CPU features the kernel turned on, for logs and tests. */
 typedef struct {
     bool nx, smep, smap, umip, pge, pat, x2apic, invariant_tsc;
@@ -103,6 +112,17 @@ typedef struct {
     char brand[49];
 } arch_features_t;
 const arch_features_t *arch_features(void);
+
+/* ---- ring 3 (kernel/arch/x86_64/syscall.S, usermode.c) ---- */
+#define ARCH_FRAME_VECTOR_SYSCALL 0x100 /* arch_frame_t.vector of a SYSCALL frame */
+/* Enter ring 3 at rip with stack rsp. Returns the status passed to arch_user_resume when
+ * the process ends; *resume receives the value that call needs. */
+int arch_user_enter(uint64_t rip, uint64_t rsp, uint64_t *resume);
+__attribute__((noreturn)) void arch_user_resume(uint64_t resume, int status);
+void arch_set_kernel_stack(uint64_t top);
+uint64_t arch_kernel_stack(void);
+void arch_set_user_fs(uint64_t base);
+static inline bool arch_frame_from_user(const arch_frame_t *f) { return (f->cs & 3) == 3; }
 
 /* Continue execution in fn(arg) on the stack whose top is `top`; never returns. */
 __attribute__((noreturn)) void arch_switch_stack(void *top, void (*fn)(void *), void *arg);

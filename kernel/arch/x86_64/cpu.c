@@ -113,6 +113,7 @@ void arch_init_cpu(void)
     cpu_idt_init();
     cpu_idt_load();
     enable_protection();
+    cpu_syscall_init();
     log_info("cpu: %s \"%s\" nx=%d smep=%d smap=%d umip=%d pge=%d pat=%d x2apic=%d",
              features.vendor, features.brand, features.nx, features.smep, features.smap,
              features.umip, features.pge, features.pat, features.x2apic);

@@ -28,15 +28,25 @@ typedef struct __attribute__((packed)) {
 } cpu_tss_t;
 _Static_assert(sizeof(cpu_tss_t) == 104, "TSS size");
 
+/* Offsets used by kernel/arch/x86_64/syscall.S: keep in sync (asserted below). */
+#define CPU_OFFSET_KERNEL_RSP 16
+#define CPU_OFFSET_USER_RSP   24
+
 typedef struct cpu {
     struct cpu *self;    /* GS:0, so per-CPU data is one load away */
     uint32_t index;
     uint32_t apic_id;
+    uint64_t kernel_rsp; /* stack top for SYSCALL entry (= TSS rsp0) */
+    uint64_t user_rsp;   /* scratch: the user RSP while SYSCALL switches stacks */
     uint64_t gdt[8] __attribute__((aligned(16)));
     cpu_tss_t tss __attribute__((aligned(16)));
 } cpu_t;
 
+_Static_assert(__builtin_offsetof(cpu_t, kernel_rsp) == CPU_OFFSET_KERNEL_RSP, "cpu_t");
+_Static_assert(__builtin_offsetof(cpu_t, user_rsp) == CPU_OFFSET_USER_RSP, "cpu_t");
+
 void cpu_gdt_init(cpu_t *cpu);
+void cpu_syscall_init(void);
 void cpu_idt_init(void);
 void cpu_idt_load(void);
 cpu_t *cpu_current(void);

@@ -37,6 +37,20 @@ static uint8_t next_free_vector = 0x30;
 
 static uint64_t exception_counts[32];
 static void (*breakpoint_hook)(arch_frame_t *);
+static arch_fault_hooks_t fault_hooks;
+
+void arch_set_fault_hooks(const arch_fault_hooks_t *hooks)
+{
+    fault_hooks = *hooks;
+}
+
+/* The signal Linux delivers for each exception raised in ring 3. */
+static const uint8_t user_signal[32] = {
+    [0] = 8 /* SIGFPE */,   [1] = 5 /* SIGTRAP */, [3] = 5,  [4] = 11 /* SIGSEGV */,
+    [5] = 11,               [6] = 4 /* SIGILL */,  [7] = 4,  [10] = 11, [11] = 7 /* SIGBUS */,
+    [12] = 7,               [13] = 11,             [14] = 11, [16] = 8,  [17] = 7,
+    [19] = 8,               [21] = 11,
+};
 
 static const char *const exception_names[32] = {
     "divide error", "debug", "NMI", "breakpoint", "overflow", "bound range",
@@ -124,12 +138,24 @@ static bool apply_fixup(arch_frame_t *f)
 static void exception(arch_frame_t *f)
 {
     __atomic_fetch_add(&exception_counts[f->vector], 1, __ATOMIC_RELAXED);
-    if (f->vector == 3 && breakpoint_hook) {
-        breakpoint_hook(f);
+    /* Demand paging, for ring 3 and for the kernel's user-copy routines. */
+    if (f->vector == 14 && fault_hooks.page_fault && fault_hooks.page_fault(f, arch_read_cr2()))
         return;
+    if (arch_frame_from_user(f)) {
+        /* NMI, #DF and #MC say something about the machine, not the program. */
+        if (f->vector != 2 && f->vector != 8 && f->vector != 18 && fault_hooks.user_fault) {
+            uint8_t sig = user_signal[f->vector];
+            fault_hooks.user_fault(f, sig ? sig : 11, exception_names[f->vector]);
+            return; /* a handler was set up, or the process is gone */
+        }
+    } else {
+        if (f->vector == 3 && breakpoint_hook) {
+            breakpoint_hook(f);
+            return;
+        }
+        if (apply_fixup(f))
+            return;
     }
-    if (apply_fixup(f))
-        return;
     panic_exception(f, exception_names[f->vector]);
 }
 

@@ -8,7 +8,11 @@
     .text
 
 isr_common:
-    pushq %rax
+    /* From ring 3 (CS RPL in the CPU frame at 24(%rsp)): switch to the kernel's GS. */
+    testb $3, 24(%rsp)
+    jz 1f
+    swapgs
+1:  pushq %rax
     pushq %rbx
     pushq %rcx
     pushq %rdx
@@ -52,7 +56,10 @@ isr_common:
     popq %rbx
     popq %rax
     addq $16, %rsp              /* vector and error code */
-    iretq
+    testb $3, 8(%rsp)           /* back to ring 3: give the user its GS again */
+    jz 2f
+    swapgs
+2:  iretq
 
 /* Every stub is 16-byte aligned and shorter than 16 bytes, so the stub for vector v
  * is at arch_isr_stubs + 16 * v. */

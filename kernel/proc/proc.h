@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Processes: one address space and one thread of execution in ring 3.
+ *
+ * FIXME(issue: SMP and scheduler): until there is a scheduler, a process runs on the
+ * CPU that started it, to completion. proc_spawn() runs the child right away, nested on
+ * the same kernel stack below the parent's syscall frame, and returns once the child has
+ * exited, leaving its status for wait4(). This is the semantics of a vfork()+exec that
+ * finishes before the parent continues; programs that spawn and wait see exactly what
+ * they would see on Linux.
+ */
+#ifndef KERNEL_PROC_PROC_H
+#define KERNEL_PROC_PROC_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "mm/aspace.h"
+
+#define PROC_NAME_MAX 32
+
+typedef enum { PROC_RUNNING = 1, PROC_ZOMBIE = 3 } proc_state_t;
+
+typedef struct process {
+    uint32_t pid;
+    uint32_t parent_pid;
+    char name[PROC_NAME_MAX];
+    proc_state_t state;
+    int exit_status;            /* wait4 encoding: (code << 8) or signal number */
+
+    aspace_t *aspace;
+    uint64_t image_base, image_end;
+    uint64_t brk_start, brk;    /* program break: [brk_start, brk) */
+    uint64_t fs_base;           /* arch_prctl(ARCH_SET_FS) */
+    uint64_t clear_child_tid;   /* set_tid_address */
+    uint64_t signal_mask;       /* rt_sigprocmask; FIXME: nothing is delivered yet */
+    uint8_t console_fds;        /* bit n: fd n (0..2) is open on the console */
+    uint64_t resume;            /* arch_user_enter's resume token while running */
+    uint64_t start_ns;
+    struct process *next;       /* all processes, newest first (zombies until reaped) */
+} process_t;
+
+process_t *proc_current(void);
+/* Loads the program at path (a boot module for now) and runs it to completion.
+ * Returns the new pid (>0) with *status set, or a negative errno. */
+long proc_spawn(const char *path, const char *const *argv, const char *const *envp, int *status);
+/* Ends the current process with a wait4-style status; never returns. */
+__attribute__((noreturn)) void proc_exit(int wait_status);
+/* The current process faulted in ring 3: report it, end it with signal `sig`. */
+__attribute__((noreturn)) void proc_kill_on_fault(const arch_frame_t *f, int sig, const char *what);
+/* Reaps a zombie child: pid -1 for any. Returns its pid, 0 if none matches. */
+long proc_reap(long pid, int *status);
+unsigned proc_snapshot(void *out, unsigned max);
+unsigned proc_live_count(void);
+
+#endif

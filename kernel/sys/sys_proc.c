@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: MIT */
+/* Process and identity syscalls. */
+#include "sys/syscall.h"
+#include "proc/proc.h"
+#include "mm/usercopy.h"
+#include "core/string.h"
+#include "core/kernel.h"
+#include "arch/x86_64/arch.h"
+#include <vk/vk.h>
+
+#define ARCH_SET_FS 0x1002
+#define ARCH_GET_FS 0x1003
+#define WNOHANG 1
+#define SPAWN_MAX_ARGS 64
+#define SPAWN_STRINGS_BYTES 8192
+
+long sys_exit(const syscall_args_t *a)
+{
+    proc_exit((int)((a->arg[0] & 0xff) << 8));
+}
+
+long sys_exit_group(const syscall_args_t *a)
+{
+    proc_exit((int)((a->arg[0] & 0xff) << 8));
+}
+
+long sys_getpid(const syscall_args_t *a) { (void)a; return proc_current()->pid; }
+long sys_gettid(const syscall_args_t *a) { (void)a; return proc_current()->pid; }
+long sys_getppid(const syscall_args_t *a) { (void)a; return proc_current()->parent_pid; }
+long sys_getuid(const syscall_args_t *a) { (void)a; return 0; }
+long sys_geteuid(const syscall_args_t *a) { (void)a; return 0; }
+long sys_getgid(const syscall_args_t *a) { (void)a; return 0; }
+long sys_getegid(const syscall_args_t *a) { (void)a; return 0; }
+
+long sys_set_tid_address(const syscall_args_t *a)
+{
+    process_t *p = proc_current();
+    p->clear_child_tid = a->arg[0];
+    return p->pid;
+}
+
+long sys_set_robust_list(const syscall_args_t *a)
+{
+    /* The list matters only to threads dying with futexes held (issue: scheduler). */
+    return a->arg[1] == 24 ? 0 : -VK_EINVAL;
+}
+
+long sys_arch_prctl(const syscall_args_t *a)
+{
+    process_t *p = proc_current();
+    switch (a->arg[0]) {
+    case ARCH_SET_FS:
+        if (a->arg[1] >= 0x0000800000000000ull)
+            return -VK_EPERM;
+        p->fs_base = a->arg[1];
+        arch_set_user_fs(p->fs_base);
+        return 0;
+    case ARCH_GET_FS:
+        return usercopy_to(a->arg[1], &p->fs_base, sizeof(p->fs_base));
+    default:
+        return -VK_EINVAL;
+    }
+}
+
+long sys_sched_yield(const syscall_args_t *a)
+{
+    (void)a;
+    return 0; /* one runnable process per CPU until the scheduler issue */
+}
+
+long sys_vk_yield(const syscall_args_t *a)
+{
+    return sys_sched_yield(a);
+}
+
+struct linux_utsname {
+    char sysname[65], nodename[65], release[65], version[65], machine[65], domainname[65];
+};
+
+long sys_uname(const syscall_args_t *a)
+{
+    struct linux_utsname u;
+    memset(&u, 0, sizeof(u));
+    strlcpy(u.sysname, "vkernel", sizeof(u.sysname));
+    strlcpy(u.nodename, "vkernel", sizeof(u.nodename));
+    strlcpy(u.release, KERNEL_VERSION, sizeof(u.release));
+    strlcpy(u.version, kernel_banner(), sizeof(u.version));
+    strlcpy(u.machine, "x86_64", sizeof(u.machine));
+    return usercopy_to(a->arg[0], &u, sizeof(u));
+}
+
+/* Copies a NULL-terminated user array of strings into buf; vec gets kernel pointers. */
+static long copy_string_vector(uint64_t user_vec, const char **vec, unsigned max, char *buf,
+                               size_t bufsize)
+{
+    size_t used = 0;
+    unsigned n = 0;
+    for (; user_vec; n++) {
+        uint64_t ptr;
+        if (n == max)
+            return -VK_E2BIG;
+        int err = usercopy_from(&ptr, user_vec + 8ull * n, sizeof(ptr));
+        if (err)
+            return err;
+        if (!ptr)
+            break;
+        long len = usercopy_strncpy_from(buf + used, ptr, bufsize - used);
+        if (len < 0)
+            return len == -VK_ENAMETOOLONG ? -VK_E2BIG : len;
+        vec[n] = buf + used;
+        used += (size_t)len + 1;
+    }
+    vec[n] = NULL;
+    return n;
+}
+
+long sys_vk_spawn(const syscall_args_t *a)
+{
+    char path[256];
+    long len = usercopy_strncpy_from(path, a->arg[0], sizeof(path));
+    if (len < 0)
+        return len;
+    static char strings[2][SPAWN_STRINGS_BYTES]; /* FIXME: per-call buffers with SMP */
+    const char *argv[SPAWN_MAX_ARGS + 1], *envp[SPAWN_MAX_ARGS + 1];
+    long n = copy_string_vector(a->arg[1], argv, SPAWN_MAX_ARGS, strings[0], sizeof(strings[0]));
+    if (n < 0)
+        return n;
+    if (n == 0) {
+        argv[0] = path;
+        argv[1] = NULL;
+    }
+    n = copy_string_vector(a->arg[2], envp, SPAWN_MAX_ARGS, strings[1], sizeof(strings[1]));
+    if (n < 0)
+        return n;
+    return proc_spawn(path, argv, envp, NULL);
+}
+
+long sys_wait4(const syscall_args_t *a)
+{
+    long pid = (long)(int32_t)a->arg[0];
+    int status = 0;
+    if (pid < -1 || pid == 0)
+        return -VK_EINVAL; /* process groups do not exist */
+    long got = proc_reap(pid, &status);
+    if (got == 0)
+        return (a->arg[2] & WNOHANG) ? 0 : -VK_ECHILD; /* children finish before spawn returns */
+    if (a->arg[1]) {
+        int err = usercopy_to(a->arg[1], &status, sizeof(status));
+        if (err)
+            return err;
+    }
+    return got;
+}
+
+long sys_vk_task_snapshot(const syscall_args_t *a)
+{
+    vk_task_info_t tasks[16];
+    uint64_t max = a->arg[1] < 16 ? a->arg[1] : 16;
+    unsigned n = proc_snapshot(tasks, (unsigned)max);
+    int err = usercopy_to(a->arg[0], tasks, n * sizeof(tasks[0]));
+    return err ? err : (long)n;
+}
+
+long sys_rt_sigprocmask(const syscall_args_t *a)
+{
+    /* FIXME(issue: processes, signals): the mask is kept but no signal is delivered. */
+    uint64_t *mask_p = &proc_current()->signal_mask;
+    uint64_t mask = *mask_p, old = mask, set;
+    if (a->arg[3] != 8)
+        return -VK_EINVAL;
+    if (a->arg[1]) {
+        int err = usercopy_from(&set, a->arg[1], 8);
+        if (err)
+            return err;
+        switch (a->arg[0]) {
+        case 0: mask |= set; break;   /* SIG_BLOCK */
+        case 1: mask &= ~set; break;  /* SIG_UNBLOCK */
+        case 2: mask = set; break;    /* SIG_SETMASK */
+        default: return -VK_EINVAL;
+        }
+        *mask_p = mask;
+    }
+    if (a->arg[2])
+        return usercopy_to(a->arg[2], &old, 8);
+    return 0;
+}

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Clocks, sleeping and randomness.
+ * FIXME(issue: processes): CLOCK_REALTIME counts from the Unix epoch at boot (no RTC read
+ * yet), and getrandom uses a TSC-seeded xorshift generator: neither is good enough for
+ * wall-clock time or cryptography.
+ */
+#include "sys/syscall.h"
+#include "proc/proc.h"
+#include "mm/usercopy.h"
+#include "time/time.h"
+#include "arch/x86_64/arch.h"
+
+#define CLOCK_REALTIME 0
+#define CLOCK_MONOTONIC 1
+#define CLOCK_PROCESS_CPUTIME_ID 2
+#define CLOCK_THREAD_CPUTIME_ID 3
+#define CLOCK_MONOTONIC_RAW 4
+#define CLOCK_REALTIME_COARSE 5
+#define CLOCK_MONOTONIC_COARSE 6
+#define CLOCK_BOOTTIME 7
+#define TIMER_ABSTIME 1
+#define NS 1000000000ull
+
+typedef struct { int64_t sec, nsec; } timespec_t;
+
+static int clock_now(uint64_t clock, uint64_t *ns)
+{
+    uint64_t now = time_monotonic_ns();
+    switch (clock) {
+    case CLOCK_REALTIME:
+    case CLOCK_REALTIME_COARSE:
+    case CLOCK_MONOTONIC:
+    case CLOCK_MONOTONIC_RAW:
+    case CLOCK_MONOTONIC_COARSE:
+    case CLOCK_BOOTTIME:
+        *ns = now;
+        return 0;
+    case CLOCK_PROCESS_CPUTIME_ID:
+    case CLOCK_THREAD_CPUTIME_ID:
+        *ns = now - proc_current()->start_ns; /* one runnable process: wall == CPU */
+        return 0;
+    default:
+        return -VK_EINVAL;
+    }
+}
+
+long sys_clock_gettime(const syscall_args_t *a)
+{
+    uint64_t ns;
+    int err = clock_now(a->arg[0], &ns);
+    if (err)
+        return err;
+    timespec_t ts = { (int64_t)(ns / NS), (int64_t)(ns % NS) };
+    return usercopy_to(a->arg[1], &ts, sizeof(ts));
+}
+
+long sys_clock_getres(const syscall_args_t *a)
+{
+    uint64_t ns;
+    int err = clock_now(a->arg[0], &ns);
+    if (err || !a->arg[1])
+        return err;
+    timespec_t ts = { 0, 1 };
+    return usercopy_to(a->arg[1], &ts, sizeof(ts));
+}
+
+long sys_gettimeofday(const syscall_args_t *a)
+{
+    if (!a->arg[0])
+        return 0;
+    uint64_t ns = time_monotonic_ns();
+    int64_t tv[2] = { (int64_t)(ns / NS), (int64_t)(ns % NS / 1000) };
+    return usercopy_to(a->arg[0], tv, sizeof(tv));
+}
+
+long sys_time(const syscall_args_t *a)
+{
+    int64_t t = (int64_t)(time_monotonic_ns() / NS);
+    if (a->arg[0]) {
+        int err = usercopy_to(a->arg[0], &t, sizeof(t));
+        if (err)
+            return err;
+    }
+    return t;
+}
+
+static void sleep_until(uint64_t deadline)
+{
+    /* The 100 Hz tick wakes the CPU; the last stretch is a short busy wait. */
+    while (time_monotonic_ns() + 10000000ull < deadline)
+        arch_wait_for_interrupt();
+    while (time_monotonic_ns() < deadline)
+        arch_pause();
+}
+
+static int read_timespec(uint64_t user, uint64_t *ns)
+{
+    timespec_t ts;
+    int err = usercopy_from(&ts, user, sizeof(ts));
+    if (err)
+        return err;
+    if (ts.sec < 0 || ts.nsec < 0 || ts.nsec >= (int64_t)NS)
+        return -VK_EINVAL;
+    *ns = (uint64_t)ts.sec > (UINT64_MAX / NS - 1) ? UINT64_MAX / 2
+                                                   : (uint64_t)ts.sec * NS + (uint64_t)ts.nsec;
+    return 0;
+}
+
+long sys_nanosleep(const syscall_args_t *a)
+{
+    uint64_t ns;
+    int err = read_timespec(a->arg[0], &ns);
+    if (err)
+        return err;
+    sleep_until(time_monotonic_ns() + ns);
+    return 0;
+}
+
+long sys_clock_nanosleep(const syscall_args_t *a)
+{
+    uint64_t now, ns;
+    int err = clock_now(a->arg[0], &now);
+    if (err)
+        return err;
+    if ((err = read_timespec(a->arg[2], &ns)))
+        return err;
+    sleep_until((a->arg[1] & TIMER_ABSTIME) ? ns : now + ns);
+    return 0;
+}
+
+long sys_vk_monotonic_ns(const syscall_args_t *a)
+{
+    (void)a;
+    return (long)time_monotonic_ns();
+}
+
+long sys_vk_sleep_ns(const syscall_args_t *a)
+{
+    sleep_until(time_monotonic_ns() + a->arg[0]);
+    return 0;
+}
+
+long sys_getrandom(const syscall_args_t *a)
+{
+    static uint64_t s0, s1;
+    if (a->arg[2] & ~7ull)
+        return -VK_EINVAL;
+    if (!s0 && !s1) {
+        s0 = arch_rdtsc() | 1;
+        s1 = time_monotonic_ns() * 0x9e3779b97f4a7c15ull;
+    }
+    uint64_t len = a->arg[1] > 256 ? 256 : a->arg[1]; /* Linux also returns short counts */
+    uint8_t buf[256];
+    for (uint64_t i = 0; i < len; i += 8) {
+        uint64_t x = s0, y = s1; /* xorshift128+ */
+        s0 = y;
+        x ^= x << 23;
+        s1 = x ^ y ^ (x >> 17) ^ (y >> 26);
+        uint64_t r = s1 + y;
+        for (unsigned b = 0; b < 8 && i + b < len; b++)
+            buf[i + b] = (uint8_t)(r >> (8 * b));
+    }
+    int err = usercopy_to(a->arg[0], buf, len);
+    return err ? err : (long)len;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* vkernel-range syscalls behind vk_api_t entries that are not elsewhere. */
+#include "sys/syscall.h"
+#include "proc/proc.h"
+#include "mm/usercopy.h"
+#include "core/kernel.h"
+#include "core/log.h"
+#include "core/string.h"
+#include <vk/vk.h>
+#include "config.h"
+
+long sys_vk_log_write(const syscall_args_t *a)
+{
+    char text[CONFIG_LOG_LINE_MAX - 64];
+    uint64_t len = a->arg[1] < sizeof(text) - 1 ? a->arg[1] : sizeof(text) - 1;
+    int err = usercopy_from(text, a->arg[0], len);
+    if (err)
+        return err;
+    text[len] = 0;
+    while (len && text[len - 1] == '\n')
+        text[--len] = 0;
+    process_t *p = proc_current();
+    log_info("%s[%u]: %s", p->name, p->pid, text);
+    return (long)a->arg[1];
+}
+
+long sys_vk_framebuffer_info(const syscall_args_t *a)
+{
+    const vk_boot_framebuffer_t *fb = &kernel_boot_info()->framebuffer;
+    if (!fb->base)
+        return -VK_ENODEV;
+    vk_fb_info_t info;
+    memset(&info, 0, sizeof(info));
+    info.width = fb->width;
+    info.height = fb->height;
+    info.pitch = fb->pitch;
+    info.format = fb->format;
+    return usercopy_to(a->arg[0], &info, sizeof(info));
+}

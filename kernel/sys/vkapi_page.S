@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The vk_api_t page: the table (include/vk/vk.h) followed by the stubs it points at.
+ * It is assembled once into the kernel's rodata and copied to VK_API_USER_ADDR in every
+ * process, so its pointers are absolute user addresses computed here. Each stub moves
+ * the call's vkernel syscall number into RAX and issues SYSCALL; arguments are already
+ * where the syscall ABI wants them (RDI, RSI, RDX), except vk_api->syscall, which
+ * shifts its seven arguments into place (the seventh is on the stack).
+ */
+#define VK_API_USER_ADDR 0x00007ffff7f00000
+#define ENTRY(stub) .quad VK_API_USER_ADDR + (stub - vkapi_page_start)
+
+    .section .rodata
+    .balign 4096
+    .globl vkapi_page_start, vkapi_page_end
+vkapi_page_start:
+    .quad 0x3149504b56              /* signature "VKPI1" */
+    .long 1                         /* revision */
+    .long vkapi_table_end - vkapi_page_start
+    .long 0, 0
+    ENTRY(stub_log_write)
+    ENTRY(stub_framebuffer_info)
+    ENTRY(stub_task_snapshot)
+    ENTRY(stub_monotonic_ns)
+    ENTRY(stub_yield)
+    ENTRY(stub_sleep_ns)
+    ENTRY(stub_spawn)
+    ENTRY(stub_syscall)
+vkapi_table_end:
+
+.macro STUB name, nr
+stub_\name:
+    movl $\nr, %eax
+    syscall
+    ret
+.endm
+
+    STUB log_write, 0x1000
+    STUB framebuffer_info, 0x1001
+    STUB task_snapshot, 0x1002
+    STUB monotonic_ns, 0x1003
+    STUB yield, 0x1004
+    STUB sleep_ns, 0x1005
+    STUB spawn, 0x1006
+
+stub_syscall:
+    movq %rdi, %rax
+    movq %rsi, %rdi
+    movq %rdx, %rsi
+    movq %rcx, %rdx
+    movq %r8, %r10
+    movq %r9, %r8
+    movq 8(%rsp), %r9
+    syscall
+    ret
+
+    .balign 4096
+vkapi_page_end:

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-crash NAME: commits one fault on purpose, so tests can check that the kernel
+ * kills only this process and reports the fault with a symbolized backtrace.
+ *
+ *   null        write to address 0                      (#PF, user address not mapped)
+ *   kernel      write to 0xffffffff80000000             (#PF on a supervisor page / #GP)
+ *   exec        jump into a non-executable heap buffer  (#PF instruction fetch, NX)
+ *   privileged  execute cli                              (#GP, IOPL 0)
+ *   ud2         execute ud2                              (#UD)
+ *   int3        execute int3                             (#BP)
+ *   div0        integer divide by zero                   (#DE)
+ *   stack       unbounded recursion                      (#PF below the stack)
+ *
+ * Each fault lives in a noinline function crash_<name>, reached from main through the
+ * noinline crash_dispatch, so a backtrace shows crash_<name> <- crash_dispatch <- main.
+ * Both callers do work after the call so the compiler cannot turn it into a tail jump
+ * and drop their frames. Addresses come through volatile variables so the compiler
+ * cannot see the fault and replace it with a trap of its own.
+ *
+ * Exit status: 2 for a usage error, 3 if the fault did not happen.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NOINLINE __attribute__((noinline))
+
+static volatile uintptr_t null_address = 0;
+static volatile uintptr_t kernel_address = 0xffffffff80000000ull;
+static volatile int divide_numerator = 42;
+static volatile int divide_zero = 0;
+static volatile int sink;
+static volatile int stack_stop;
+
+NOINLINE static void crash_null(void)
+{
+    *(volatile int *)null_address = 1;
+}
+
+NOINLINE static void crash_kernel(void)
+{
+    *(volatile int *)kernel_address = 1;
+}
+
+NOINLINE static void crash_exec(void)
+{
+    unsigned char *buffer = malloc(64);
+    void (*code)(void);
+
+    if (!buffer)
+        return;
+    memset(buffer, 0xc3, 64); /* ret: if the heap were executable this would return */
+    code = (void (*)(void))(uintptr_t)buffer;
+    code();
+    free(buffer);
+}
+
+NOINLINE static void crash_privileged(void)
+{
+    __asm__ volatile("cli");
+}
+
+NOINLINE static void crash_ud2(void)
+{
+    __asm__ volatile("ud2");
+}
+
+NOINLINE static void crash_int3(void)
+{
+    __asm__ volatile("int3");
+}
+
+NOINLINE static void crash_div0(void)
+{
+    sink = divide_numerator / divide_zero;
+}
+
+NOINLINE static int crash_stack_recurse(int depth)
+{
+    volatile char pad[512];
+
+    pad[0] = (char)depth;
+    if (stack_stop)
+        return 0;
+    return crash_stack_recurse(depth + 1) + pad[0];
+}
+
+NOINLINE static void crash_stack(void)
+{
+    sink = crash_stack_recurse(0);
+}
+
+static const struct {
+    const char *name;
+    void (*commit)(void);
+} faults[] = {
+    { "null", crash_null },
+    { "kernel", crash_kernel },
+    { "exec", crash_exec },
+    { "privileged", crash_privileged },
+    { "ud2", crash_ud2 },
+    { "int3", crash_int3 },
+    { "div0", crash_div0 },
+    { "stack", crash_stack },
+};
+
+#define FAULT_COUNT (sizeof(faults) / sizeof(faults[0]))
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: test-crash FAULT\nfaults:");
+    for (size_t i = 0; i < FAULT_COUNT; i++)
+        fprintf(stderr, " %s", faults[i].name);
+    fprintf(stderr, "\n");
+}
+
+/* Returns 2 for an unknown name, 3 when the fault did not happen. */
+NOINLINE static int crash_dispatch(const char *name)
+{
+    for (size_t i = 0; i < FAULT_COUNT; i++) {
+        if (strcmp(faults[i].name, name) != 0)
+            continue;
+        printf("crash: about to %s\n", name);
+        fflush(stdout);
+        faults[i].commit();
+        printf("crash: %s did not fault\n", name);
+        return 3;
+    }
+    fprintf(stderr, "test-crash: unknown fault \"%s\"\n", name);
+    usage();
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    int status;
+
+    if (argc != 2) {
+        usage();
+        return 2;
+    }
+    status = crash_dispatch(argv[1]);
+    fflush(stdout);
+    return status;
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fault isolation: starts test-crash.vbin once per kind of fault through vk_api->spawn,
+ * collects each child with waitpid, and checks that the child was killed by the signal
+ * Linux would deliver while this process (and so the kernel) kept running. Also checks
+ * the vk_api_t header and that a well-behaved child's exit status arrives intact.
+ * Prints PASS/FAIL lines and "test-isolation: N passed, N failed".
+ */
+#include <stdio.h>
+#include <unistd.h>
+#include <stddef.h>
+#include <string.h>
+#include <signal.h>
+#include <errno.h>
+#include <sys/wait.h>
+#include <vk/libvk.h>
+
+static int passed, failed;
+
+static void check(int ok, const char *name, const char *detail)
+{
+    if (ok) {
+        passed++;
+        printf("PASS %s\n", name);
+    } else {
+        failed++;
+        printf("FAIL %s: %s\n", name, detail);
+    }
+    fflush(stdout);
+}
+
+/* Runs path with one argument; returns the wait status, or -1. */
+static int run(const char *path, const char *arg)
+{
+    vk_api_t *api = vk_api();
+    const char *argv[] = { path, arg, NULL };
+    const char *envp[] = { NULL };
+    int64_t pid = api->spawn(path, argv, envp);
+    if (pid <= 0) {
+        printf("  spawn %s: error %lld\n", path, (long long)pid);
+        return -1;
+    }
+    int status = 0;
+    if (waitpid((pid_t)pid, &status, 0) != pid) {
+        printf("  waitpid %lld: %s\n", (long long)pid, strerror(errno));
+        return -1;
+    }
+    return status;
+}
+
+static void expect_signal(const char *fault, int sig, const char *sig_name)
+{
+    char name[64], detail[96];
+    int status = run("/bin/test-crash.vbin", fault);
+    snprintf(name, sizeof(name), "crash_%s_killed_by_%s", fault, sig_name);
+    snprintf(detail, sizeof(detail), "wait status 0x%x", status);
+    check(status >= 0 && WIFSIGNALED(status) && WTERMSIG(status) == sig, name, detail);
+}
+
+int main(void)
+{
+    vk_api_t *api = vk_api();
+    check(api != NULL, "vk_api_found_in_auxv", "AT_VK_API missing");
+    if (!api) {
+        printf("test-isolation: %d passed, %d failed\n", passed, failed);
+        return 1;
+    }
+    check(api->header.signature == VK_API_SIGNATURE && api->header.revision >= 1 &&
+              api->header.size >= offsetof(vk_api_t, syscall) + sizeof(api->syscall),
+          "vk_api_header_valid", "bad signature, revision or size");
+    int64_t t0 = api->monotonic_ns(), t1 = api->monotonic_ns();
+    check(t0 > 0 && t1 >= t0, "vk_api_monotonic_clock", "clock went backwards");
+    check(api->syscall(39 /* getpid */, 0, 0, 0, 0, 0, 0) == getpid(), "vk_api_raw_syscall",
+          "getpid through vk_api->syscall differs");
+
+    int status = run("/bin/hello.vbin", "from-isolation");
+    check(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0, "hello_exits_zero",
+          "hello did not exit 0");
+    status = run("/bin/test-crash.vbin", "no-such-fault");
+    check(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 2, "exit_status_propagates",
+          "unknown fault name should exit 2");
+    check(run("/bin/does-not-exist.vbin", "x") == -1, "spawn_missing_program_fails", "it ran");
+
+    expect_signal("null", SIGSEGV, "SIGSEGV");
+    expect_signal("kernel", SIGSEGV, "SIGSEGV");
+    expect_signal("exec", SIGSEGV, "SIGSEGV");
+    expect_signal("privileged", SIGSEGV, "SIGSEGV");
+    expect_signal("ud2", SIGILL, "SIGILL");
+    expect_signal("int3", SIGTRAP, "SIGTRAP");
+    expect_signal("div0", SIGFPE, "SIGFPE");
+    expect_signal("stack", SIGSEGV, "SIGSEGV");
+
+    /* After all of that, this process still runs and its memory is intact. */
+    static char canary[4096] = "still here";
+    check(strcmp(canary, "still here") == 0, "survivor_memory_intact", "canary changed");
+    printf("test-isolation: %d passed, %d failed\n", passed, failed);
+    return failed != 0;
+}
