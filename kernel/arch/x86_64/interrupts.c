@@ -161,6 +161,11 @@ static void exception(arch_frame_t *f)
 
 void arch_interrupt_dispatch(arch_frame_t *f)
 {
+    /* An interrupt inside a user-copy window arrives with RFLAGS.AC set (interrupt
+     * gates do not clear it): close SMAP for the handler. IRET restores the
+     * interrupted flags. clac raises #UD on CPUs without SMAP, hence the check. */
+    if (arch_features()->smap)
+        __asm__ volatile("clac" ::: "memory");
     if (f->vector < VECTOR_FIRST_DEVICE) {
         exception(f);
         return;

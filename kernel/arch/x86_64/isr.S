@@ -5,6 +5,8 @@
  * 29, 30 have one), then its vector number, and joins the common path, which saves the
  * general registers in the layout of arch_frame_t and calls arch_interrupt_dispatch.
  */
+#include "frame.inc"
+
     .text
 
 isr_common:
@@ -12,21 +14,8 @@ isr_common:
     testb $3, 24(%rsp)
     jz 1f
     swapgs
-1:  pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+1:
+    PUSH_GPRS
     cld
     movq %rsp, %rdi
     /* Link the frame into the rbp chain so backtraces walk through interrupts. */
@@ -40,21 +29,7 @@ isr_common:
     call arch_interrupt_dispatch
     movq %rbx, %rsp
     addq $16, %rsp
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rbp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
-    popq %rbx
-    popq %rax
+    POP_GPRS
     addq $16, %rsp              /* vector and error code */
     testb $3, 8(%rsp)           /* back to ring 3: give the user its GS again */
     jz 2f

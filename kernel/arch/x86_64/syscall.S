@@ -21,6 +21,8 @@
 #define SEL_USER_DATA 0x23
 #define SEL_USER_CODE 0x2b
 
+#include "frame.inc"
+
     .text
     .globl syscall_entry
 syscall_entry:
@@ -34,40 +36,12 @@ syscall_entry:
     pushq %rcx
     pushq $0                    /* error code */
     pushq $0x100                /* "vector": a syscall */
-    pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    PUSH_GPRS
     movq %rsp, %rdi
     xorl %ebp, %ebp             /* backtraces stop here */
     call syscall_dispatch       /* interrupts are enabled inside as needed */
     cli
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rbp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
-    popq %rbx
-    popq %rax
+    POP_GPRS
     addq $16, %rsp              /* vector, error code */
     popq %rcx                   /* user RIP */
     addq $8, %rsp               /* CS */
