@@ -115,7 +115,8 @@ endif
 
 # ---- disk image ----------------------------------------------------------------------
 IMAGE := $(BUILD)/vkernel.img
-DISK_INPUTS := $(LOADER) $(KERNEL) $(KERNEL_MAP) scripts/make-disk.sh $(USERSPACE_VBINS)
+DISK_INPUTS := $(LOADER) $(KERNEL) $(KERNEL_MAP) scripts/make-disk.sh $(USERSPACE_VBINS) \
+	$(USERSPACE_MAPS)
 # EXTRA and CMDLINE changes must rebuild the image: record them.
 $(BUILD)/disk.config: FORCE
 	@mkdir -p $(@D)

@@ -38,7 +38,7 @@ USERSPACE_OBJS := $(USERSPACE_LIBVK_OBJS) \
 	$(foreach d,$(USERSPACE_PROGRAM_DIRS),$(call userspace_objs,$(d)))
 
 .PHONY: userspace
-userspace: $(USERSPACE_VBINS)
+userspace: $(USERSPACE_VBINS) $(USERSPACE_MAPS)
 
 # Stage the sysroot while the makefiles are read, before make looks at any timestamp: a
 # header synced into the sysroot then rebuilds its users in this same run. Fast when
@@ -77,5 +77,12 @@ $(USERSPACE_OUT)/bin/%.vbin: $(USERSPACE_LIBVK_INSTALLED) $(USERSPACE_STAMP) $(U
 	$(call say,VKLD,$@)
 	$(Q)$(USERSPACE_VKCC) -o $@.tmp $(filter %.o,$^) -lvk
 	$(Q)userspace/toolchain/check-vbin.sh -q $@.tmp && mv -f $@.tmp $@
+
+# Function symbols of each program (link-time addresses, from 0 for static-PIE), for
+# symbolized crash reports: the kernel reads NAME.vbin.map next to the program.
+USERSPACE_MAPS := $(USERSPACE_VBINS:.vbin=.vbin.map)
+$(USERSPACE_OUT)/bin/%.vbin.map: $(USERSPACE_OUT)/bin/%.vbin
+	$(call say,SYMS,$@)
+	$(Q)llvm-nm -n --defined-only $< | grep -i ' [tw] ' > $@.tmp && mv -f $@.tmp $@
 
 -include $(USERSPACE_OBJS:.o=.d)

@@ -13,6 +13,8 @@
 #include "core/panic.h"
 #include "core/string.h"
 #include "lib/fmt.h"
+#include "lib/symmap.h"
+#include "mm/usercopy.h"
 #include "mm/mm.h"
 #include "time/time.h"
 #include "arch/x86_64/arch.h"
@@ -20,6 +22,7 @@
 #include <vk/vk.h>
 
 #define PROC_MAX_LIVE 64 /* FIXME: a config limit with the scheduler issue */
+#define PROC_BACKTRACE_MAX_FRAMES 16
 
 /* Single CPU, no preemption between processes yet: the list is only touched by the
  * running process's syscalls with interrupts irrelevant to it. FIXME: a lock with SMP. */
@@ -139,6 +142,47 @@ static const char *signal_name(int sig)
     }
 }
 
+/* The program's symbol map ("modules/NAME.map", made at build time), or NULL. */
+static const vk_boot_module_t *find_symbols(const process_t *p)
+{
+    char name[VK_BOOT_MODULE_NAME_MAX];
+    fmt_snprintf(name, sizeof(name), "modules/%s.map", p->name);
+    return kernel_find_module(name);
+}
+
+static void describe_user(const process_t *p, const vk_boot_module_t *map, uint64_t addr,
+                          char *out, size_t size)
+{
+    symmap_result_t r;
+    if (map && addr >= p->image_base && addr < p->image_end &&
+        symmap_lookup(phys_to_virt(map->base), map->size, addr - p->image_base, &r))
+        fmt_snprintf(out, size, "%s+0x%llx", r.name, (unsigned long long)r.offset);
+    else
+        fmt_snprintf(out, size, "?");
+}
+
+/* Frame pointers of the dead program, read through the checked user-copy path (its
+ * address space is still the active one). Stops at the first unreadable frame. */
+static void report_backtrace(const process_t *p, uint64_t rip, uint64_t rbp)
+{
+    const vk_boot_module_t *map = find_symbols(p);
+    char name[128];
+    describe_user(p, map, rip, name, sizeof(name));
+    log_error("  #0  0x%llx %s", (unsigned long long)rip, name);
+    for (unsigned i = 1; i < PROC_BACKTRACE_MAX_FRAMES && rbp; i++) {
+        uint64_t frame[2];
+        if (usercopy_from(frame, rbp, sizeof(frame)) != 0 || frame[1] == 0)
+            break;
+        describe_user(p, map, frame[1] - 1, name, sizeof(name));
+        log_error("  #%-2u 0x%llx %s", i, (unsigned long long)frame[1], name);
+        if (frame[0] <= rbp)
+            break; /* frames only go up the stack */
+        rbp = frame[0];
+    }
+    if (!map)
+        log_error("  (no symbol map modules/%s.map)", p->name);
+}
+
 void proc_kill_on_fault(const arch_frame_t *f, int sig, const char *what)
 {
     process_t *p = current;
@@ -158,8 +202,7 @@ void proc_kill_on_fault(const arch_frame_t *f, int sig, const char *what)
               (unsigned long long)f->rsp, (unsigned long long)f->rbp,
               (unsigned long long)f->rax, (unsigned long long)f->rdi,
               (unsigned long long)f->rsi);
-    /* FIXME(issue: debugging): symbolize with the program's map from /data/debug/maps
-     * and walk its frame pointers through usercopy. */
+    report_backtrace(p, f->rip, f->rbp);
     proc_exit(sig);
 }
 

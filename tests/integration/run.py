@@ -288,6 +288,11 @@ def user_programs():
     out = user_suite('test-isolation')
     check('isolation.kill_reports_logged', len(re.findall(r'test-crash.vbin\[\d+\] killed by SIG', out)) >= 8,
           'expected a kill report per crash')
+    # Each report names the faulting function and walks back through the callers.
+    for fault in ('null', 'ud2', 'div0'):
+        m = re.search(r'killed by SIG\w+: [^\n]*\n[^\n]*\n[^\n]*#0\s+0x[0-9a-f]+ crash_%s\+0x[0-9a-f]+\n'
+                      r'[^\n]*#1\s+0x[0-9a-f]+ crash_dispatch\+0x[0-9a-f]+\n[^\n]*#2\s+0x[0-9a-f]+ main\+0x' % fault, out)
+        check('isolation.crash_%s_report_symbolized' % fault, m is not None, 'no symbolized backtrace')
 
 
 SUITES = [disk_image, run_qemu_script, boot_default, kernel_tests, panic_report, bad_kernel,
