@@ -105,6 +105,17 @@ typedef struct {
 } arch_fault_hooks_t;
 void arch_set_fault_hooks(const arch_fault_hooks_t *hooks);
 
+/* Catching an expected kernel fault (kernel/arch/x86_64/faultcatch.S), for self-tests. */
+typedef struct {
+    uint64_t rip, rsp, rbx, rbp, r12, r13, r14, r15; /* offsets fixed by faultcatch.S */
+    uint64_t vector, error_code, cr2, fault_rip;     /* filled in when a fault is caught */
+} arch_fault_catch_t;
+/* 0 when armed; 1 (a second return) when a kernel exception was caught. */
+__attribute__((returns_twice)) int arch_fault_catch(arch_fault_catch_t *c);
+void arch_fault_catch_end(void);
+/* Runs fn(arg) on the stack whose top is `top`, then returns to the caller's stack. */
+void arch_call_on_stack(void *top, void (*fn)(void *), void *arg);
+
 /* CPU features the kernel turned on, for logs and tests. */
 typedef struct {
     bool nx, smep, smap, umip, pge, pat, x2apic, invariant_tsc;

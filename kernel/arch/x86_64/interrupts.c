@@ -39,6 +39,22 @@ static uint64_t exception_counts[32];
 static void (*breakpoint_hook)(arch_frame_t *);
 static arch_fault_hooks_t fault_hooks;
 
+/* Armed by arch_fault_catch: the next kernel-mode exception resumes there. FIXME: per
+ * CPU once other CPUs run kernel code. */
+static arch_fault_catch_t *armed_catch;
+__attribute__((noreturn)) void arch_fault_resume(arch_fault_catch_t *c);
+
+void arch_fault_catch_arm(arch_fault_catch_t *c)
+{
+    c->vector = c->error_code = c->cr2 = c->fault_rip = 0;
+    armed_catch = c;
+}
+
+void arch_fault_catch_end(void)
+{
+    armed_catch = NULL;
+}
+
 void arch_set_fault_hooks(const arch_fault_hooks_t *hooks)
 {
     fault_hooks = *hooks;
@@ -155,6 +171,15 @@ static void exception(arch_frame_t *f)
         }
         if (apply_fixup(f))
             return;
+        arch_fault_catch_t *c = armed_catch;
+        if (c && f->vector != 2) {
+            armed_catch = NULL;
+            c->vector = f->vector;
+            c->error_code = f->error_code;
+            c->cr2 = arch_read_cr2();
+            c->fault_rip = f->rip;
+            arch_fault_resume(c);
+        }
     }
     panic_exception(f, exception_names[f->vector]);
 }
