@@ -32,6 +32,7 @@
 /* User address spaces (kernel/mm/aspace.c). */
 #define CONFIG_USER_STACK_MAX          (8ull << 20) /* how far a stack region grows down */
 #define CONFIG_ASPACE_MAX_REGIONS      1024         /* regions per address space */
+#define CONFIG_PROC_MAX                64           /* processes alive or unreaped */
 #define CONFIG_USER_MIN_ADDR           0x10000ull   /* nothing mapped below: NULL stays a fault */
 
 #endif

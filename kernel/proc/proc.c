@@ -14,6 +14,7 @@
 #include "core/string.h"
 #include "lib/fmt.h"
 #include "lib/symmap.h"
+#include "config.h"
 #include "mm/usercopy.h"
 #include "mm/mm.h"
 #include "time/time.h"
@@ -21,7 +22,6 @@
 #include <vk/errno.h>
 #include <vk/vk.h>
 
-#define PROC_MAX_LIVE 64 /* FIXME: a config limit with the scheduler issue */
 #define PROC_BACKTRACE_MAX_FRAMES 16
 
 /* Single CPU, no preemption between processes yet: the list is only touched by the
@@ -35,14 +35,19 @@ process_t *proc_current(void)
     return current;
 }
 
-static const vk_boot_module_t *find_program(const char *path)
+static const char *path_basename(const char *path)
 {
     const char *base = path;
     for (const char *s = path; *s; s++)
         if (*s == '/')
             base = s + 1;
+    return base;
+}
+
+static const vk_boot_module_t *find_program(const char *path)
+{
     char name[VK_BOOT_MODULE_NAME_MAX];
-    fmt_snprintf(name, sizeof(name), "modules/%s", base);
+    fmt_snprintf(name, sizeof(name), "modules/%s", path_basename(path));
     return kernel_find_module(name);
 }
 
@@ -66,9 +71,9 @@ long proc_spawn(const char *path, const char *const *argv, const char *const *en
     const vk_boot_module_t *m = find_program(path);
     if (!m)
         return -VK_ENOENT;
-    if (proc_live_count() >= PROC_MAX_LIVE) {
-        log_warn("proc: PROC_MAX_LIVE (%d) processes reached; spawn of %s refused",
-                 PROC_MAX_LIVE, path);
+    if (proc_live_count() >= CONFIG_PROC_MAX) {
+        log_warn("proc: CONFIG_PROC_MAX (%d) processes (zombies included) reached; "
+                 "spawn of %s refused", CONFIG_PROC_MAX, path);
         return -VK_EAGAIN;
     }
     process_t *p = kzalloc(sizeof(*p));
@@ -82,11 +87,7 @@ long proc_spawn(const char *path, const char *const *argv, const char *const *en
     p->pid = next_pid++;
     p->parent_pid = current ? current->pid : 0;
     p->console_fds = 0x7; /* stdin, stdout, stderr on the console */
-    const char *base = path;
-    for (const char *s = path; *s; s++)
-        if (*s == '/')
-            base = s + 1;
-    strlcpy(p->name, base, sizeof(p->name));
+    strlcpy(p->name, path_basename(path), sizeof(p->name));
     exec_start_t start;
     int err = exec_load(p, phys_to_virt(m->base), m->size, path, argv, envp, &start);
     if (err) {
@@ -95,9 +96,20 @@ long proc_spawn(const char *path, const char *const *argv, const char *const *en
         return err;
     }
 
-    /* Suspend the parent (if any) and run the child on the stack below us. */
+    /* Suspend the parent (if any) and run the child on the stack below us. The parent's
+     * FPU/SSE registers are its own: the child must neither see nor clobber them. */
     process_t *parent = current;
     uint64_t parent_kernel_stack = arch_kernel_stack();
+    arch_fpu_state_t *parent_fpu = NULL;
+    if (parent) {
+        parent_fpu = kmalloc(sizeof(*parent_fpu));
+        if (!parent_fpu) {
+            free_process(p);
+            return -VK_ENOMEM;
+        }
+        arch_fpu_save(parent_fpu);
+    }
+    arch_fpu_reset();
     p->state = PROC_RUNNING;
     p->start_ns = time_monotonic_ns();
     p->next = all;
@@ -115,6 +127,10 @@ long proc_spawn(const char *path, const char *const *argv, const char *const *en
     aspace_activate(parent ? parent->aspace : NULL);
     arch_set_kernel_stack(parent_kernel_stack);
     arch_set_user_fs(parent ? parent->fs_base : 0);
+    if (parent_fpu) {
+        arch_fpu_restore(parent_fpu);
+        kfree(parent_fpu);
+    }
     aspace_destroy(p->aspace);
     p->aspace = NULL;
     if (status)

@@ -133,6 +133,13 @@ __attribute__((noreturn)) void arch_user_resume(uint64_t resume, int status);
 void arch_set_kernel_stack(uint64_t top);
 uint64_t arch_kernel_stack(void);
 void arch_set_user_fs(uint64_t base);
+/* User FPU/SSE state: the 512-byte FXSAVE area (SDM vol. 1, 10.5.1). */
+typedef struct { uint8_t bytes[512]; } __attribute__((aligned(16))) arch_fpu_state_t;
+static inline void arch_fpu_save(arch_fpu_state_t *s) { __asm__ volatile("fxsave64 %0" : "=m"(*s)); }
+static inline void arch_fpu_restore(const arch_fpu_state_t *s) { __asm__ volatile("fxrstor64 %0" ::"m"(*s)); }
+/* The state a new program starts with: x87 and SSE defaults (FCW 0x37f, MXCSR 0x1f80)
+ * and every data register zero, so nothing of an earlier program shows through. */
+void arch_fpu_reset(void);
 static inline bool arch_frame_from_user(const arch_frame_t *f) { return (f->cs & 3) == 3; }
 
 /* Continue execution in fn(arg) on the stack whose top is `top`; never returns. */

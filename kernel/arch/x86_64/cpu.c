@@ -12,7 +12,12 @@
 #include "mm/mm.h"
 
 #define CR0_WP   (1ull << 16)
+#define CR0_MP   (1ull << 1)
+#define CR0_EM   (1ull << 2)
+#define CR0_TS   (1ull << 3)
 #define CR4_PGE  (1ull << 7)
+#define CR4_OSFXSR     (1ull << 9)
+#define CR4_OSXMMEXCPT (1ull << 10)
 #define CR4_UMIP (1ull << 11)
 #define CR4_SMEP (1ull << 20)
 #define CR4_SMAP (1ull << 21)
@@ -73,9 +78,12 @@ static void detect_features(void)
 
 static void enable_protection(void)
 {
-    uint64_t cr0 = arch_read_cr0() | CR0_WP;
+    /* WP; and SSE for user programs: FPU present (EM off), no lazy switching (TS off),
+     * FXSAVE/FXRSTOR and SIMD exceptions on (SDM vol. 3A, 13.1.3). The kernel itself is
+     * built without SSE, so only ring 3 uses these registers. */
+    uint64_t cr0 = ((arch_read_cr0() | CR0_WP | CR0_MP) & ~(CR0_EM | CR0_TS));
     __asm__ volatile("mov %0, %%cr0" ::"r"(cr0));
-    uint64_t cr4 = arch_read_cr4();
+    uint64_t cr4 = arch_read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT;
     if (features.pge)
         cr4 |= CR4_PGE;
     if (features.smep)

@@ -133,10 +133,23 @@ NOINLINE static int crash_dispatch(const char *name)
     return 2;
 }
 
+/* "fpu-check": not a fault. Exits 0 when this process started with xmm8 zero and the
+ * default MXCSR, i.e. nothing of its parent's FPU state leaked in (test-isolation). */
+NOINLINE static int fpu_check(void)
+{
+    uint64_t xmm8;
+    uint32_t mxcsr;
+    __asm__ volatile("movq %%xmm8, %0\n\tstmxcsr %1" : "=r"(xmm8), "=m"(mxcsr));
+    printf("fpu-check: xmm8 0x%llx mxcsr 0x%x\n", (unsigned long long)xmm8, mxcsr);
+    return (xmm8 == 0 && mxcsr == 0x1f80) ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     int status;
 
+    if (argc == 2 && strcmp(argv[1], "fpu-check") == 0)
+        return fpu_check();
     if (argc != 2) {
         usage();
         return 2;
