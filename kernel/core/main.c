@@ -20,6 +20,7 @@
 #include "acpi/acpi.h"
 #include "pci/pci.h"
 #include "time/time.h"
+#include "sched/sched.h"
 #include "monitor/monitor.h"
 #include "test/ktest.h"
 #include "proc/proc.h"
@@ -179,6 +180,7 @@ __attribute__((noreturn)) static void kernel_main_stage2(void *arg)
         log_warn("ACPI unavailable: no power-off, no HPET, no MCFG");
     lapic_init();
     time_init();
+    sched_init();
     log_set_clock(time_monotonic_ns);
     pci_init();
     static const arch_fault_hooks_t hooks = {

@@ -1,0 +1,462 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The scheduler core: the per-CPU state, choosing and switching threads, the tick,
+ * wake-ups and preemption. See docs/sched.md for the model; the rules in brief:
+ *
+ *  - Preemptible kernel. Any code that runs with interrupts on and a zero preempt count
+ *    may be switched away at the end of a tick or when it wakes a more urgent thread.
+ *    Spinlocks are always taken with interrupts off (spinlock_lock_irqsave), so no
+ *    thread is ever preempted while holding one.
+ *  - Preemption from the tick happens inside time_tick_hook, i.e. inside the tick's
+ *    interrupt handler, before arch_interrupt_dispatch sends the LAPIC EOI. The hook
+ *    therefore sends the EOI itself before switching, or the tick's in-service bit would
+ *    block every interrupt of its priority class while other threads run. The second EOI
+ *    that dispatch sends when this thread later returns from the interrupt finds no
+ *    in-service bit (handlers never nest and no other handler switches) and is ignored
+ *    by the LAPIC (SDM vol. 3A, 11.8.5: EOI clears the highest ISR bit, if any).
+ *    FIXME(issue 4): an "interrupt exit" hook in arch_interrupt_dispatch after the EOI
+ *    would remove this subtlety and let device interrupts preempt without waiting for
+ *    the next tick; today a wake-up from a device handler takes effect at the next tick
+ *    or preemption point.
+ *  - Ring 3: cpu->kernel_rsp (= TSS rsp0, the stack SYSCALL and interrupts from ring 3
+ *    land on) belongs to the thread. The switch saves it in the outgoing thread and
+ *    loads the incoming one's, so the nested stack model of kernel/proc (a process runs
+ *    on the kernel stack of the thread that spawned it, below the spawner's frames)
+ *    keeps working when "main" is preempted in the middle of a program or a syscall.
+ */
+#include "sched/sched_internal.h"
+#include "arch/x86_64/arch.h"
+#include "arch/x86_64/lapic.h"
+#include "core/log.h"
+#include "core/panic.h"
+#include "core/string.h"
+#include "time/time.h"
+#include "lib/fmt.h"
+#include <vk/errno.h>
+
+sched_cpu_t sched_cpus[CONFIG_MAX_CPUS];
+bool sched_is_ready;
+static sched_switch_hook_t switch_hook; /* atomic */
+
+void sched_set_switch_hook(sched_switch_hook_t hook)
+{
+    __atomic_store_n(&switch_hook, hook, __ATOMIC_RELEASE);
+}
+
+bool sched_ready(void)
+{
+    return __atomic_load_n(&sched_is_ready, __ATOMIC_ACQUIRE);
+}
+
+sched_thread_t *sched_current(void)
+{
+    if (!sched_ready())
+        return &sched_main_thread;
+    /* Interrupts off so the CPU cannot change under us once migration exists. */
+    uint64_t f = sched_irq_save();
+    sched_thread_t *t = sched_this_cpu()->current;
+    sched_irq_restore(f);
+    return t;
+}
+
+static void set_need_resched(sched_cpu_t *cpu)
+{
+    __atomic_store_n(&cpu->need_resched, true, __ATOMIC_RELEASE);
+}
+
+static bool need_resched(sched_cpu_t *cpu)
+{
+    return __atomic_load_n(&cpu->need_resched, __ATOMIC_ACQUIRE);
+}
+
+/* Would t, once queued on cpu, be more urgent than what runs there? CPU lock held. */
+static void check_preempt(sched_cpu_t *cpu, sched_thread_t *t)
+{
+    if (t != cpu->current && sched_effective_priority(t) < sched_effective_priority(cpu->current))
+        set_need_resched(cpu);
+    /* FIXME(issue 4): a reschedule IPI when cpu is not the calling CPU. */
+}
+
+static void enqueue(sched_cpu_t *cpu, sched_thread_t *t, bool front)
+{
+    if (!front) {
+        t->slice_left_ns = sched_slice_ns(t);
+        t->slice_expired = false;
+        sched_rq_push_back(&cpu->rq, t, sched_effective_priority(t));
+    } else {
+        sched_rq_push_front(&cpu->rq, t, sched_effective_priority(t));
+    }
+}
+
+/* The part of the switch that runs in the thread switched to, with the CPU lock still
+ * held by the thread that switched: release it, then deal with a dead predecessor. */
+static void finish_switch(void)
+{
+    sched_cpu_t *cpu = sched_this_cpu();
+    sched_thread_t *prev = cpu->switch_from;
+    cpu->switch_from = NULL;
+    bool prev_dead = prev && prev->state == SCHED_THREAD_DEAD;
+    spinlock_unlock(&cpu->lock);
+    if (prev_dead)
+        sched_thread_dead(prev);
+}
+
+/* Pick and switch; CPU lock held, interrupts off. Returns with the lock released, when
+ * this thread runs again. */
+static void switch_locked(sched_cpu_t *cpu, sched_switch_reason_t reason)
+{
+    sched_thread_t *prev = cpu->current;
+    uint64_t now = time_monotonic_ns();
+
+    /* Charge the slice, then requeue a thread that is still runnable. */
+    uint64_t ran = now - prev->slice_start_ns;
+    prev->slice_left_ns = ran >= prev->slice_left_ns ? 0 : prev->slice_left_ns - ran;
+    prev->slice_start_ns = now;
+    if (prev->is_idle) {
+        prev->state = SCHED_THREAD_RUNNABLE; /* never queued: picked when nothing else is */
+    } else if (prev->state == SCHED_THREAD_RUNNING || prev->state == SCHED_THREAD_RUNNABLE) {
+        /* RUNNABLE here means it was woken between setting its blocking state and this
+         * switch: it simply keeps going. */
+        bool front = prev->state == SCHED_THREAD_RUNNABLE ||
+                     (reason == SCHED_SWITCH_PREEMPT && !prev->slice_expired);
+        prev->state = SCHED_THREAD_RUNNABLE;
+        enqueue(cpu, prev, front);
+    }
+
+    sched_thread_t *next = sched_rq_pop(&cpu->rq);
+    if (!next)
+        next = cpu->idle;
+    __atomic_store_n(&cpu->need_resched, false, __ATOMIC_RELAXED);
+    next->state = SCHED_THREAD_RUNNING;
+    if (next == prev) {
+        spinlock_unlock(&cpu->lock);
+        return;
+    }
+
+    /* Accounting: the interval since the last switch belongs to prev. */
+    uint64_t delta = now - cpu->last_switch_ns;
+    cpu->last_switch_ns = now;
+    prev->run_ns += delta;
+    if (prev->is_idle)
+        cpu->idle_ns += delta;
+    else
+        cpu->busy_ns += delta;
+    cpu->context_switches++;
+    if (reason == SCHED_SWITCH_PREEMPT && !prev->is_idle &&
+        prev->state == SCHED_THREAD_RUNNABLE) {
+        prev->involuntary_switches++;
+        cpu->preemptions++;
+    } else if (!prev->is_idle) {
+        prev->voluntary_switches++;
+    }
+    next->slice_start_ns = now;
+
+    cpu->current = next;
+    cpu->switch_from = prev;
+    sched_switch_hook_t hook = __atomic_load_n(&switch_hook, __ATOMIC_ACQUIRE);
+    if (hook)
+        hook(prev, next);
+    prev->kernel_rsp = arch_kernel_stack();
+    arch_set_kernel_stack(next->kernel_rsp);
+    arch_context_switch(&prev->context_rsp, next->context_rsp);
+    finish_switch();
+}
+
+/* Something more urgent may have become runnable while this thread was away (a joiner
+ * woken by finish_switch, say): serve it before going back to the thread's code. */
+static void switch_while_needed(void)
+{
+    for (;;) {
+        sched_cpu_t *cpu = sched_this_cpu();
+        if (!need_resched(cpu) || cpu->current->preempt_count != 0)
+            return;
+        spinlock_lock(&cpu->lock);
+        switch_locked(cpu, SCHED_SWITCH_PREEMPT);
+    }
+}
+
+void sched_switch(sched_switch_reason_t reason)
+{
+    KASSERT(!arch_irq_enabled());
+    sched_cpu_t *cpu = sched_this_cpu();
+    spinlock_lock(&cpu->lock);
+    switch_locked(cpu, reason);
+    switch_while_needed();
+}
+
+/* First code of every new thread, called by arch_thread_trampoline before it turns
+ * interrupts on and calls the entry function. */
+void sched_thread_first_run(void)
+{
+    finish_switch();
+    switch_while_needed();
+}
+
+void sched_preempt_point(void)
+{
+    if (!sched_ready() || !arch_irq_enabled())
+        return;
+    arch_irq_disable();
+    sched_cpu_t *cpu = sched_this_cpu();
+    if (need_resched(cpu) && cpu->current->preempt_count == 0)
+        sched_switch(SCHED_SWITCH_PREEMPT);
+    arch_irq_enable();
+}
+
+void sched_preempt_disable(void)
+{
+    sched_thread_t *t = sched_current();
+    t->preempt_count++;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+void sched_preempt_enable(void)
+{
+    sched_thread_t *t = sched_current();
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    KASSERT(t->preempt_count > 0);
+    if (--t->preempt_count == 0)
+        sched_preempt_point();
+}
+
+void sched_yield(void)
+{
+    if (!sched_ready())
+        return;
+    uint64_t f = sched_irq_save();
+    sched_switch(SCHED_SWITCH_YIELD);
+    sched_irq_restore(f);
+}
+
+void sched_set_current_state(sched_thread_state_t state)
+{
+    sched_cpu_t *cpu = sched_this_cpu();
+    spinlock_lock(&cpu->lock);
+    cpu->current->state = state;
+    cpu->current->wake_reason = SCHED_WAKE_NONE;
+    spinlock_unlock(&cpu->lock);
+}
+
+bool sched_wake_thread(sched_thread_t *t, sched_wake_reason_t reason)
+{
+    sched_cpu_t *cpu = &sched_cpus[t->cpu];
+    spinlock_lock(&cpu->lock);
+    if (t->state != SCHED_THREAD_BLOCKED && t->state != SCHED_THREAD_SLEEPING) {
+        spinlock_unlock(&cpu->lock);
+        return false;
+    }
+    t->wake_reason = reason;
+    t->wakeups++;
+    t->last_wake_ns = time_monotonic_ns();
+    t->last_wake_tick = cpu->ticks;
+    if (sched_priority_class(t->priority) == SCHED_CLASS_INTERACTIVE)
+        t->boost = SCHED_INTERACTIVE_BOOST;
+    t->state = SCHED_THREAD_RUNNABLE;
+    /* Still current: it set its blocking state but has not switched yet (another CPU is
+     * waking it). switch_locked sees RUNNABLE and lets it continue. */
+    if (t != cpu->current) {
+        enqueue(cpu, t, false);
+        check_preempt(cpu, t);
+    }
+    spinlock_unlock(&cpu->lock);
+    return true;
+}
+
+void sched_make_runnable(sched_thread_t *t)
+{
+    sched_cpu_t *cpu = &sched_cpus[t->cpu];
+    spinlock_lock(&cpu->lock);
+    t->state = SCHED_THREAD_RUNNABLE;
+    enqueue(cpu, t, false);
+    check_preempt(cpu, t);
+    spinlock_unlock(&cpu->lock);
+}
+
+int sched_set_priority(sched_thread_t *t, int priority)
+{
+    if (priority < 0 || priority >= SCHED_PRIORITY_LEVELS || t->is_idle)
+        return -VK_EINVAL;
+    uint64_t f = sched_irq_save();
+    sched_cpu_t *cpu = &sched_cpus[t->cpu];
+    spinlock_lock(&cpu->lock);
+    bool queued = t->rq_level >= 0;
+    if (queued)
+        sched_rq_remove(&cpu->rq, t);
+    t->priority = priority;
+    t->boost = 0;
+    if (t->slice_left_ns > sched_slice_ns(t))
+        t->slice_left_ns = sched_slice_ns(t);
+    if (queued) {
+        enqueue(cpu, t, false);
+        check_preempt(cpu, t);
+    } else if (t == cpu->current) {
+        int best = sched_rq_best_level(&cpu->rq);
+        if (best >= 0 && best < sched_effective_priority(t))
+            set_need_resched(cpu);
+    }
+    spinlock_unlock(&cpu->lock);
+    sched_irq_restore(f);
+    sched_preempt_point();
+    return 0;
+}
+
+int sched_set_policy(sched_thread_t *t, sched_policy_t policy)
+{
+    if (policy != SCHED_POLICY_RR && policy != SCHED_POLICY_FIFO)
+        return -VK_EINVAL;
+    uint64_t f = sched_irq_save();
+    sched_cpu_t *cpu = &sched_cpus[t->cpu];
+    spinlock_lock(&cpu->lock);
+    t->policy = policy;
+    t->slice_left_ns = sched_slice_ns(t);
+    spinlock_unlock(&cpu->lock);
+    sched_irq_restore(f);
+    return 0;
+}
+
+static uint64_t online_mask(void)
+{
+    uint64_t m = 0;
+    for (unsigned i = 0; i < CONFIG_MAX_CPUS; i++)
+        if (sched_cpus[i].online)
+            m |= 1ull << i;
+    return m;
+}
+
+int sched_set_affinity(sched_thread_t *t, uint64_t mask)
+{
+    if (!(mask & online_mask()) || t->is_idle)
+        return -VK_EINVAL;
+    uint64_t f = sched_irq_save();
+    sched_cpu_t *cpu = &sched_cpus[t->cpu];
+    spinlock_lock(&cpu->lock);
+    t->affinity = mask;
+    spinlock_unlock(&cpu->lock);
+    sched_irq_restore(f);
+    return 0;
+}
+
+/* The CPU a new thread starts on: this one if allowed, else the lowest allowed online. */
+uint32_t sched_pick_cpu(uint64_t affinity)
+{
+    uint32_t self = cpu_current()->index;
+    uint64_t allowed = affinity & online_mask();
+    if (allowed & (1ull << self))
+        return self;
+    return allowed ? (uint32_t)__builtin_ctzll(allowed) : self;
+}
+
+/* ---- the tick and the idle thread ---------------------------------------------- */
+
+void time_tick_hook(void)
+{
+    if (!sched_ready())
+        return;
+    sched_cpu_t *cpu = sched_this_cpu();
+    uint64_t now = time_monotonic_ns();
+    spinlock_lock(&cpu->lock);
+    cpu->ticks++;
+    spinlock_unlock(&cpu->lock);
+
+    sched_timer_expire(cpu, now);
+
+    spinlock_lock(&cpu->lock);
+    sched_thread_t *cur = cpu->current;
+    if (!cur->is_idle && now - cur->slice_start_ns >= cur->slice_left_ns) {
+        cur->boost = 0; /* a whole slice used: no longer "interactive" */
+        int best = sched_rq_best_level(&cpu->rq);
+        if (best >= 0 && best <= sched_effective_priority(cur)) {
+            cur->slice_expired = true;
+            set_need_resched(cpu);
+        } else {
+            /* Nobody to take turns with: a fresh slice in place. */
+            cur->slice_left_ns = sched_slice_ns(cur);
+            cur->slice_start_ns = now;
+        }
+    }
+    bool preempt = need_resched(cpu) && cur->preempt_count == 0;
+    spinlock_unlock(&cpu->lock);
+    if (preempt) {
+        lapic_eoi(); /* see the file comment */
+        sched_switch(SCHED_SWITCH_PREEMPT);
+    }
+}
+
+static void idle_loop(void *arg)
+{
+    sched_cpu_t *cpu = arg;
+    for (;;) {
+        arch_irq_disable();
+        if (need_resched(cpu) || __atomic_load_n(&cpu->rq.count, __ATOMIC_RELAXED)) {
+            sched_switch(SCHED_SWITCH_PREEMPT);
+            arch_irq_enable();
+        } else {
+            arch_wait_for_interrupt(); /* sti; hlt: no wake-up slips in between */
+        }
+    }
+}
+
+/* Bring the scheduler state of CPU `index` up with its idle thread. */
+static void init_cpu(uint32_t index)
+{
+    sched_cpu_t *cpu = &sched_cpus[index];
+    sched_rq_init(&cpu->rq);
+    char name[SCHED_NAME_MAX];
+    fmt_snprintf(name, sizeof(name), "idle%u", index);
+    sched_thread_params_t p = {
+        .name = name, .entry = idle_loop, .arg = cpu, .priority = SCHED_PRIORITY_BATCH_MAX,
+        .affinity = 1ull << index,
+    };
+    sched_thread_t *idle = sched_thread_alloc(&p);
+    if (!idle)
+        panic("sched: no memory for the idle thread of CPU %u", index);
+    idle->is_idle = true;
+    idle->cpu = index;
+    idle->state = SCHED_THREAD_RUNNABLE; /* never on the run queue */
+    cpu->idle = idle;
+    cpu->last_switch_ns = time_monotonic_ns();
+    cpu->online = true;
+}
+
+void sched_init(void)
+{
+    KASSERT(!arch_irq_enabled());
+    KASSERT(!sched_ready());
+    uint32_t index = cpu_current()->index;
+    sched_cpu_t *cpu = &sched_cpus[index];
+    sched_thread_t *m = &sched_main_thread;
+    sched_thread_init_main(index);
+    cpu->current = m;
+    init_cpu(index);
+    __atomic_store_n(&sched_is_ready, true, __ATOMIC_RELEASE);
+    log_info("sched: thread 0 \"main\" (priority %d) and %s on CPU %u; slices %llu/%llu/%llu ms "
+             "(real-time RR/interactive/batch), tick %u Hz",
+             m->priority, cpu->idle->name, index,
+             (unsigned long long)(SCHED_SLICE_REALTIME_NS / 1000000),
+             (unsigned long long)(SCHED_SLICE_INTERACTIVE_NS / 1000000),
+             (unsigned long long)(SCHED_SLICE_BATCH_NS / 1000000), (unsigned)CONFIG_TIMER_HZ);
+}
+
+/* ---- accounting ------------------------------------------------------------------ */
+
+bool sched_cpu_info(unsigned index, sched_cpu_info_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (index >= CONFIG_MAX_CPUS || !sched_cpus[index].online)
+        return false;
+    sched_cpu_t *cpu = &sched_cpus[index];
+    uint64_t f = sched_irq_save();
+    spinlock_lock(&cpu->lock);
+    uint64_t running = time_monotonic_ns() - cpu->last_switch_ns;
+    out->online = true;
+    out->idle_ns = cpu->idle_ns + (cpu->current->is_idle ? running : 0);
+    out->busy_ns = cpu->busy_ns + (cpu->current->is_idle ? 0 : running);
+    out->context_switches = cpu->context_switches;
+    out->preemptions = cpu->preemptions;
+    out->ticks = cpu->ticks;
+    out->runnable = cpu->rq.count;
+    out->current_id = cpu->current->id;
+    spinlock_unlock(&cpu->lock);
+    sched_irq_restore(f);
+    return true;
+}

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Scheduler internals shared by the files of kernel/sched (nothing outside includes this):
+ * the thread and per-CPU structures, the run queue, and the calls between the files.
+ *
+ * Lock order (outer first): a caller's lock (mutex, semaphore, join lock, ...) ->
+ * wait-queue lock -> a CPU's timer_lock -> a CPU's lock. sched_threads_lock -> a CPU's
+ * lock. The stack-pool lock is a leaf. Every one of them is taken with interrupts off.
+ *
+ * A CPU's lock is held across the context switch: the thread that switches takes it,
+ * the thread switched to releases it (sched_finish_switch), xv6-style. So whoever holds
+ * it sees a consistent "current" and no half-switched thread.
+ */
+#ifndef KERNEL_SCHED_SCHED_INTERNAL_H
+#define KERNEL_SCHED_SCHED_INTERNAL_H
+
+#include "sched/sched.h"
+#include "core/spinlock.h"
+#include "config.h"
+#include "arch/x86_64/cpu.h"
+
+/* Slices per class (tunables, not limits). The tick is 1/CONFIG_TIMER_HZ, so a slice
+ * ends on the first tick at or after it runs out. */
+#define SCHED_SLICE_REALTIME_NS    100000000ull /* round-robin real-time */
+#define SCHED_SLICE_INTERACTIVE_NS 20000000ull
+#define SCHED_SLICE_BATCH_NS       200000000ull
+#define SCHED_SLICE_UNLIMITED      UINT64_MAX   /* FIFO real-time */
+/* Levels an interactive thread rises when it wakes from a block; it keeps them until it
+ * uses up a whole slice. */
+#define SCHED_INTERACTIVE_BOOST    5
+
+#define SCHED_BITMAP_WORDS ((SCHED_PRIORITY_LEVELS + 63) / 64)
+
+typedef enum {
+    SCHED_WAKE_NONE = 0,
+    SCHED_WAKE_SIGNALLED = 1, /* by a wait queue */
+    SCHED_WAKE_TIMEOUT = 2,   /* by the timer list */
+} sched_wake_reason_t;
+
+typedef enum {
+    SCHED_SWITCH_YIELD,   /* to the back of its level, fresh slice */
+    SCHED_SWITCH_PREEMPT, /* to the front if slice left, else the back with a fresh one */
+    SCHED_SWITCH_BLOCK,   /* state already BLOCKED/SLEEPING/DEAD: off the run queue */
+} sched_switch_reason_t;
+
+struct sched_thread {
+    /* Set at creation, read-only afterwards. */
+    uint64_t id;
+    char name[SCHED_NAME_MAX];
+    sched_entry_t entry;
+    void *arg;
+    void *stack_top;            /* NULL for "main", which keeps its boot-time stack */
+    bool is_main, is_idle;
+    void *owner;                /* for kernel/proc; never touched by sched */
+
+    /* Only the thread itself reads or writes these (or the switch code, with the thread
+     * off every CPU). */
+    unsigned preempt_count;
+    uint64_t context_rsp;       /* saved by arch_context_switch */
+    uint64_t kernel_rsp;        /* cpu->kernel_rsp / TSS rsp0 while this thread runs */
+
+    /* Guarded by the lock of sched_cpus[cpu]. */
+    sched_thread_state_t state;
+    int priority;               /* base */
+    int boost;                  /* interactive only: levels above the base */
+    sched_policy_t policy;
+    uint32_t cpu;
+    uint64_t affinity;
+    struct sched_thread *rq_next, *rq_prev;
+    int rq_level;               /* level it is queued at, -1 when not queued */
+    uint64_t slice_left_ns, slice_start_ns;
+    bool slice_expired;
+    sched_wake_reason_t wake_reason;
+    uint64_t run_ns, voluntary_switches, involuntary_switches, wakeups;
+    uint64_t last_wake_ns, last_wake_tick;
+
+    /* Guarded by the lock of the wait queue it is on (wait_queue). */
+    sched_wait_queue_t *wait_queue;
+    struct sched_thread *wait_next, *wait_prev;
+
+    /* Guarded by sched_cpus[timer_cpu].timer_lock. */
+    bool timer_armed;
+    uint32_t timer_cpu;
+    uint64_t timer_deadline_ns;
+    struct sched_thread *timer_next, *timer_prev;
+
+    /* Guarded by join_lock. */
+    spinlock_t join_lock;
+    bool exited;                /* switched away for the last time: safe to free */
+    bool detached;
+    sched_wait_queue_t join_waiters;
+
+    /* Guarded by sched_threads_lock. */
+    struct sched_thread *all_next, *all_prev;
+};
+
+/* One FIFO per priority level and a bitmap of the non-empty ones. */
+typedef struct {
+    sched_thread_t *head[SCHED_PRIORITY_LEVELS], *tail[SCHED_PRIORITY_LEVELS];
+    uint64_t bitmap[SCHED_BITMAP_WORDS];
+    unsigned count;
+} sched_runqueue_t;
+
+typedef struct {
+    spinlock_t lock;
+    /* Guarded by lock. */
+    sched_runqueue_t rq;
+    sched_thread_t *current;
+    sched_thread_t *idle;
+    sched_thread_t *switch_from; /* handed across arch_context_switch */
+    bool need_resched;
+    bool online;
+    uint64_t last_switch_ns;
+    uint64_t idle_ns, busy_ns, context_switches, preemptions, ticks;
+
+    spinlock_t timer_lock;
+    /* Guarded by timer_lock: sleeping threads sorted by deadline (equal deadlines FIFO).
+     * FIXME(issue 4): a heap or timer wheel once thousands of sleepers are usual. */
+    sched_thread_t *timer_first;
+} sched_cpu_t;
+
+extern sched_cpu_t sched_cpus[CONFIG_MAX_CPUS];
+extern spinlock_t sched_threads_lock;
+extern sched_thread_t *sched_threads_first, *sched_threads_last; /* guarded by it */
+
+/* The calling CPU's scheduler state. FIXME(issue 4): an arch_cpu_index() in arch.h;
+ * until then the per-CPU record of kernel/arch/x86_64/cpu.h is read directly. */
+static inline sched_cpu_t *sched_this_cpu(void) { return &sched_cpus[cpu_current()->index]; }
+
+static inline uint64_t sched_irq_save(void)
+{
+    uint64_t flags;
+    __asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
+    return flags;
+}
+static inline void sched_irq_restore(uint64_t flags)
+{
+    if (flags & 0x200)
+        __asm__ volatile("sti" ::: "memory");
+}
+
+/* runqueue.c: pure data structure, no locking (callers hold the CPU lock). */
+void sched_rq_init(sched_runqueue_t *rq);
+void sched_rq_push_back(sched_runqueue_t *rq, sched_thread_t *t, int level);
+void sched_rq_push_front(sched_runqueue_t *rq, sched_thread_t *t, int level);
+void sched_rq_remove(sched_runqueue_t *rq, sched_thread_t *t);
+sched_thread_t *sched_rq_pop(sched_runqueue_t *rq);
+/* Most urgent queued level, or -1 when empty. */
+int sched_rq_best_level(const sched_runqueue_t *rq);
+int sched_effective_priority(const sched_thread_t *t);
+uint64_t sched_slice_ns(const sched_thread_t *t);
+
+/* sched.c */
+extern bool sched_is_ready;
+/* Switch with interrupts already off and no lock held; returns when the thread runs
+ * again (at once for yield/preempt when nothing better waits). */
+void sched_switch(sched_switch_reason_t reason);
+/* Make t runnable if it is blocked or sleeping. Interrupts off. True if it was. */
+bool sched_wake_thread(sched_thread_t *t, sched_wake_reason_t reason);
+/* Put a runnable thread on its CPU's run queue (creation). Interrupts off. */
+void sched_make_runnable(sched_thread_t *t);
+/* Set the blocking state of the current thread under its CPU lock. */
+void sched_set_current_state(sched_thread_state_t state);
+/* The CPU a new thread starts on. */
+uint32_t sched_pick_cpu(uint64_t affinity);
+
+/* thread.c */
+void sched_thread_dead(sched_thread_t *t); /* after its last switch: join or free */
+sched_thread_t *sched_thread_alloc(const sched_thread_params_t *p);
+void sched_thread_init_main(uint32_t cpu); /* the calling context becomes "main" */
+extern sched_thread_t sched_main_thread;
+
+/* timer.c */
+void sched_timer_arm(sched_thread_t *t, uint64_t deadline_ns);
+void sched_timer_cancel(sched_thread_t *t);
+void sched_timer_expire(sched_cpu_t *cpu, uint64_t now_ns);
+
+/* wait.c: wake the first waiter that is still blocked; wq->lock held. */
+sched_thread_t *sched_wake_first_locked(sched_wait_queue_t *wq);
+
+/* sched.c, called by arch_thread_trampoline (switch.S) */
+void sched_thread_first_run(void);
+
+/* switch.S */
+void arch_context_switch(uint64_t *save_rsp, uint64_t load_rsp);
+void arch_thread_trampoline(void);
+/* The words arch_context_switch pops, lowest address first (see switch.S). */
+typedef struct {
+    uint64_t r15, r14, r13, r12, rbx, rbp, rflags, rip;
+} arch_switch_frame_t;
+
+#endif
