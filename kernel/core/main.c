@@ -24,6 +24,7 @@
 #include "monitor/monitor.h"
 #include "test/ktest.h"
 #include "proc/proc.h"
+#include "proc/signal.h"
 #include "mm/aspace.h"
 #include "lib/fmt.h"
 #include "config.h"
@@ -185,7 +186,7 @@ __attribute__((noreturn)) static void kernel_main_stage2(void *arg)
     pci_init();
     static const arch_fault_hooks_t hooks = {
         .page_fault = aspace_handle_page_fault,
-        .user_fault = proc_kill_on_fault,
+        .user_fault = signal_deliver_fault,
     };
     arch_set_fault_hooks(&hooks);
     arch_irq_enable();

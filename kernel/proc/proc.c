@@ -222,6 +222,14 @@ void proc_kill_on_fault(const arch_frame_t *f, int sig, const char *what)
     proc_exit(sig);
 }
 
+process_t *proc_find(long pid)
+{
+    for (process_t *p = all; p; p = p->next)
+        if ((long)p->pid == pid && p->state == PROC_RUNNING)
+            return p;
+    return NULL;
+}
+
 long proc_reap(long pid, int *status)
 {
     process_t **link = &all;

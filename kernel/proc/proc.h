@@ -21,6 +21,16 @@
 
 typedef enum { PROC_RUNNING = 1, PROC_ZOMBIE = 3 } proc_state_t;
 
+#define PROC_SIGNALS 64
+
+/* One entry of rt_sigaction's table (the kernel's struct sigaction on x86-64). */
+typedef struct {
+    uint64_t handler;  /* SIG_DFL (0), SIG_IGN (1) or a user function */
+    uint64_t flags;    /* SA_* */
+    uint64_t restorer; /* user code that calls rt_sigreturn (SA_RESTORER) */
+    uint64_t mask;     /* blocked while the handler runs */
+} proc_sigaction_t;
+
 typedef struct process {
     uint32_t pid;
     uint32_t parent_pid;
@@ -33,7 +43,9 @@ typedef struct process {
     uint64_t brk_start, brk;    /* program break: [brk_start, brk) */
     uint64_t fs_base;           /* arch_prctl(ARCH_SET_FS) */
     uint64_t clear_child_tid;   /* set_tid_address */
-    uint64_t signal_mask;       /* rt_sigprocmask; FIXME: nothing is delivered yet */
+    uint64_t signal_mask;       /* blocked signals: bit (n - 1) for signal n */
+    uint64_t signal_pending;    /* raised, not yet delivered */
+    proc_sigaction_t actions[PROC_SIGNALS];
     uint8_t console_fds;        /* bit n: fd n (0..2) is open on the console */
     uint64_t resume;            /* arch_user_enter's resume token while running */
     uint64_t start_ns;
@@ -51,6 +63,8 @@ __attribute__((noreturn)) void proc_kill_on_fault(const arch_frame_t *f, int sig
 /* Reaps a zombie child: pid -1 for any. Returns its pid, 0 if none matches. */
 long proc_reap(long pid, int *status);
 unsigned proc_snapshot(void *out, unsigned max);
+/* A live (running or suspended, not zombie) process by pid, or NULL. */
+process_t *proc_find(long pid);
 unsigned proc_live_count(void);
 
 #endif

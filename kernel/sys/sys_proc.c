@@ -163,7 +163,7 @@ long sys_vk_task_snapshot(const syscall_args_t *a)
 
 long sys_rt_sigprocmask(const syscall_args_t *a)
 {
-    /* FIXME(issue: processes, signals): the mask is kept but no signal is delivered. */
+    /* Delivery of what this unblocks happens on the way out (syscall_dispatch). */
     uint64_t *mask_p = &proc_current()->signal_mask;
     uint64_t mask = *mask_p, old = mask, set;
     if (a->arg[3] != 8)
@@ -178,7 +178,7 @@ long sys_rt_sigprocmask(const syscall_args_t *a)
         case 2: mask = set; break;    /* SIG_SETMASK */
         default: return -VK_EINVAL;
         }
-        *mask_p = mask;
+        *mask_p = mask & ~((1ull << 8) | (1ull << 18)); /* SIGKILL, SIGSTOP */
     }
     if (a->arg[2])
         return usercopy_to(a->arg[2], &old, 8);

@@ -8,6 +8,7 @@
 #include "sys/syscall.h"
 #include "core/log.h"
 #include "proc/proc.h"
+#include "proc/signal.h"
 
 #define LINUX_TABLE_SIZE 512
 #define VK_TABLE_SIZE    64
@@ -57,8 +58,18 @@ uint64_t syscall_enosys_total(void)
     return enosys_total;
 }
 
-void syscall_dispatch(arch_frame_t *f)
+/* Set by a handler during this call; single CPU until processes run on threads of their
+ * own (FIXME: per-thread then). */
+static bool full_restore;
+
+void syscall_request_full_restore(void)
 {
+    full_restore = true;
+}
+
+int syscall_dispatch(arch_frame_t *f)
+{
+    full_restore = false;
     arch_irq_enable();
     syscall_args_t a = { { f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9 }, f };
     uint64_t nr = f->rax;
@@ -86,6 +97,9 @@ void syscall_dispatch(arch_frame_t *f)
         }
         f->rax = (uint64_t)-VK_ENOSYS;
     }
+    /* A signal that became deliverable during the call runs its handler first. */
+    if (signal_deliver_pending(f))
+        full_restore = true;
     /* SYSRET with a non-canonical RIP would fault in ring 0; RFLAGS from user space
      * must not turn on IOPL, NT or VM. */
     if (f->rip >= 0x0000800000000000ull) {
@@ -93,4 +107,5 @@ void syscall_dispatch(arch_frame_t *f)
         proc_kill_on_fault(f, 11, "bad return address");
     }
     f->rflags = (f->rflags & 0x0cd5ull) | 0x202;
+    return full_restore;
 }

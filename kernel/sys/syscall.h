@@ -23,7 +23,10 @@ VK_SYSCALLS_LINUX(SYSCALL_DECLARE)
 VK_SYSCALLS_VK(SYSCALL_DECLARE)
 #undef SYSCALL_DECLARE
 
-void syscall_dispatch(arch_frame_t *frame);
+/* Returns non-zero when the return to ring 3 must restore every register (IRET). */
+int syscall_dispatch(arch_frame_t *frame);
+/* A handler that rewrote the whole frame (rt_sigreturn) asks for that exit. */
+void syscall_request_full_restore(void);
 /* Calls seen since boot: total and -ENOSYS, by number (for KObj later). */
 uint64_t syscall_count(uint64_t nr);
 uint64_t syscall_enosys_total(void);

@@ -285,6 +285,7 @@ def user_programs():
     finally:
         g.close()
     user_suite('test-basic')
+    user_suite('test-signals')
     out = user_suite('test-isolation')
     check('isolation.kill_reports_logged', len(re.findall(r'test-crash.vbin\[\d+\] killed by SIG', out)) >= 8,
           'expected a kill report per crash')

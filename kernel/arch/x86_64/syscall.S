@@ -8,7 +8,8 @@
  * the interrupt path (vector 0x100 marks a syscall), so exceptions, signals and exec
  * can treat both alike, call syscall_dispatch(frame), and leave with SYSRET. The C side
  * guarantees frame->rip is canonical (a non-canonical RCX would make SYSRET fault in
- * ring 0).
+ * ring 0). When syscall_dispatch returns non-zero (rt_sigreturn rewrote the frame), the
+ * exit is IRET instead, so RCX and R11 come back too.
  *
  * arch_user_enter(rip, rsp, &resume): saves the callee-saved registers and the stack
  * position in *resume, makes the stack below them the kernel stack for this user run,
@@ -41,6 +42,8 @@ syscall_entry:
     xorl %ebp, %ebp             /* backtraces stop here */
     call syscall_dispatch       /* interrupts are enabled inside as needed */
     cli
+    testl %eax, %eax            /* non-zero: every register must come back (sigreturn) */
+    jnz syscall_exit_iret
     POP_GPRS
     addq $16, %rsp              /* vector, error code */
     popq %rcx                   /* user RIP */
@@ -49,6 +52,14 @@ syscall_entry:
     popq %rsp                   /* user RSP; SS is implied by SYSRET */
     swapgs
     sysretq
+
+/* SYSRET cannot restore RCX and R11; after rt_sigreturn (or anything that rewrote the
+ * whole frame) leave through IRET, which the frame's layout already matches. */
+syscall_exit_iret:
+    POP_GPRS
+    addq $16, %rsp              /* vector, error code */
+    swapgs
+    iretq
 
     .globl arch_user_enter
 arch_user_enter:

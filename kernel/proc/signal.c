@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Signal delivery. A handler is entered by building, on the user stack, the frame Linux
+ * builds on x86-64 (arch/x86/include/uapi/asm/sigcontext.h and ucontext.h describe the
+ * layout): the return address (the SA_RESTORER trampoline, which calls rt_sigreturn),
+ * a ucontext with every register and the old signal mask, and a siginfo; the FXSAVE
+ * image of the FPU follows, 64-byte aligned. rt_sigreturn reads it back.
+ *
+ * Until processes run on their own threads, only the running process receives signals
+ * synchronously (faults, raise/kill/tgkill on itself); a signal sent to a suspended
+ * parent waits in its pending set until it resumes.
+ */
+#include "proc/signal.h"
+#include "mm/usercopy.h"
+#include "core/log.h"
+#include "core/string.h"
+#include "arch/x86_64/arch.h"
+#include <vk/errno.h>
+
+#define SIG_DFL 0
+#define SIG_IGN 1
+#define SA_SIGINFO   0x00000004ull
+#define SA_NODEFER   0x40000000ull
+#define SA_RESETHAND 0x80000000ull
+#define SI_USER   0
+#define SEGV_MAPERR 1
+#define RED_ZONE 128
+
+/* struct sigcontext (x86-64), 256 bytes. */
+typedef struct {
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags;
+    uint16_t cs, gs, fs, ss;
+    uint64_t err, trapno, oldmask, cr2;
+    uint64_t fpstate;
+    uint64_t reserved[8];
+} sigcontext_t;
+_Static_assert(sizeof(sigcontext_t) == 256, "sigcontext layout");
+
+typedef struct {
+    uint64_t uc_flags, uc_link;
+    uint64_t ss_sp;
+    int32_t ss_flags, _pad;
+    uint64_t ss_size;
+    sigcontext_t mcontext;
+    uint64_t sigmask;
+} ucontext_t_;
+_Static_assert(sizeof(ucontext_t_) == 304, "ucontext layout");
+
+typedef struct {
+    int32_t si_signo, si_errno, si_code, _pad;
+    union {
+        struct { int32_t pid; uint32_t uid; } kill;
+        struct { uint64_t addr; } fault;
+        uint8_t bytes[112];
+    } u;
+} siginfo_t_;
+_Static_assert(sizeof(siginfo_t_) == 128, "siginfo layout");
+
+typedef struct {
+    uint64_t pretcode;
+    ucontext_t_ uc;
+    siginfo_t_ info;
+} rt_sigframe_t;
+
+static bool default_ignores(int sig)
+{
+    /* SIGCHLD, SIGCONT, SIGURG, SIGWINCH ignore; the stop signals are not supported
+     * and are ignored too. */
+    return sig == 17 || sig == 18 || sig == 23 || sig == 28 || (sig >= 19 && sig <= 22);
+}
+
+void signal_raise(process_t *p, int sig)
+{
+    if (sig >= 1 && sig <= PROC_SIGNALS)
+        p->signal_pending |= signal_bit(sig);
+}
+
+static void fill_context(sigcontext_t *c, const arch_frame_t *f, uint64_t oldmask)
+{
+    memset(c, 0, sizeof(*c));
+    c->r8 = f->r8; c->r9 = f->r9; c->r10 = f->r10; c->r11 = f->r11;
+    c->r12 = f->r12; c->r13 = f->r13; c->r14 = f->r14; c->r15 = f->r15;
+    c->rdi = f->rdi; c->rsi = f->rsi; c->rbp = f->rbp; c->rbx = f->rbx;
+    c->rdx = f->rdx; c->rax = f->rax; c->rcx = f->rcx; c->rsp = f->rsp;
+    c->rip = f->rip; c->eflags = f->rflags;
+    c->cs = (uint16_t)f->cs; c->ss = (uint16_t)f->ss;
+    c->err = f->vector < 32 ? f->error_code : 0;
+    c->trapno = f->vector < 32 ? f->vector : 0;
+    c->oldmask = oldmask;
+    c->cr2 = f->vector == 14 ? arch_read_cr2() : 0;
+}
+
+/* Builds the handler frame; false if the user stack cannot take it. */
+static bool enter_handler(process_t *p, arch_frame_t *f, int sig, const siginfo_t_ *info)
+{
+    proc_sigaction_t *act = &p->actions[sig - 1];
+    uint64_t sp = f->rsp - RED_ZONE;
+    uint64_t fpstate = (sp - sizeof(arch_fpu_state_t)) & ~63ull;
+    uint64_t frame = ((fpstate - sizeof(rt_sigframe_t)) & ~15ull) - 8; /* as after a call */
+
+    static arch_fpu_state_t fpu; /* FIXME: per thread with SMP */
+    arch_fpu_save(&fpu);
+    if (usercopy_to(fpstate, &fpu, sizeof(fpu)))
+        return false;
+
+    rt_sigframe_t sf;
+    memset(&sf, 0, sizeof(sf));
+    sf.pretcode = act->restorer;
+    sf.uc.ss_flags = 2; /* SS_DISABLE: no alternate stack */
+    fill_context(&sf.uc.mcontext, f, p->signal_mask);
+    sf.uc.mcontext.fpstate = fpstate;
+    sf.uc.sigmask = p->signal_mask;
+    sf.info = *info;
+    if (usercopy_to(frame, &sf, sizeof(sf)))
+        return false;
+
+    p->signal_mask |= act->mask | ((act->flags & SA_NODEFER) ? 0 : signal_bit(sig));
+    p->signal_mask &= ~(signal_bit(SIG_KILL) | signal_bit(SIG_STOP));
+    f->rsp = frame;
+    f->rip = act->handler;
+    f->rdi = (uint64_t)sig;
+    f->rsi = frame + __builtin_offsetof(rt_sigframe_t, info);
+    f->rdx = frame + __builtin_offsetof(rt_sigframe_t, uc);
+    f->rax = 0;
+    f->rflags &= ~(1ull << 10); /* DF clear on entry, as the ABI requires */
+    if (act->flags & SA_RESETHAND)
+        act->handler = SIG_DFL;
+    arch_fpu_reset();
+    return true;
+}
+
+bool signal_deliver_pending(arch_frame_t *f)
+{
+    process_t *p = proc_current();
+    uint64_t ready = p->signal_pending & ~p->signal_mask;
+    if (!ready)
+        return false;
+    int sig = __builtin_ctzll(ready) + 1;
+    p->signal_pending &= ~signal_bit(sig);
+    proc_sigaction_t *act = &p->actions[sig - 1];
+    if (act->handler == SIG_IGN || (act->handler == SIG_DFL && default_ignores(sig)))
+        return false;
+    if (act->handler == SIG_DFL) {
+        log_info("%s[%u] terminated by signal %d", p->name, p->pid, sig);
+        proc_exit(sig);
+    }
+    siginfo_t_ info;
+    memset(&info, 0, sizeof(info));
+    info.si_signo = sig;
+    info.si_code = SI_USER;
+    info.u.kill.pid = (int32_t)p->pid;
+    if (!enter_handler(p, f, sig, &info))
+        proc_kill_on_fault(f, 11, "cannot write a signal frame");
+    return true;
+}
+
+void signal_deliver_fault(const arch_frame_t *cf, int sig, const char *what)
+{
+    arch_frame_t *f = (arch_frame_t *)cf; /* the frame we return through */
+    process_t *p = proc_current();
+    proc_sigaction_t *act = &p->actions[sig - 1];
+    /* A blocked or ignored fault signal cannot be delivered: Linux kills then too. */
+    bool catchable = act->handler != SIG_DFL && act->handler != SIG_IGN &&
+                     !(p->signal_mask & signal_bit(sig));
+    if (catchable) {
+        siginfo_t_ info;
+        memset(&info, 0, sizeof(info));
+        info.si_signo = sig;
+        info.si_code = SEGV_MAPERR;
+        info.u.fault.addr = f->vector == 14 ? arch_read_cr2() : f->rip;
+        if (enter_handler(p, f, sig, &info))
+            return;
+    }
+    proc_kill_on_fault(f, sig, what);
+}
+
+int signal_return(arch_frame_t *f)
+{
+    process_t *p = proc_current();
+    uint64_t at = f->rsp; /* the restorer was entered by `ret`: rsp points at uc */
+    ucontext_t_ uc;
+    if (usercopy_from(&uc, at, sizeof(uc)))
+        return -VK_EFAULT;
+    const sigcontext_t *c = &uc.mcontext;
+    if (c->rip >= 0x0000800000000000ull)
+        return -VK_EFAULT;
+    static arch_fpu_state_t fpu; /* FIXME: per thread with SMP */
+    if (c->fpstate) {
+        if (usercopy_from(&fpu, c->fpstate, sizeof(fpu)))
+            return -VK_EFAULT;
+        /* The image is user data: reserved MXCSR bits would make FXRSTOR raise #GP,
+         * which the fixup turns into -EFAULT instead of a kernel fault. */
+        int ok = 1;
+        __asm__ volatile("1: fxrstor64 %1\n\t"
+                         "jmp 2f\n"
+                         "3: movl $0, %0\n"
+                         "2:\n\t" ARCH_FIXUP(1b, 3b)
+                         : "+r"(ok)
+                         : "m"(fpu));
+        if (!ok)
+            return -VK_EFAULT;
+    }
+    f->r8 = c->r8; f->r9 = c->r9; f->r10 = c->r10; f->r11 = c->r11;
+    f->r12 = c->r12; f->r13 = c->r13; f->r14 = c->r14; f->r15 = c->r15;
+    f->rdi = c->rdi; f->rsi = c->rsi; f->rbp = c->rbp; f->rbx = c->rbx;
+    f->rdx = c->rdx; f->rax = c->rax; f->rcx = c->rcx; f->rsp = c->rsp;
+    f->rip = c->rip; f->rflags = c->eflags; /* sanitised on the way out */
+    p->signal_mask = uc.sigmask & ~(signal_bit(SIG_KILL) | signal_bit(SIG_STOP));
+    return 0;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Signals (kernel/proc/signal.c): Linux numbering, default actions, handler frames in
+ * the x86-64 rt_sigframe layout so musl's sigsetjmp/ucontext users work unmodified.
+ */
+#ifndef KERNEL_PROC_SIGNAL_H
+#define KERNEL_PROC_SIGNAL_H
+
+#include <stdbool.h>
+#include "proc/proc.h"
+
+#define SIG_KILL 9
+#define SIG_STOP 19
+
+static inline uint64_t signal_bit(int sig) { return 1ull << (sig - 1); }
+
+/* Marks sig pending on p (delivered when p next returns to ring 3). */
+void signal_raise(process_t *p, int sig);
+/* On the way back to ring 3 from a syscall: delivers one pending, unblocked signal.
+ * Returns true if the frame now enters a handler (leave through IRET). May not return
+ * (the default action ended the process). */
+bool signal_deliver_pending(arch_frame_t *f);
+/* A fault in ring 3: run the program's handler if it has an unblocked one, else end
+ * the process with a report. Returns only when the handler frame is set up. */
+void signal_deliver_fault(const arch_frame_t *f, int sig, const char *what);
+/* rt_sigreturn: restores the frame saved by a handler entry; -VK_EFAULT if it is gone. */
+int signal_return(arch_frame_t *f);
+
+#endif

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/* Signal syscalls: rt_sigaction, rt_sigreturn, kill, tkill, tgkill (kernel/proc/signal.c
+ * does the delivery). rt_sigprocmask lives in sys_proc.c. */
+#include "sys/syscall.h"
+#include "proc/proc.h"
+#include "proc/signal.h"
+#include "mm/usercopy.h"
+
+static bool valid_signal(uint64_t sig)
+{
+    return sig >= 1 && sig <= PROC_SIGNALS;
+}
+
+long sys_rt_sigaction(const syscall_args_t *a)
+{
+    uint64_t sig = a->arg[0];
+    if (!valid_signal(sig) || a->arg[3] != 8)
+        return -VK_EINVAL;
+    process_t *p = proc_current();
+    proc_sigaction_t *slot = &p->actions[sig - 1];
+    proc_sigaction_t act;
+    if (a->arg[1]) {
+        if (sig == SIG_KILL || sig == SIG_STOP)
+            return -VK_EINVAL;
+        int err = usercopy_from(&act, a->arg[1], sizeof(act));
+        if (err)
+            return err;
+    }
+    if (a->arg[2]) {
+        int err = usercopy_to(a->arg[2], slot, sizeof(*slot));
+        if (err)
+            return err;
+    }
+    if (a->arg[1]) {
+        act.mask &= ~(signal_bit(SIG_KILL) | signal_bit(SIG_STOP));
+        *slot = act;
+    }
+    return 0;
+}
+
+long sys_rt_sigreturn(const syscall_args_t *a)
+{
+    int err = signal_return(a->frame);
+    if (err)
+        proc_kill_on_fault(a->frame, 11, "bad signal frame in rt_sigreturn");
+    syscall_request_full_restore();
+    return (long)a->frame->rax; /* the interrupted code's RAX, restored as is */
+}
+
+/* Sends to pid: the running process, or a suspended ancestor (it sees it on resume). */
+static long send(uint64_t pid, uint64_t sig)
+{
+    if (sig > PROC_SIGNALS)
+        return -VK_EINVAL;
+    process_t *p = proc_find((long)(int32_t)pid);
+    if (!p)
+        return -VK_ESRCH;
+    if (sig)
+        signal_raise(p, (int)sig);
+    return 0;
+}
+
+long sys_kill(const syscall_args_t *a)
+{
+    if ((int32_t)a->arg[0] <= 0)
+        return -VK_EINVAL; /* FIXME: process groups and broadcast */
+    return send(a->arg[0], a->arg[1]);
+}
+
+long sys_tkill(const syscall_args_t *a)
+{
+    return send(a->arg[0], a->arg[1]);
+}
+
+long sys_tgkill(const syscall_args_t *a)
+{
+    if (a->arg[0] != a->arg[1])
+        return -VK_ESRCH; /* one thread per process for now */
+    return send(a->arg[1], a->arg[2]);
+}

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Signals through plain musl: handlers, SA_SIGINFO, masks and pending delivery, SIG_IGN,
+ * recovery from SIGSEGV with siglongjmp, default actions (checked on children started
+ * through vk_api->spawn), and the error paths. Prints PASS/FAIL lines and
+ * "test-signals: N passed, N failed".
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vk/libvk.h>
+
+static int passed, failed;
+
+static void check(int ok, const char *name, const char *detail)
+{
+    printf("%s %s%s%s\n", ok ? "PASS" : "FAIL", name, ok ? "" : ": ", ok ? "" : detail);
+    fflush(stdout);
+    if (ok)
+        passed++;
+    else
+        failed++;
+}
+
+static volatile sig_atomic_t hits, last_sig, info_pid, info_signo;
+static volatile void *fault_addr;
+static sigjmp_buf recover;
+
+static void on_signal(int sig)
+{
+    hits++;
+    last_sig = sig;
+}
+
+static void on_siginfo(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    hits++;
+    info_signo = si->si_signo;
+    info_pid = si->si_pid;
+    last_sig = sig;
+}
+
+static void on_segv(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)uc;
+    fault_addr = si->si_addr;
+    siglongjmp(recover, 1);
+}
+
+static int run_self(const char *mode)
+{
+    const char *argv[] = { "/bin/test-signals.vbin", mode, NULL };
+    const char *envp[] = { NULL };
+    int64_t pid = vk_api()->spawn(argv[0], argv, envp);
+    int status = -1;
+    if (pid <= 0 || waitpid((pid_t)pid, &status, 0) != pid)
+        return -1;
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "die-usr1") == 0) {
+        raise(SIGUSR1); /* default action: terminate */
+        return 3;
+    }
+    if (argc == 2 && strcmp(argv[1], "abort") == 0) {
+        abort();
+    }
+    if (argc == 2 && strcmp(argv[1], "segv-blocked") == 0) {
+        signal(SIGSEGV, on_signal);
+        sigset_t s;
+        sigemptyset(&s);
+        sigaddset(&s, SIGSEGV);
+        sigprocmask(SIG_BLOCK, &s, NULL);
+        *(volatile int *)0 = 1; /* blocked fault signal: killed anyway */
+        return 3;
+    }
+
+    signal(SIGUSR1, on_signal);
+    raise(SIGUSR1);
+    check(hits == 1 && last_sig == SIGUSR1, "handler_runs_on_raise", "handler not run once");
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_siginfo;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGUSR2, &sa, NULL);
+    hits = 0;
+    kill(getpid(), SIGUSR2);
+    check(hits == 1 && info_signo == SIGUSR2 && info_pid == getpid(), "siginfo_has_signo_and_pid",
+          "bad siginfo");
+
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &block, &old);
+    hits = 0;
+    raise(SIGUSR1);
+    check(hits == 0, "blocked_signal_waits", "handler ran while blocked");
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    check(hits == 1, "unblocking_delivers_pending", "pending signal not delivered");
+
+    signal(SIGUSR1, SIG_IGN);
+    hits = 0;
+    raise(SIGUSR1);
+    check(hits == 0, "sig_ign_ignores", "ignored signal ran a handler");
+
+    /* Registers and computation survive a handler that interrupts a syscall return. */
+    volatile double x = 1.5;
+    signal(SIGUSR1, on_signal);
+    raise(SIGUSR1);
+    check(x * 2 == 3.0, "fpu_state_survives_handler", "float value changed");
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_segv;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGSEGV, &sa, NULL);
+    volatile int recovered = 0;
+    if (sigsetjmp(recover, 1) == 0)
+        *(volatile int *)16 = 7;
+    else
+        recovered = 1;
+    check(recovered && fault_addr == (void *)16, "segv_handler_recovers_with_siglongjmp",
+          "no recovery or wrong si_addr");
+    signal(SIGSEGV, SIG_DFL);
+
+    errno = 0;
+    check(sigaction(SIGKILL, &sa, NULL) == -1 && errno == EINVAL, "sigkill_cannot_be_caught",
+          "sigaction(SIGKILL) accepted");
+    errno = 0;
+    check(kill(99999, SIGUSR1) == -1 && errno == ESRCH, "kill_missing_pid_esrch", "no ESRCH");
+    check(kill(getpid(), 0) == 0, "kill_signal_zero_probes", "kill(self, 0) failed");
+
+    int st = run_self("die-usr1");
+    check(st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGUSR1, "default_action_terminates",
+          "child not killed by SIGUSR1");
+    st = run_self("abort");
+    check(st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT, "abort_raises_sigabrt",
+          "child not killed by SIGABRT");
+    st = run_self("segv-blocked");
+    check(st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV, "blocked_fault_still_kills",
+          "child not killed by SIGSEGV");
+
+    printf("test-signals: %d passed, %d failed\n", passed, failed);
+    return failed != 0;
+}
