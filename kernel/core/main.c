@@ -139,8 +139,9 @@ __attribute__((noreturn)) static void run_init(const char *command, bool test_mo
             proc_reap(pid, NULL);
     }
     int code = pid < 0 ? 0x7f : (status & 0x7f) ? 0x40 + (status & 0x7f) : (status >> 8) & 0xff;
-    log_printf("init exited with %s %d\n", (status & 0x7f) ? "signal" : "status",
-               (status & 0x7f) ? (status & 0x7f) : (status >> 8) & 0xff);
+    if (pid >= 0)
+        log_printf("init exited with %s %d\n", (status & 0x7f) ? "signal" : "status",
+                   (status & 0x7f) ? (status & 0x7f) : (status >> 8) & 0xff);
     if (test_mode) {
         /* isa-debug-exit values must be 1..127 (QEMU status = (v << 1) | 1). */
         arch_qemu_exit((uint8_t)(code ? (code > 127 ? 127 : code) : 0x20));
