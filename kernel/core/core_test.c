@@ -60,6 +60,25 @@ KTEST(symbol_map_names_kernel_functions)
     KTEST_EXPECT_EQ(found, addr);
 }
 
+KTEST(memset_memcpy_bulk_and_tail)
+{
+    uint8_t a[64], b[64];
+    for (size_t off = 0; off < 9; off++) {
+        for (size_t n = 0; n < 40; n += 3) {
+            memset(a, 0x11, sizeof(a));
+            memset(a + off, 0xab, n);
+            for (size_t i = 0; i < sizeof(a); i++)
+                KTEST_EXPECT_EQ(a[i], (i >= off && i < off + n) ? 0xab : 0x11);
+            for (size_t i = 0; i < sizeof(b); i++)
+                b[i] = (uint8_t)i;
+            memset(a, 0, sizeof(a));
+            memcpy(a + off, b + 1, n);
+            for (size_t i = 0; i < sizeof(a); i++)
+                KTEST_EXPECT_EQ(a[i], (i >= off && i < off + n) ? b[i - off + 1] : 0);
+        }
+    }
+}
+
 KTEST(string_functions)
 {
     char buf[32];

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Kernel memory and string functions. memcpy/memset use `rep movsb/stosb`: short and
- * fast on CPUs with ERMSB, and the compiler cannot turn them back into calls to
- * themselves.
+ * Kernel memory and string functions. memcpy/memset move the bulk with `rep movsq/stosq`
+ * and the tail with `rep movsb/stosb`: fast with or without ERMSB, and an eighth of the
+ * iterations (which is what QEMU's -icount counts: a page clear is 512 steps, not 4096).
+ * Inline asm, so the compiler cannot turn them back into calls to themselves.
  */
 #include "core/string.h"
 #include <stdint.h>
@@ -10,7 +11,9 @@
 void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
     void *ret = dst;
-    __asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+    size_t words = n / 8, tail = n % 8;
+    __asm__ volatile("rep movsq" : "+D"(dst), "+S"(src), "+c"(words) : : "memory");
+    __asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(tail) : : "memory");
     return ret;
 }
 
@@ -32,7 +35,10 @@ void *memmove(void *dst, const void *src, size_t n)
 void *memset(void *dst, int c, size_t n)
 {
     void *ret = dst;
-    __asm__ volatile("rep stosb" : "+D"(dst), "+c"(n) : "a"(c) : "memory");
+    uint64_t pattern = (uint8_t)c * 0x0101010101010101ull;
+    size_t words = n / 8, tail = n % 8;
+    __asm__ volatile("rep stosq" : "+D"(dst), "+c"(words) : "a"(pattern) : "memory");
+    __asm__ volatile("rep stosb" : "+D"(dst), "+c"(tail) : "a"(pattern) : "memory");
     return ret;
 }
 

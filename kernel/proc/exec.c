@@ -12,6 +12,7 @@
 #include "proc/exec.h"
 #include "core/log.h"
 #include "core/string.h"
+#include "mm/mm.h"
 #include "lib/elf64.h"
 #include "time/time.h"
 #include "arch/x86_64/arch.h"
@@ -108,21 +109,29 @@ static int build_stack(process_t *p, const elf64_image_t *img, uint64_t bias, co
     if (err)
         return err;
 
+    /* The pointer block, built in kernel memory and written with one copy:
+     * argc, argv[argc], NULL, envp[envc], NULL, auxv pairs. */
+    enum { AUXV_PAIRS = 18 };
+    uint64_t words = 1 + argc + 1 + envc + 1 + 2 * AUXV_PAIRS;
+    uint64_t *block = kmalloc(words * 8);
+    if (!block)
+        return -VK_ENOMEM;
+    uint64_t *argv_at = block + 1, *envp_at = block + 1 + argc + 1;
+
     uint64_t sp = EXEC_STACK_TOP, execfn, random_at;
-    uint64_t argv_at[EXEC_MAX_ARGS], envp_at[EXEC_MAX_ARGS];
     if ((err = push_bytes(p, &sp, path, strlen(path) + 1, &execfn)))
-        return err;
+        goto out;
     for (unsigned i = envc; i-- > 0;)
         if ((err = push_bytes(p, &sp, envp[i], strlen(envp[i]) + 1, &envp_at[i])))
-            return err;
+            goto out;
     for (unsigned i = argc; i-- > 0;)
         if ((err = push_bytes(p, &sp, argv[i], strlen(argv[i]) + 1, &argv_at[i])))
-            return err;
+            goto out;
     uint64_t random[2] = { arch_rdtsc() * 0x9e3779b97f4a7c15ull, time_monotonic_ns() ^ (uint64_t)p };
     if ((err = push_bytes(p, &sp, random, sizeof(random), &random_at)))
-        return err;
+        goto out;
 
-    uint64_t auxv[][2] = {
+    const uint64_t auxv[AUXV_PAIRS][2] = {
         { AT_PHDR, img->phdr_vaddr ? img->phdr_vaddr + bias : 0 },
         { AT_PHENT, sizeof(elf64_phdr_t) },
         { AT_PHNUM, img->phnum },
@@ -139,29 +148,17 @@ static int build_stack(process_t *p, const elf64_image_t *img, uint64_t bias, co
         { AT_VK_API, VK_API_USER_ADDR },
         { AT_NULL, 0 },
     };
-    /* argc + argv + NULL + envp + NULL + auxv, with the final sp 16-byte aligned. */
-    uint64_t words = 1 + argc + 1 + envc + 1 + sizeof(auxv) / 8;
-    sp = (sp - words * 8) & ~15ull;
-    uint64_t w = sp, zero = 0, argc64 = argc;
-    if ((err = aspace_write(p->aspace, w, &argc64, 8)))
-        return err;
-    w += 8;
-    for (unsigned i = 0; i < argc; i++, w += 8)
-        if ((err = aspace_write(p->aspace, w, &argv_at[i], 8)))
-            return err;
-    if ((err = aspace_write(p->aspace, w, &zero, 8)))
-        return err;
-    w += 8;
-    for (unsigned i = 0; i < envc; i++, w += 8)
-        if ((err = aspace_write(p->aspace, w, &envp_at[i], 8)))
-            return err;
-    if ((err = aspace_write(p->aspace, w, &zero, 8)))
-        return err;
-    w += 8;
-    if ((err = aspace_write(p->aspace, w, auxv, sizeof(auxv))))
-        return err;
-    *sp_out = sp;
-    return 0;
+    block[0] = argc;
+    block[1 + argc] = 0;
+    block[1 + argc + 1 + envc] = 0;
+    memcpy(block + 1 + argc + 1 + envc + 1, auxv, sizeof(auxv));
+    sp = (sp - words * 8) & ~15ull; /* the final stack pointer is 16-byte aligned */
+    err = aspace_write(p->aspace, sp, block, words * 8);
+    if (!err)
+        *sp_out = sp;
+out:
+    kfree(block);
+    return err;
 }
 
 int exec_load(process_t *p, const void *elf, size_t size, const char *path,
