@@ -1,0 +1,77 @@
+# SPDX-License-Identifier: MIT
+"""The gdb helpers (scripts/gdb/vkernel.py) against a real boot: gdb in batch mode on a
+paused QEMU (TCG), vk-break-start hello, hbreak main in ring 3, then read the backtrace,
+the source line, the kernel's process list and its log ring."""
+import os
+import re
+import socket
+import subprocess
+
+
+def free_port():
+    """A TCP port nobody listens on now (QEMU binds it a moment later)."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def run(check, Guest, ROOT):
+    port = free_port()
+    g = None
+    try:
+        g = Guest(cmdline='console=serial test=user init=/bin/hello.vbin gdbtest', smp=1,
+                  extra=['-S', '-gdb', 'tcp:127.0.0.1:%d' % port])
+        kernel = os.path.join(ROOT, 'build', 'kernel', 'vkernel.elf')
+        commands = ['set confirm off', 'set pagination off',
+                    'source ' + os.path.join(ROOT, 'scripts', 'gdb', 'vkernel.py'),
+                    'target remote 127.0.0.1:%d' % port,
+                    'vk-break-start hello.vbin', 'continue',
+                    'echo ==RING3-ENTRY==\\n', 'info symbol $pc',
+                    'hbreak main', 'continue', 'set backtrace past-main on',
+                    'echo ==BT==\\n', 'bt',
+                    'echo ==FRAME==\\n', 'frame', 'info source',
+                    'echo ==TASKS==\\n', 'vk-tasks',
+                    'echo ==LOG==\\n', 'vk-log 5', 'echo ==END==\\n']
+        args = ['gdb', '-batch', '-nx']
+        for c in commands:
+            args += ['-ex', c]
+        r = subprocess.run(args + [kernel], capture_output=True, text=True, timeout=180, cwd=ROOT)
+        out = r.stdout + r.stderr
+
+        def section(name):
+            m = re.search(r'==%s==\n(.*?)(?===\w+==|\Z)' % name, out, re.S)
+            return m.group(1) if m else ''
+
+        entry = section('RING3-ENTRY')
+        check('gdb_helpers.break_start_stops_at_ring3_entry',
+              'arch_user_enter' in entry and 'hello.vbin symbols at 0x400000000000' in out,
+              out[-600:] + '\n--- serial ---\n' + g.text()[-600:])
+        bt, frame, tasks, log = section('BT'), section('FRAME'), section('TASKS'), section('LOG')
+        hello_c = os.path.join(ROOT, 'userspace', 'hello', 'hello.c')
+        lines = open(hello_c).read().splitlines()
+        m = re.search(r'^#0\s+main \(argc=(\d+), argv=0x[0-9a-f]+\) at (\S*userspace/hello/hello\.c):(\d+)',
+                      bt, re.M)
+        check('gdb_helpers.stopped_in_hello_main', m is not None, bt[-400:] or out[-600:])
+        if m:
+            # The reported line lies inside main's body and gdb shows that source line.
+            line = int(m.group(3))
+            start = next(i for i, t in enumerate(lines, 1) if t.startswith('int main('))
+            check('gdb_helpers.source_line_in_main', start < line <= len(lines) and
+                  lines[line - 1].strip() in frame, 'line %d: %r' % (line, frame[-200:]))
+            check('gdb_helpers.argv_from_cmdline', m.group(1) == '2', 'argc=' + m.group(1))
+        check('gdb_helpers.info_source_is_hello_c',
+              re.search(r'Current source file is \S*userspace/hello/hello\.c', frame), frame[-300:])
+        check('gdb_helpers.backtrace_through_libc_start',
+              re.search(r'^#1\s+0x[0-9a-f]+ in \S*libc_start\S*', bt, re.M), bt[-400:])
+        m = re.search(r'^\*\s+(\d+)\s+\d+\s+PROC_RUNNING\s+0x0000400000000000 hello\.vbin$', tasks, re.M)
+        check('gdb_helpers.vk_tasks_lists_hello_as_current', m is not None, tasks[-300:])
+        log_lines = [t for t in log.splitlines() if t.strip()]
+        check('gdb_helpers.vk_log_prints_recent_lines',
+              len(log_lines) == 5 and any('starting init' in t for t in log_lines), log[-400:])
+    except subprocess.TimeoutExpired as e:
+        check('gdb_helpers', False, 'gdb timed out: %s' % e)
+    except Exception as e:  # BootError and friends: a failure, never a skip
+        check('gdb_helpers', False, '%s: %s' % (type(e).__name__, e))
+    finally:
+        if g:
+            g.close()
