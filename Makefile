@@ -170,6 +170,7 @@ fuzz: $(FUZZERS)
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
 bench: disk
+	@scripts/setup-host.sh --bench
 	@scripts/bench.sh
 
 clean:

@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# `make bench`: boot-cost benchmark (guest instructions under -icount, and wall time
-# under plain TCG). Writes build/bench/results.md and results.json; flags figures more
-# than 10% worse than the previous run. See docs/performance.md.
+# `make bench`: every benchmark, one after the other (docs/performance.md).
+#  1. scripts/bench_boot.py: boot cost (guest instructions under -icount, wall time under
+#     plain TCG) -> build/bench/results.md, results.json.
+#  2. scripts/bench_vkbench.py: vkbench on vkernel beside Debian's Linux in the same
+#     QEMU -> build/bench/vkbench.md, vkbench.json.
+# Each keeps its previous JSON and flags instruction counts more than 10% worse.
+# Arguments go to bench_vkbench.py (--quick, --no-wall, --no-linux).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec python3 scripts/bench_boot.py "$@"
+python3 scripts/bench_boot.py
+echo
+python3 scripts/bench_vkbench.py "$@"

@@ -28,6 +28,10 @@ needs=(
   "/usr/lib/x86_64-linux-musl/libc.a musl-dev"
 )
 
+if [[ ${1-} == --bench ]]; then
+  needs+=("/vmlinuz linux-image-amd64")
+fi
+
 missing=()
 for entry in "${needs[@]}"; do
   what=${entry% *}

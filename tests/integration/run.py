@@ -296,8 +296,20 @@ def user_programs():
         check('isolation.crash_%s_report_symbolized' % fault, m is not None, 'no symbolized backtrace')
 
 
+def gdb_process_helpers():
+    """gdb helpers (scripts/gdb/vkernel.py): vk-break-start, find-process, vk-tasks, vk-log."""
+    import gdb_helpers
+    gdb_helpers.run(check, Guest, ROOT)
+
+
+def vkbench_smoke():
+    """vkbench --quick on vkernel: every line parses, the core figures are numbers."""
+    import bench_smoke
+    bench_smoke.run(check, Guest, qemu_exit_status)
+
+
 SUITES = [disk_image, run_qemu_script, boot_default, kernel_tests, panic_report, bad_kernel,
-          gdb_attach, user_programs]
+          gdb_attach, gdb_process_helpers, user_programs, vkbench_smoke]
 
 
 def main():
