@@ -74,11 +74,11 @@ def main():
     results['loader_to_ready_wall_ms'] = round(statistics.median(w[1] - w[0] for w in walls) * 1000)
     spread = max(w[1] for w in walls) - min(w[1] for w in walls)
 
-    json_path = os.path.join(OUT, 'results.json')
+    json_path = os.path.join(OUT, 'boot.json')
     previous = {}
     if os.path.exists(json_path):
         previous = json.load(open(json_path))
-        os.replace(json_path, os.path.join(OUT, 'previous.json'))
+        os.replace(json_path, os.path.join(OUT, 'boot.previous.json'))
     units = {'insns': 'guest instructions', 'ms': 'ms wall (median of %d, spread %.0f ms)' % (runs, spread * 1000)}
     lines = ['| benchmark | vkernel | unit | previous | change |', '|---|---:|---|---:|---|']
     regressions = []
@@ -96,7 +96,7 @@ def main():
         lines.append('| %s | %s | %s | %s | %s |' % (name, value, unit, prev if prev else '-', change))
     table = '\n'.join(lines)
     print(table)
-    with open(os.path.join(OUT, 'results.md'), 'w') as f:
+    with open(os.path.join(OUT, 'boot.md'), 'w') as f:
         f.write('# vkernel boot benchmark\n\n' + table + '\n')
     with open(json_path, 'w') as f:
         json.dump(results, f, indent=2)
