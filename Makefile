@@ -5,7 +5,7 @@
 
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
-BUILD := build
+BUILD ?= build
 DEBUG ?= 0
 CMDLINE ?= console=both log=info
 EXTRA ?=
@@ -149,7 +149,7 @@ $(BUILD)/fuzz/%: tests/host/%.c
 	$(Q)$(CC) $(FUZZ_CFLAGS) $(DEPFLAGS) $< -o $@
 
 # ---- top-level targets ---------------------------------------------------------------
-.PHONY: all kernel loader disk run test host-tests fuzz bench debug clean FORCE
+.PHONY: all kernel loader disk run test host-tests fuzz bench debug debug-kernel clean FORCE
 all: disk
 kernel: $(KERNEL) $(KERNEL_MAP)
 loader: $(LOADER)
@@ -162,7 +162,12 @@ run: disk
 debug: disk
 	gdb -x scripts/gdb/vkernel.gdb $(KERNEL)
 
-test: disk host-tests $(FUZZERS)
+# The DEBUG=1 kernel (slab redzones and poisoning), built in its own tree so `make test`
+# can boot the in-kernel suite with it too.
+debug-kernel:
+	@$(MAKE) --no-print-directory BUILD=build/debug DEBUG=1 kernel
+
+test: disk host-tests $(FUZZERS) debug-kernel
 	@scripts/run-tests.sh
 
 FUZZ_SECONDS ?= 60

@@ -108,6 +108,35 @@ def kernel_tests():
         g.close()
 
 
+def kernel_tests_debug():
+    """The same in-kernel suite on the DEBUG=1 kernel (make debug-kernel): slab redzones,
+    poisoning and double-free checks armed while everything runs."""
+    d = os.path.join(ROOT, 'build', 'debug', 'kernel')
+    replace = {'/boot/vkernel.elf': open(os.path.join(d, 'vkernel.elf'), 'rb').read(),
+               '/boot/vkernel.map': open(os.path.join(d, 'vkernel.map'), 'rb').read()}
+    g = Guest(cmdline='console=serial log=info test=kernel', smp=1, replace=replace,
+              extra=['-cpu', 'max'])
+    try:
+        status = g.wait_exit(timeout=180)
+        out = g.text()
+        summary = re.search(r'ktest: (\d+) passed, (\d+) failed', out)
+        failed = [m.group(1) for m in re.finditer(r'^ktest: FAIL (\S+)', out, re.M)]
+        check('debug_kernel.ktests_pass', summary is not None and summary.group(2) == '0',
+              'failed: %s' % ' '.join(failed))
+        check('debug_kernel.exit_status', status == qemu_exit_status(EXIT_TESTS_PASSED),
+              'status %s' % status)
+        check('debug_kernel.slab_debug_armed', 'SLAB_DEBUG redzones and poison' in out,
+              'the heap did not report debug mode')
+        check('debug_kernel.no_heap_corruption_report', 'PANIC' not in out)
+        if failed or status != qemu_exit_status(EXIT_TESTS_PASSED):
+            dump_tail(g, 40)
+    except BootError as e:
+        check('kernel_tests_debug', False, str(e))
+        dump_tail(g)
+    finally:
+        g.close()
+
+
 def panic_report():
     """test=panic: a null write in a named function; the report must name it."""
     g = Guest(cmdline='console=serial test=panic', smp=1)
@@ -308,7 +337,8 @@ def vkbench_smoke():
     bench_smoke.run(check, Guest, qemu_exit_status)
 
 
-SUITES = [disk_image, run_qemu_script, boot_default, kernel_tests, panic_report, bad_kernel,
+SUITES = [disk_image, run_qemu_script, boot_default, kernel_tests, kernel_tests_debug,
+          panic_report, bad_kernel,
           gdb_attach, gdb_process_helpers, user_programs, vkbench_smoke]
 
 
