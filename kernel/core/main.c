@@ -132,11 +132,11 @@ __attribute__((noreturn)) static void run_init(const char *command, bool test_mo
     } else {
         static const char *const envp[] = { "PATH=/bin", "HOME=/", "TERM=vt100", NULL };
         log_info("starting init: %s", argv[0]);
-        pid = proc_spawn(argv[0], argv, envp, &status);
+        pid = proc_spawn(argv[0], argv, envp);
         if (pid < 0)
             log_error("init: cannot start %s: error %ld", argv[0], pid);
         else
-            proc_reap(pid, NULL);
+            proc_wait(pid, &status, false);
     }
     int code = pid < 0 ? 0x7f : (status & 0x7f) ? 0x40 + (status & 0x7f) : (status >> 8) & 0xff;
     if (pid >= 0)
@@ -183,6 +183,7 @@ __attribute__((noreturn)) static void kernel_main_stage2(void *arg)
     lapic_init();
     time_init();
     sched_init();
+    proc_init();
     log_set_clock(time_monotonic_ns);
     pci_init();
     static const arch_fault_hooks_t hooks = {

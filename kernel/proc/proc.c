@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Process lifecycle: spawn (load + run to completion, see proc.h), exit, faults, reaping.
+ * Process lifecycle: spawn (a thread per process, see proc.h), exit, faults, reaping.
  *
  * Programs come from boot modules for now: "/bin/NAME" and "NAME" both find the module
  * "modules/NAME" that the loader read from \boot\modules on the ESP. FIXME(issue:
@@ -15,6 +15,8 @@
 #include "lib/fmt.h"
 #include "lib/symmap.h"
 #include "config.h"
+#include "core/spinlock.h"
+#include "sched/sched.h"
 #include "mm/usercopy.h"
 #include "mm/mm.h"
 #include "time/time.h"
@@ -24,15 +26,38 @@
 
 #define PROC_BACKTRACE_MAX_FRAMES 16
 
-/* Single CPU, no preemption between processes yet: the list is only touched by the
- * running process's syscalls with interrupts irrelevant to it. FIXME: a lock with SMP. */
-static process_t *current;
+/* Guarded by lock: the list, every state and exit status. Taken with interrupts off. */
+static spinlock_t lock = SPINLOCK_INIT;
 static process_t *all;
 static uint32_t next_pid = 1;
+/* Woken whenever a process becomes a zombie; waiters re-check under lock. */
+static sched_wait_queue_t exited = SCHED_WAIT_QUEUE_INIT;
 
 process_t *proc_current(void)
 {
-    return current;
+    return sched_ready() ? sched_thread_owner(sched_current()) : NULL;
+}
+
+/* Runs with the CPU's scheduler lock held and interrupts off: only cheap, lock-free
+ * work. Kernel threads have no owner and never touch CR3-dependent or FPU state, so the
+ * previous process's address space simply stays loaded while they run. */
+static void switch_hook(sched_thread_t *prev, sched_thread_t *next)
+{
+    process_t *from = sched_thread_owner(prev), *to = sched_thread_owner(next);
+    if (from == to)
+        return;
+    if (from)
+        arch_fpu_save(&from->fpu);
+    if (to) {
+        aspace_activate(to->aspace);
+        arch_set_user_fs(to->fs_base);
+        arch_fpu_restore(&to->fpu);
+    }
+}
+
+void proc_init(void)
+{
+    sched_set_switch_hook(switch_hook);
 }
 
 static const char *path_basename(const char *path)
@@ -53,9 +78,11 @@ static const vk_boot_module_t *find_program(const char *path)
 
 unsigned proc_live_count(void)
 {
+    uint64_t f = spinlock_lock_irqsave(&lock);
     unsigned n = 0;
     for (process_t *p = all; p; p = p->next)
         n++;
+    spinlock_unlock_irqrestore(&lock, f);
     return n;
 }
 
@@ -66,7 +93,32 @@ static void free_process(process_t *p)
     kfree(p);
 }
 
-long proc_spawn(const char *path, const char *const *argv, const char *const *envp, int *status)
+/* The process's thread: enter ring 3, and when the program ends (proc_exit or a fatal
+ * fault resumes arch_user_enter), take its address space down and leave the status. */
+static void process_thread(void *arg)
+{
+    process_t *p = arg;
+    sched_thread_set_owner(sched_current(), p);
+    aspace_activate(p->aspace);
+    arch_set_user_fs(0);
+    arch_fpu_restore(&p->fpu); /* the clean image proc_spawn prepared */
+    log_debug("proc: %s[%u] starts at 0x%llx", p->name, p->pid, (unsigned long long)p->entry);
+    int status = arch_user_enter(p->entry, p->user_stack, &p->resume);
+
+    arch_irq_enable();
+    /* From here on the switch hook must not touch p: it is about to lose its memory. */
+    sched_thread_set_owner(sched_current(), NULL);
+    aspace_activate(NULL);
+    aspace_destroy(p->aspace);
+    p->aspace = NULL;
+    uint64_t f = spinlock_lock_irqsave(&lock);
+    p->exit_status = status;
+    p->state = PROC_ZOMBIE;
+    spinlock_unlock_irqrestore(&lock, f);
+    sched_wake_all(&exited);
+}
+
+long proc_spawn(const char *path, const char *const *argv, const char *const *envp)
 {
     const vk_boot_module_t *m = find_program(path);
     if (!m)
@@ -84,10 +136,11 @@ long proc_spawn(const char *path, const char *const *argv, const char *const *en
         kfree(p);
         return -VK_ENOMEM;
     }
-    p->pid = next_pid++;
-    p->parent_pid = current ? current->pid : 0;
+    process_t *parent = proc_current();
+    p->parent_pid = parent ? parent->pid : 0;
     p->console_fds = 0x7; /* stdin, stdout, stderr on the console */
     strlcpy(p->name, path_basename(path), sizeof(p->name));
+    arch_fpu_init_state(&p->fpu);
     exec_start_t start;
     int err = exec_load(p, phys_to_virt(m->base), m->size, path, argv, envp, &start);
     if (err) {
@@ -95,52 +148,39 @@ long proc_spawn(const char *path, const char *const *argv, const char *const *en
         free_process(p);
         return err;
     }
-
-    /* Suspend the parent (if any) and run the child on the stack below us. The parent's
-     * FPU/SSE registers are its own: the child must neither see nor clobber them. */
-    process_t *parent = current;
-    uint64_t parent_kernel_stack = arch_kernel_stack();
-    arch_fpu_state_t *parent_fpu = NULL;
-    if (parent) {
-        parent_fpu = kmalloc(sizeof(*parent_fpu));
-        if (!parent_fpu) {
-            free_process(p);
-            return -VK_ENOMEM;
-        }
-        arch_fpu_save(parent_fpu);
-    }
-    arch_fpu_reset();
-    p->state = PROC_RUNNING;
+    p->entry = start.entry;
+    p->user_stack = start.stack_pointer;
     p->start_ns = time_monotonic_ns();
+    p->state = PROC_RUNNING;
+
+    uint64_t f = spinlock_lock_irqsave(&lock);
+    p->pid = next_pid++;
+    long pid = p->pid;
     p->next = all;
     all = p;
-    current = p;
-    aspace_activate(p->aspace);
-    arch_set_user_fs(0);
-    log_debug("proc: %s[%u] starts at 0x%llx", p->name, p->pid, (unsigned long long)start.entry);
-    p->exit_status = arch_user_enter(start.entry, start.stack_pointer, &p->resume);
+    spinlock_unlock_irqrestore(&lock, f);
 
-    /* The child has ended (proc_exit / proc_kill_on_fault resumed us here). */
-    arch_irq_enable();
-    p->state = PROC_ZOMBIE;
-    current = parent;
-    aspace_activate(parent ? parent->aspace : NULL);
-    arch_set_kernel_stack(parent_kernel_stack);
-    arch_set_user_fs(parent ? parent->fs_base : 0);
-    if (parent_fpu) {
-        arch_fpu_restore(parent_fpu);
-        kfree(parent_fpu);
+    sched_thread_params_t params = {
+        .name = p->name, .entry = process_thread, .arg = p,
+        .priority = SCHED_PRIORITY_DEFAULT, .detached = true,
+    };
+    if (!sched_thread_spawn(&params)) {
+        f = spinlock_lock_irqsave(&lock);
+        for (process_t **link = &all; *link; link = &(*link)->next)
+            if (*link == p) {
+                *link = p->next;
+                break;
+            }
+        spinlock_unlock_irqrestore(&lock, f);
+        free_process(p);
+        return -VK_ENOMEM;
     }
-    aspace_destroy(p->aspace);
-    p->aspace = NULL;
-    if (status)
-        *status = p->exit_status;
-    return p->pid;
+    return pid; /* p may already be gone (reaped by its parent): use only the pid */
 }
 
 void proc_exit(int wait_status)
 {
-    process_t *p = current;
+    process_t *p = proc_current();
     KASSERT(p != NULL);
     arch_irq_disable();
     arch_user_resume(p->resume, wait_status);
@@ -201,7 +241,7 @@ static void report_backtrace(const process_t *p, uint64_t rip, uint64_t rbp)
 
 void proc_kill_on_fault(const arch_frame_t *f, int sig, const char *what)
 {
-    process_t *p = current;
+    process_t *p = proc_current();
     KASSERT(p != NULL);
     char where[64] = "";
     if (f->rip >= p->image_base && f->rip < p->image_end)
@@ -224,30 +264,48 @@ void proc_kill_on_fault(const arch_frame_t *f, int sig, const char *what)
 
 process_t *proc_find(long pid)
 {
+    uint64_t f = spinlock_lock_irqsave(&lock);
+    process_t *found = NULL;
     for (process_t *p = all; p; p = p->next)
         if ((long)p->pid == pid && p->state == PROC_RUNNING)
-            return p;
-    return NULL;
+            found = p;
+    spinlock_unlock_irqrestore(&lock, f);
+    return found; /* FIXME: reference-count once processes can be reaped concurrently */
 }
 
-long proc_reap(long pid, int *status)
+long proc_wait(long pid, int *status, bool nohang)
 {
-    process_t **link = &all;
-    for (process_t *p = all; p; link = &p->next, p = p->next) {
-        if (p->state != PROC_ZOMBIE || (current && p->parent_pid != current->pid))
-            continue;
-        if (!current && p->parent_pid != 0)
-            continue;
-        if (pid != -1 && (long)p->pid != pid)
-            continue;
-        long got = p->pid;
-        if (status)
-            *status = p->exit_status;
-        *link = p->next;
-        free_process(p);
-        return got;
+    process_t *me = proc_current();
+    uint32_t parent = me ? me->pid : 0;
+    uint64_t f = spinlock_lock_irqsave(&lock);
+    for (;;) {
+        bool have_child = false;
+        for (process_t **link = &all; *link; link = &(*link)->next) {
+            process_t *p = *link;
+            if (p->parent_pid != parent || (pid != -1 && (long)p->pid != pid))
+                continue;
+            have_child = true;
+            if (p->state != PROC_ZOMBIE)
+                continue;
+            *link = p->next;
+            spinlock_unlock_irqrestore(&lock, f);
+            long got = p->pid;
+            if (status)
+                *status = p->exit_status;
+            free_process(p);
+            return got;
+        }
+        if (!have_child) {
+            spinlock_unlock_irqrestore(&lock, f);
+            return -VK_ECHILD;
+        }
+        if (nohang) {
+            spinlock_unlock_irqrestore(&lock, f);
+            return 0;
+        }
+        /* FIXME(issue: processes): a signal should interrupt this wait (EINTR). */
+        sched_wait(&exited, &lock);
     }
-    return 0;
 }
 
 unsigned proc_snapshot(void *out, unsigned max)
@@ -255,6 +313,7 @@ unsigned proc_snapshot(void *out, unsigned max)
     vk_task_info_t *t = out;
     unsigned n = 0;
     uint64_t now = time_monotonic_ns();
+    uint64_t f = spinlock_lock_irqsave(&lock);
     for (process_t *p = all; p && n < max; p = p->next, n++) {
         memset(&t[n], 0, sizeof(t[n]));
         t[n].pid = p->pid;
@@ -264,5 +323,6 @@ unsigned proc_snapshot(void *out, unsigned max)
         t[n].resident_bytes = p->aspace ? aspace_resident_pages(p->aspace) * PAGE_SIZE : 0;
         strlcpy(t[n].name, p->name, sizeof(t[n].name));
     }
+    spinlock_unlock_irqrestore(&lock, f);
     return n;
 }

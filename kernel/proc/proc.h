@@ -2,12 +2,11 @@
 /*
  * Processes: one address space and one thread of execution in ring 3.
  *
- * FIXME(issue: SMP and scheduler): until there is a scheduler, a process runs on the
- * CPU that started it, to completion. proc_spawn() runs the child right away, nested on
- * the same kernel stack below the parent's syscall frame, and returns once the child has
- * exited, leaving its status for wait4(). This is the semantics of a vfork()+exec that
- * finishes before the parent continues; programs that spawn and wait see exactly what
- * they would see on Linux.
+ * Each process runs on a scheduler thread of its own (kernel/sched), which owns it
+ * (sched_thread_owner); a switch hook loads the incoming process's address space, FS
+ * base and FPU state. proc_spawn() starts the child and returns its pid at once; the
+ * parent collects it with wait4 (proc_wait). One thread per process until clone
+ * threads arrive.
  */
 #ifndef KERNEL_PROC_PROC_H
 #define KERNEL_PROC_PROC_H
@@ -16,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "mm/aspace.h"
+#include "arch/x86_64/arch.h"
 
 #define PROC_NAME_MAX 32
 
@@ -48,20 +48,27 @@ typedef struct process {
     proc_sigaction_t actions[PROC_SIGNALS];
     uint8_t console_fds;        /* bit n: fd n (0..2) is open on the console */
     uint64_t resume;            /* arch_user_enter's resume token while running */
+    uint64_t entry, user_stack; /* where the program starts (from exec_load) */
+    bool full_restore;          /* this syscall must return through IRET (sigreturn) */
+    arch_fpu_state_t fpu;       /* user FPU/SSE registers while switched out */
     uint64_t start_ns;
     struct process *next;       /* all processes, newest first (zombies until reaped) */
 } process_t;
 
 process_t *proc_current(void);
-/* Loads the program at path (a boot module for now) and runs it to completion.
- * Returns the new pid (>0) with *status set, or a negative errno. */
-long proc_spawn(const char *path, const char *const *argv, const char *const *envp, int *status);
+/* Loads the program at path (a boot module for now) and starts it on a new thread.
+ * Returns the new pid (>0) or a negative errno. */
+long proc_spawn(const char *path, const char *const *argv, const char *const *envp);
+/* Waits for a child of the calling process (pid -1: any) to end and reaps it. Returns
+ * its pid, 0 with nohang when none has ended, or -VK_ECHILD when there is no such child.
+ * Called from the kernel's main thread it waits for processes with no parent. */
+long proc_wait(long pid, int *status, bool nohang);
 /* Ends the current process with a wait4-style status; never returns. */
 __attribute__((noreturn)) void proc_exit(int wait_status);
 /* The current process faulted in ring 3: report it, end it with signal `sig`. */
 __attribute__((noreturn)) void proc_kill_on_fault(const arch_frame_t *f, int sig, const char *what);
-/* Reaps a zombie child: pid -1 for any. Returns its pid, 0 if none matches. */
-long proc_reap(long pid, int *status);
+/* Installs the scheduler switch hook; called once after sched_init. */
+void proc_init(void);
 unsigned proc_snapshot(void *out, unsigned max);
 /* A live (running or suspended, not zombie) process by pid, or NULL. */
 process_t *proc_find(long pid);

@@ -14,6 +14,7 @@
 #include "mm/usercopy.h"
 #include "core/log.h"
 #include "core/string.h"
+#include "mm/mm.h"
 #include "arch/x86_64/arch.h"
 #include <vk/errno.h>
 
@@ -99,9 +100,10 @@ static bool enter_handler(process_t *p, arch_frame_t *f, int sig, const siginfo_
     uint64_t fpstate = (sp - sizeof(arch_fpu_state_t)) & ~63ull;
     uint64_t frame = ((fpstate - sizeof(rt_sigframe_t)) & ~15ull) - 8; /* as after a call */
 
-    static arch_fpu_state_t fpu; /* FIXME: per thread with SMP */
-    arch_fpu_save(&fpu);
-    if (usercopy_to(fpstate, &fpu, sizeof(fpu)))
+    /* p->fpu is this process's own save slot: a switch in between rewrites it with the
+     * same registers. */
+    arch_fpu_save(&p->fpu);
+    if (usercopy_to(fpstate, &p->fpu, sizeof(p->fpu)))
         return false;
 
     rt_sigframe_t sf;
@@ -185,10 +187,14 @@ int signal_return(arch_frame_t *f)
     const sigcontext_t *c = &uc.mcontext;
     if (c->rip >= 0x0000800000000000ull)
         return -VK_EFAULT;
-    static arch_fpu_state_t fpu; /* FIXME: per thread with SMP */
     if (c->fpstate) {
-        if (usercopy_from(&fpu, c->fpstate, sizeof(fpu)))
+        arch_fpu_state_t *image = kmalloc(sizeof(*image));
+        if (!image)
+            return -VK_ENOMEM;
+        if (usercopy_from(image, c->fpstate, sizeof(*image))) {
+            kfree(image);
             return -VK_EFAULT;
+        }
         /* The image is user data: reserved MXCSR bits would make FXRSTOR raise #GP,
          * which the fixup turns into -EFAULT instead of a kernel fault. */
         int ok = 1;
@@ -197,7 +203,8 @@ int signal_return(arch_frame_t *f)
                          "3: movl $0, %0\n"
                          "2:\n\t" ARCH_FIXUP(1b, 3b)
                          : "+r"(ok)
-                         : "m"(fpu));
+                         : "m"(*image));
+        kfree(image);
         if (!ok)
             return -VK_EFAULT;
     }

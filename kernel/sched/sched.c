@@ -20,9 +20,9 @@
  *    or preemption point.
  *  - Ring 3: cpu->kernel_rsp (= TSS rsp0, the stack SYSCALL and interrupts from ring 3
  *    land on) belongs to the thread. The switch saves it in the outgoing thread and
- *    loads the incoming one's, so the nested stack model of kernel/proc (a process runs
- *    on the kernel stack of the thread that spawned it, below the spawner's frames)
- *    keeps working when "main" is preempted in the middle of a program or a syscall.
+ *    loads the incoming one's, so a process preempted in ring 3 or in a syscall finds
+ *    its stack again. CR3, FS base and FPU state follow the owning process through the
+ *    switch hook that kernel/proc installs.
  */
 #include "sched/sched_internal.h"
 #include "arch/x86_64/arch.h"

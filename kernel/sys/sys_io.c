@@ -12,6 +12,7 @@
 #include "core/string.h"
 #include "drivers/serial/serial.h"
 #include "drivers/fbcon/fbcon.h"
+#include "sched/sched.h"
 
 #define CHUNK 256
 #define IOV_MAX 1024
@@ -87,9 +88,10 @@ long sys_read(const syscall_args_t *a)
     if (a->arg[2] == 0)
         return 0;
     /* Block until at least one byte arrives, then take what is there. */
+    /* FIXME(issue: shell): an interrupt-driven tty instead of polling every 5 ms. */
     int c;
     while ((c = serial_read_byte()) < 0)
-        arch_wait_for_interrupt();
+        sched_sleep_ns(5000000ull);
     char buf[CHUNK];
     size_t n = 0;
     do {

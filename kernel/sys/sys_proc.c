@@ -2,6 +2,8 @@
 /* Process and identity syscalls. */
 #include "sys/syscall.h"
 #include "proc/proc.h"
+#include "sched/sched.h"
+#include "mm/mm.h"
 #include "mm/usercopy.h"
 #include "core/string.h"
 #include "core/kernel.h"
@@ -65,7 +67,8 @@ long sys_arch_prctl(const syscall_args_t *a)
 long sys_sched_yield(const syscall_args_t *a)
 {
     (void)a;
-    return 0; /* one runnable process per CPU until the scheduler issue */
+    sched_yield();
+    return 0;
 }
 
 long sys_vk_yield(const syscall_args_t *a)
@@ -120,19 +123,26 @@ long sys_vk_spawn(const syscall_args_t *a)
     long len = usercopy_strncpy_from(path, a->arg[0], sizeof(path));
     if (len < 0)
         return len;
-    static char strings[2][SPAWN_STRINGS_BYTES]; /* FIXME: per-call buffers with SMP */
-    const char *argv[SPAWN_MAX_ARGS + 1], *envp[SPAWN_MAX_ARGS + 1];
-    long n = copy_string_vector(a->arg[1], argv, SPAWN_MAX_ARGS, strings[0], sizeof(strings[0]));
-    if (n < 0)
-        return n;
+    /* Copies of the strings and of the two pointer vectors, for exec_load to use. */
+    struct spawn_copy {
+        char strings[2][SPAWN_STRINGS_BYTES];
+        const char *argv[SPAWN_MAX_ARGS + 1], *envp[SPAWN_MAX_ARGS + 1];
+    } *c = kmalloc(sizeof(*c));
+    if (!c)
+        return -VK_ENOMEM;
+    long n = copy_string_vector(a->arg[1], c->argv, SPAWN_MAX_ARGS, c->strings[0],
+                                sizeof(c->strings[0]));
     if (n == 0) {
-        argv[0] = path;
-        argv[1] = NULL;
+        c->argv[0] = path;
+        c->argv[1] = NULL;
     }
-    n = copy_string_vector(a->arg[2], envp, SPAWN_MAX_ARGS, strings[1], sizeof(strings[1]));
-    if (n < 0)
-        return n;
-    return proc_spawn(path, argv, envp, NULL);
+    if (n >= 0)
+        n = copy_string_vector(a->arg[2], c->envp, SPAWN_MAX_ARGS, c->strings[1],
+                               sizeof(c->strings[1]));
+    if (n >= 0)
+        n = proc_spawn(path, c->argv, c->envp);
+    kfree(c);
+    return n;
 }
 
 long sys_wait4(const syscall_args_t *a)
@@ -141,9 +151,9 @@ long sys_wait4(const syscall_args_t *a)
     int status = 0;
     if (pid < -1 || pid == 0)
         return -VK_EINVAL; /* process groups do not exist */
-    long got = proc_reap(pid, &status);
-    if (got == 0)
-        return (a->arg[2] & WNOHANG) ? 0 : -VK_ECHILD; /* children finish before spawn returns */
+    long got = proc_wait(pid, &status, (a->arg[2] & WNOHANG) != 0);
+    if (got <= 0)
+        return got;
     if (a->arg[1]) {
         int err = usercopy_to(a->arg[1], &status, sizeof(status));
         if (err)

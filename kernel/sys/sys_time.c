@@ -9,6 +9,7 @@
 #include "proc/proc.h"
 #include "mm/usercopy.h"
 #include "time/time.h"
+#include "sched/sched.h"
 #include "arch/x86_64/arch.h"
 
 #define CLOCK_REALTIME 0
@@ -87,11 +88,7 @@ long sys_time(const syscall_args_t *a)
 
 static void sleep_until(uint64_t deadline)
 {
-    /* The 100 Hz tick wakes the CPU; the last stretch is a short busy wait. */
-    while (time_monotonic_ns() + 10000000ull < deadline)
-        arch_wait_for_interrupt();
-    while (time_monotonic_ns() < deadline)
-        arch_pause();
+    sched_sleep_until(deadline); /* other threads and processes run meanwhile */
 }
 
 static int read_timespec(uint64_t user, uint64_t *ns)

@@ -58,18 +58,15 @@ uint64_t syscall_enosys_total(void)
     return enosys_total;
 }
 
-/* Set by a handler during this call; single CPU until processes run on threads of their
- * own (FIXME: per-thread then). */
-static bool full_restore;
-
 void syscall_request_full_restore(void)
 {
-    full_restore = true;
+    proc_current()->full_restore = true;
 }
 
 int syscall_dispatch(arch_frame_t *f)
 {
-    full_restore = false;
+    process_t *me = proc_current();
+    me->full_restore = false;
     arch_irq_enable();
     syscall_args_t a = { { f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9 }, f };
     uint64_t nr = f->rax;
@@ -99,7 +96,7 @@ int syscall_dispatch(arch_frame_t *f)
     }
     /* A signal that became deliverable during the call runs its handler first. */
     if (signal_deliver_pending(f))
-        full_restore = true;
+        me->full_restore = true;
     /* SYSRET with a non-canonical RIP would fault in ring 0; RFLAGS from user space
      * must not turn on IOPL, NT or VM. */
     if (f->rip >= 0x0000800000000000ull) {
@@ -107,5 +104,5 @@ int syscall_dispatch(arch_frame_t *f)
         proc_kill_on_fault(f, 11, "bad return address");
     }
     f->rflags = (f->rflags & 0x0cd5ull) | 0x202;
-    return full_restore;
+    return me->full_restore;
 }

@@ -27,7 +27,7 @@ _loaded = {}  # program path -> offset it was loaded at
 
 
 def _static(name, file_suffix):
-    """A static variable of one kernel source file, e.g. _static('current', 'proc/proc.c')."""
+    """A static variable of one kernel source file, e.g. _static('all', 'proc/proc.c')."""
     for sym in gdb.lookup_static_symbols(name):
         if sym.symtab and sym.symtab.filename.endswith(file_suffix):
             return sym.value()
@@ -44,8 +44,13 @@ def _processes():
     return out
 
 
+def _current_process():
+    """The process owning the thread CPU 0 runs (a process_t *, 0 for kernel threads)."""
+    return gdb.parse_and_eval('(struct process *)sched_cpus[0].current->owner')
+
+
 def _current_address():
-    return int(_static('current', 'proc/proc.c'))
+    return int(_current_process())
 
 
 def _program_name(text):
@@ -165,7 +170,7 @@ class StartBreakpoint(gdb.Breakpoint):
 
     def stop(self):
         try:
-            cur = _static('current', 'proc/proc.c')
+            cur = _current_process()
             match = int(cur) != 0 and cur['name'].string() == self.program
         except gdb.error:
             return False

@@ -140,6 +140,8 @@ static inline void arch_fpu_restore(const arch_fpu_state_t *s) { __asm__ volatil
 /* The state a new program starts with: x87 and SSE defaults (FCW 0x37f, MXCSR 0x1f80)
  * and every data register zero, so nothing of an earlier program shows through. */
 void arch_fpu_reset(void);
+/* Fills s with that clean state without touching the CPU's registers. */
+void arch_fpu_init_state(arch_fpu_state_t *s);
 static inline bool arch_frame_from_user(const arch_frame_t *f) { return (f->cs & 3) == 3; }
 
 /* Continue execution in fn(arg) on the stack whose top is `top`; never returns. */

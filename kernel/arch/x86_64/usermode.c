@@ -44,14 +44,19 @@ void arch_set_user_fs(uint64_t base)
 }
 
 
+void arch_fpu_init_state(arch_fpu_state_t *s)
+{
+    __builtin_memset(s, 0, sizeof(*s));
+    s->bytes[0] = 0x7f; /* FCW = 0x037f */
+    s->bytes[1] = 0x03;
+    uint32_t mxcsr = 0x1f80; /* MXCSR at byte 24 */
+    __builtin_memcpy(&s->bytes[24], &mxcsr, 4);
+}
+
 void arch_fpu_reset(void)
 {
     static arch_fpu_state_t initial;
-    if (!initial.bytes[0]) {
-        initial.bytes[0] = 0x7f; /* FCW = 0x037f */
-        initial.bytes[1] = 0x03;
-        uint32_t mxcsr = 0x1f80;  /* MXCSR at byte 24 */
-        __builtin_memcpy(&initial.bytes[24], &mxcsr, 4);
-    }
+    if (!initial.bytes[0])
+        arch_fpu_init_state(&initial);
     arch_fpu_restore(&initial);
 }

@@ -20,8 +20,10 @@
  *
  * Exit status: 2 for a usage error, 3 if the fault did not happen.
  */
+#define _POSIX_C_SOURCE 200809L /* nanosleep, clock_gettime */
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -150,6 +152,12 @@ int main(int argc, char **argv)
 
     if (argc == 2 && strcmp(argv[1], "fpu-check") == 0)
         return fpu_check();
+    if (argc == 2 && strcmp(argv[1], "sleep") == 0) {
+        /* Not a fault: a child that takes its time, for test-isolation. */
+        struct timespec ts = { 0, 300 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+        return 0;
+    }
     if (argc != 2) {
         usage();
         return 2;

@@ -6,7 +6,9 @@
  * the vk_api_t header and that a well-behaved child's exit status arrives intact.
  * Prints PASS/FAIL lines and "test-isolation: N passed, N failed".
  */
+#define _POSIX_C_SOURCE 200809L /* nanosleep, clock_gettime */
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 #include <stddef.h>
 #include <string.h>
@@ -80,6 +82,27 @@ int main(void)
     check(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 2, "exit_status_propagates",
           "unknown fault name should exit 2");
     check(run("/bin/does-not-exist.vbin", "x") == -1, "spawn_missing_program_fails", "it ran");
+
+    /* Processes run side by side: spawn returns at once, the parent keeps running while
+     * the child sleeps, and waitpid blocks until the child is done. */
+    {
+        const char *argv2[] = { "/bin/test-crash.vbin", "sleep", NULL };
+        const char *envp2[] = { NULL };
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        int64_t pid = api->spawn(argv2[0], argv2, envp2);
+        int st = -1;
+        pid_t early = pid > 0 ? waitpid((pid_t)pid, &st, WNOHANG) : -1;
+        check(pid > 0 && early == 0, "spawn_returns_while_child_runs", "child already reaped");
+        pid_t done = pid > 0 ? waitpid((pid_t)pid, &st, 0) : -1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+        check(done == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0 && ms >= 300,
+              "waitpid_blocks_until_child_exits", "wrong pid, status or too early");
+        errno = 0;
+        check(waitpid(-1, &st, WNOHANG) == -1 && errno == ECHILD, "waitpid_without_children_echild",
+              "expected ECHILD");
+    }
 
     expect_signal("null", SIGSEGV, "SIGSEGV");
     expect_signal("kernel", SIGSEGV, "SIGSEGV");
