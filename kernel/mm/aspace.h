@@ -109,6 +109,9 @@ int aspace_read(aspace_t *as, uint64_t src, void *dst, size_t len);
 
 /* Frames holding this space's data (page tables not counted). */
 uint64_t aspace_resident_pages(aspace_t *as);
+/* fork: a new space with the same regions, every frame shared copy-on-write
+ * (kernel/mm/aspace_cow.c). NULL when out of memory. */
+aspace_t *aspace_clone(aspace_t *src);
 /* Frames owned by all address spaces, data and page tables: allocated minus freed. */
 uint64_t aspace_frames_in_use(void);
 /* Regions of the space, for tests and listings. */

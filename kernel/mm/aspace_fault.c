@@ -73,7 +73,17 @@ int aspace_fault(aspace_t *as, uint64_t addr, uint64_t error_code)
         goto unlock;
     }
     if (*pte & ASPACE_PTE_P) {
-        err = -VK_EFAULT; /* protection fault; FIXME: copy-on-write after fork */
+        /* A write to a page shared by fork copies it; any other protection fault on a
+         * present page is the program's error. */
+        if ((*pte & ASPACE_PTE_COW) && (error_code & PF_WRITE))
+            err = aspace_cow_break(as, pte, page, r->prot);
+        else
+            err = -VK_EFAULT;
+        goto unlock;
+    }
+    if (*pte & ASPACE_PTE_COW) {
+        /* A shared frame kept under PROT_NONE, now accessible again. */
+        err = aspace_cow_break(as, pte, page, r->prot);
         goto unlock;
     }
     uint64_t frame = *pte & ASPACE_PTE_ADDR;
@@ -132,6 +142,12 @@ static int xfer_page(aspace_t *as, uint64_t va, uint8_t *buf, size_t n, xfer_t o
     if (!r)
         return -VK_EFAULT; /* unmapped since the check: only a racing unmap does this */
     uint64_t *pte = aspace_pt_entry(as, va & ~(PAGE_SIZE - 1), op == XFER_WRITE);
+    /* The kernel writes through the direct map: a frame shared by fork is copied first. */
+    if (op != XFER_READ && pte && (*pte & ASPACE_PTE_COW)) {
+        int err = aspace_cow_break(as, pte, va & ~(PAGE_SIZE - 1), r->prot);
+        if (err)
+            return err;
+    }
     uint64_t frame = pte ? *pte & ASPACE_PTE_ADDR : 0;
     if (op == XFER_WRITE && !frame) {
         if (!pte || !(frame = aspace_pt_frame_alloc()))

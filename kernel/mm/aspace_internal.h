@@ -19,6 +19,7 @@
 #define ASPACE_PTE_W    (1ull << 1)
 #define ASPACE_PTE_U    (1ull << 2)
 #define ASPACE_PTE_PS   (1ull << 7)
+#define ASPACE_PTE_COW  (1ull << 9)  /* software bit: the frame is shared after fork */
 #define ASPACE_PTE_NX   (1ull << 63)
 #define ASPACE_PTE_ADDR 0x000ffffffffff000ull
 
@@ -52,6 +53,13 @@ void aspace_pt_frame_free(uint64_t frame);
 void aspace_pt_unmap(aspace_t *as, uint64_t start, uint64_t end);
 /* Rewrites every frame-holding entry in [start, end) for rights prot. */
 void aspace_pt_protect(aspace_t *as, uint64_t start, uint64_t end, unsigned prot);
+
+/* ---- aspace_cow.c ---- */
+/* Drops one owner of frame; true when the caller was the last and must free it. */
+bool aspace_cow_release(uint64_t frame);
+/* A write to the COW entry *pte at va: take a private copy (or the frame itself when no
+ * one else shares it) mapped with rights prot. Lock held. 0 or -VK_ENOMEM. */
+int aspace_cow_break(aspace_t *as, uint64_t *pte, uint64_t va, unsigned prot);
 
 /* ---- aspace.c (callers hold as->lock) ---- */
 /* The region containing addr, or NULL. */

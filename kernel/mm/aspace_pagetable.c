@@ -91,10 +91,13 @@ static void walk_leaf(walk_t *w, uint64_t *e, uint64_t va)
         return;
     if (w->unmap) {
         *e = 0;
-        aspace_pt_frame_free(old & ASPACE_PTE_ADDR);
+        if (aspace_cow_release(old & ASPACE_PTE_ADDR)) /* shared after fork: keep it */
+            aspace_pt_frame_free(old & ASPACE_PTE_ADDR);
         w->as->resident_pages--;
     } else {
         *e = aspace_pt_make(old & ASPACE_PTE_ADDR, w->prot);
+        if (old & ASPACE_PTE_COW) /* still shared: writes must fault and copy */
+            *e = (*e & ~ASPACE_PTE_W) | ASPACE_PTE_COW;
     }
     if (w->active && (old & ASPACE_PTE_P))
         arch_invlpg(va);

@@ -100,10 +100,16 @@ static void process_thread(void *arg)
     process_t *p = arg;
     sched_thread_set_owner(sched_current(), p);
     aspace_activate(p->aspace);
-    arch_set_user_fs(0);
-    arch_fpu_restore(&p->fpu); /* the clean image proc_spawn prepared */
-    log_debug("proc: %s[%u] starts at 0x%llx", p->name, p->pid, (unsigned long long)p->entry);
-    int status = arch_user_enter(p->entry, p->user_stack, &p->resume);
+    arch_set_user_fs(p->fs_base);
+    arch_fpu_restore(&p->fpu); /* a clean image, or the parent's registers after fork */
+    int status;
+    if (p->forked) {
+        status = arch_user_enter_frame(&p->fork_frame, &p->resume);
+    } else {
+        log_debug("proc: %s[%u] starts at 0x%llx", p->name, p->pid,
+                  (unsigned long long)p->entry);
+        status = arch_user_enter(p->entry, p->user_stack, &p->resume);
+    }
 
     arch_irq_enable();
     /* From here on the switch hook must not touch p: it is about to lose its memory. */
@@ -118,41 +124,11 @@ static void process_thread(void *arg)
     sched_wake_all(&exited);
 }
 
-long proc_spawn(const char *path, const char *const *argv, const char *const *envp)
+/* Publishes p (pid, list) and starts its thread; on failure p is freed. */
+static long start_process(process_t *p)
 {
-    const vk_boot_module_t *m = find_program(path);
-    if (!m)
-        return -VK_ENOENT;
-    if (proc_live_count() >= CONFIG_PROC_MAX) {
-        log_warn("proc: CONFIG_PROC_MAX (%d) processes (zombies included) reached; "
-                 "spawn of %s refused", CONFIG_PROC_MAX, path);
-        return -VK_EAGAIN;
-    }
-    process_t *p = kzalloc(sizeof(*p));
-    if (!p)
-        return -VK_ENOMEM;
-    p->aspace = aspace_create();
-    if (!p->aspace) {
-        kfree(p);
-        return -VK_ENOMEM;
-    }
-    process_t *parent = proc_current();
-    p->parent_pid = parent ? parent->pid : 0;
-    p->console_fds = 0x7; /* stdin, stdout, stderr on the console */
-    strlcpy(p->name, path_basename(path), sizeof(p->name));
-    arch_fpu_init_state(&p->fpu);
-    exec_start_t start;
-    int err = exec_load(p, phys_to_virt(m->base), m->size, path, argv, envp, &start);
-    if (err) {
-        log_warn("proc: cannot start %s: error %d", path, err);
-        free_process(p);
-        return err;
-    }
-    p->entry = start.entry;
-    p->user_stack = start.stack_pointer;
     p->start_ns = time_monotonic_ns();
     p->state = PROC_RUNNING;
-
     uint64_t f = spinlock_lock_irqsave(&lock);
     p->pid = next_pid++;
     long pid = p->pid;
@@ -176,6 +152,78 @@ long proc_spawn(const char *path, const char *const *argv, const char *const *en
         return -VK_ENOMEM;
     }
     return pid; /* p may already be gone (reaped by its parent): use only the pid */
+}
+
+static bool too_many_processes(const char *what)
+{
+    if (proc_live_count() < CONFIG_PROC_MAX)
+        return false;
+    log_warn("proc: CONFIG_PROC_MAX (%d) processes (zombies included) reached; %s refused",
+             CONFIG_PROC_MAX, what);
+    return true;
+}
+
+long proc_fork(const arch_frame_t *frame)
+{
+    process_t *parent = proc_current();
+    if (too_many_processes("fork"))
+        return -VK_EAGAIN;
+    process_t *p = kzalloc(sizeof(*p));
+    if (!p)
+        return -VK_ENOMEM;
+    p->aspace = aspace_clone(parent->aspace);
+    if (!p->aspace) {
+        kfree(p);
+        return -VK_ENOMEM;
+    }
+    p->parent_pid = parent->pid;
+    memcpy(p->name, parent->name, sizeof(p->name));
+    p->image_base = parent->image_base;
+    p->image_end = parent->image_end;
+    p->brk_start = parent->brk_start;
+    p->brk = parent->brk;
+    p->fs_base = parent->fs_base;
+    p->signal_mask = parent->signal_mask;
+    memcpy(p->actions, parent->actions, sizeof(p->actions));
+    p->console_fds = parent->console_fds;
+    arch_fpu_save(&p->fpu); /* the parent's live user registers */
+    p->forked = true;
+    p->fork_frame = *frame;
+    p->fork_frame.rax = 0;  /* fork returns 0 in the child */
+    p->fork_frame.rflags = (frame->rflags & 0x0cd5ull) | 0x202;
+    return start_process(p);
+}
+
+long proc_spawn(const char *path, const char *const *argv, const char *const *envp)
+{
+    const vk_boot_module_t *m = find_program(path);
+    if (!m)
+        return -VK_ENOENT;
+    if (too_many_processes("spawn"))
+        return -VK_EAGAIN;
+    process_t *p = kzalloc(sizeof(*p));
+    if (!p)
+        return -VK_ENOMEM;
+    p->aspace = aspace_create();
+    if (!p->aspace) {
+        kfree(p);
+        return -VK_ENOMEM;
+    }
+    process_t *parent = proc_current();
+    p->parent_pid = parent ? parent->pid : 0;
+    p->console_fds = 0x7; /* stdin, stdout, stderr on the console */
+    strlcpy(p->name, path_basename(path), sizeof(p->name));
+    arch_fpu_init_state(&p->fpu);
+    exec_start_t start;
+    int err = exec_load(p, phys_to_virt(m->base), m->size, path, argv, envp, &start);
+    if (err) {
+        log_warn("proc: cannot start %s: error %d", path, err);
+        free_process(p);
+        return err;
+    }
+    p->entry = start.entry;
+    p->user_stack = start.stack_pointer;
+    return start_process(p);
 }
 
 void proc_exit(int wait_status)

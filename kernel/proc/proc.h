@@ -51,6 +51,8 @@ typedef struct process {
     uint64_t entry, user_stack; /* where the program starts (from exec_load) */
     bool full_restore;          /* this syscall must return through IRET (sigreturn) */
     arch_fpu_state_t fpu;       /* user FPU/SSE registers while switched out */
+    bool forked;                /* starts from fork_frame instead of entry/user_stack */
+    arch_frame_t fork_frame;    /* the parent's registers at fork, RAX = 0 */
     uint64_t start_ns;
     struct process *next;       /* all processes, newest first (zombies until reaped) */
 } process_t;
@@ -59,6 +61,9 @@ process_t *proc_current(void);
 /* Loads the program at path (a boot module for now) and starts it on a new thread.
  * Returns the new pid (>0) or a negative errno. */
 long proc_spawn(const char *path, const char *const *argv, const char *const *envp);
+/* fork: a copy of the calling process (memory shared copy-on-write) that returns 0 from
+ * the syscall whose frame is given. Returns the child's pid or a negative errno. */
+long proc_fork(const arch_frame_t *frame);
 /* Waits for a child of the calling process (pid -1: any) to end and reaps it. Returns
  * its pid, 0 with nohang when none has ended, or -VK_ECHILD when there is no such child.
  * Called from the kernel's main thread it waits for processes with no parent. */

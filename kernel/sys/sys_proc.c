@@ -194,3 +194,14 @@ long sys_rt_sigprocmask(const syscall_args_t *a)
         return usercopy_to(a->arg[2], &old, 8);
     return 0;
 }
+
+long sys_fork(const syscall_args_t *a)
+{
+    return proc_fork(a->frame);
+}
+
+long sys_vfork(const syscall_args_t *a)
+{
+    /* A full copy is a correct vfork: the child may not rely on sharing memory. */
+    return proc_fork(a->frame);
+}

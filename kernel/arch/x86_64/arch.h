@@ -130,6 +130,9 @@ const arch_features_t *arch_features(void);
  * the process ends; *resume receives the value that call needs. */
 int arch_user_enter(uint64_t rip, uint64_t rsp, uint64_t *resume);
 __attribute__((noreturn)) void arch_user_resume(uint64_t resume, int status);
+/* Like arch_user_enter, resuming ring 3 with every register of *frame (fork's child). */
+int arch_user_enter_frame(const arch_frame_t *frame, uint64_t *resume);
+_Static_assert(sizeof(arch_frame_t) == 22 * 8, "syscall.S copies 22 words");
 void arch_set_kernel_stack(uint64_t top);
 uint64_t arch_kernel_stack(void);
 void arch_set_user_fs(uint64_t base);

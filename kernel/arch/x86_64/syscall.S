@@ -103,6 +103,33 @@ arch_user_enter:
     swapgs
     iretq
 
+/* arch_user_enter_frame(frame, &resume): like arch_user_enter, but ring 3 continues with
+ * every register of *frame (an arch_frame_t, 22 words): a forked child returning from
+ * fork with its parent's registers. */
+    .globl arch_user_enter_frame
+arch_user_enter_frame:
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, (%rsi)
+    pushq %rdi
+    leaq 8(%rsp), %rdi          /* this run's kernel stack starts below the saved registers */
+    call arch_set_kernel_stack  /* 16-byte aligned here: 7 pushes after the return address */
+    popq %rsi
+    cli
+    subq $176, %rsp             /* room for the frame, then copy it in */
+    movq %rsp, %rdi
+    movl $22, %ecx
+    cld
+    rep movsq
+    POP_GPRS
+    addq $16, %rsp              /* vector, error code */
+    swapgs
+    iretq
+
     .globl arch_user_resume
 arch_user_resume:
     movq %rdi, %rsp

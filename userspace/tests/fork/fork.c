@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fork with copy-on-write, through plain musl: parent and child see their own writes to
+ * globals, heap, stack and TLS; exit statuses and pids come back right; many short
+ * children and a grandchild are all reaped. Prints PASS/FAIL lines and
+ * "test-fork: N passed, N failed".
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int passed, failed;
+static int global = 1;
+static _Thread_local int tls_value = 5;
+
+static void check(int ok, const char *name, const char *detail)
+{
+    printf("%s %s%s%s\n", ok ? "PASS" : "FAIL", name, ok ? "" : ": ", ok ? "" : detail);
+    fflush(stdout);
+    if (ok)
+        passed++;
+    else
+        failed++;
+}
+
+/* Forks; the child runs fn and exits with its result; returns the wait status. */
+static int in_child(int (*fn)(void))
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(fn());
+    int status = -1;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid)
+        return -1;
+    return status;
+}
+
+static char *heap;
+static pid_t parent_pid;
+
+static int child_writes_everything(void)
+{
+    volatile int local = 10;
+    if (global != 1 || heap[0] != 'p' || tls_value != 5 || getppid() != parent_pid ||
+        getpid() == parent_pid)
+        return 1; /* did not start as a copy of the parent */
+    global = 2;
+    heap[0] = 'c';
+    tls_value = 6;
+    local = 11;
+    return local == 11 ? 42 : 2;
+}
+
+static int child_double(void)
+{
+    volatile double x = 2.5;
+    return (int)(x * 4); /* 10: the FPU works in the child */
+}
+
+static int grandparent(void)
+{
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(3);
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+        return 1;
+    return WEXITSTATUS(status) + 10; /* 13 */
+}
+
+static int crash(void)
+{
+    *(volatile int *)0 = 1;
+    return 0;
+}
+
+int main(void)
+{
+    parent_pid = getpid();
+    heap = malloc(64 * 1024);
+    memset(heap, 'p', 64 * 1024);
+    volatile int local = 10;
+
+    int st = in_child(child_writes_everything);
+    check(WIFEXITED(st) && WEXITSTATUS(st) == 42, "child_starts_as_copy_and_exits_42",
+          "wrong status: the child did not see the parent's state");
+    check(global == 1 && heap[0] == 'p' && tls_value == 5 && local == 10,
+          "parent_unchanged_by_child_writes", "a child's write reached the parent");
+
+    global = 7;
+    heap[100] = 'q';
+    st = in_child(child_writes_everything);
+    check(WIFEXITED(st) && WEXITSTATUS(st) == 1, "child_sees_parent_writes_after_first_fork",
+          "child saw stale data");
+    check(heap[100] == 'q' && global == 7, "parent_writes_after_fork_are_its_own", "lost");
+    global = 1;
+
+    st = in_child(child_double);
+    check(WIFEXITED(st) && WEXITSTATUS(st) == 10, "fpu_in_child", "bad float result");
+    st = in_child(grandparent);
+    check(WIFEXITED(st) && WEXITSTATUS(st) == 13, "grandchild_reaped_by_child", "bad status");
+    st = in_child(crash);
+    check(WIFSIGNALED(st) && WTERMSIG(st) == 11, "crashing_child_does_not_hurt_parent",
+          "child not killed by SIGSEGV");
+
+    int ok = 1;
+    for (int i = 0; i < 50 && ok; i++) {
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid == 0)
+            _exit(i & 0x7f);
+        int s = 0;
+        ok = pid > 0 && waitpid(pid, &s, 0) == pid && WIFEXITED(s) && WEXITSTATUS(s) == (i & 0x7f);
+    }
+    check(ok, "fifty_children_forked_and_reaped", "a child went missing");
+
+    /* Several children alive at once, reaped in any order. */
+    pid_t kids[5];
+    for (int i = 0; i < 5; i++) {
+        fflush(stdout);
+        kids[i] = fork();
+        if (kids[i] == 0)
+            _exit(20 + i);
+    }
+    int seen = 0;
+    for (int i = 0; i < 5; i++) {
+        int s = 0;
+        pid_t got = waitpid(-1, &s, 0);
+        for (int k = 0; k < 5; k++)
+            if (got == kids[k] && WIFEXITED(s) && WEXITSTATUS(s) == 20 + k)
+                seen |= 1 << k;
+    }
+    check(seen == 0x1f, "five_concurrent_children_reaped_any_order", "wrong set reaped");
+    errno = 0;
+    check(waitpid(-1, NULL, 0) == -1 && errno == ECHILD, "no_children_left_echild", "");
+    printf("test-fork: %d passed, %d failed\n", passed, failed);
+    return failed != 0;
+}
