@@ -35,7 +35,7 @@ static sched_wait_queue_t exited = SCHED_WAIT_QUEUE_INIT;
 
 process_t *proc_current(void)
 {
-    return sched_ready() ? sched_thread_owner(sched_current()) : NULL;
+    return arch_cpu_process(); /* kept equal to the running thread's owner (below) */
 }
 
 /* Runs with the CPU's scheduler lock held and interrupts off: only cheap, lock-free
@@ -44,6 +44,7 @@ process_t *proc_current(void)
 static void switch_hook(sched_thread_t *prev, sched_thread_t *next)
 {
     process_t *from = sched_thread_owner(prev), *to = sched_thread_owner(next);
+    arch_set_cpu_process(to); /* on every switch, so it can never go stale */
     if (from == to)
         return;
     if (from)
@@ -99,6 +100,7 @@ static void process_thread(void *arg)
 {
     process_t *p = arg;
     sched_thread_set_owner(sched_current(), p);
+    arch_set_cpu_process(p); /* the switch into this thread saw no owner yet */
     aspace_activate(p->aspace);
     arch_set_user_fs(p->fs_base);
     arch_fpu_restore(&p->fpu); /* a clean image, or the parent's registers after fork */
@@ -114,6 +116,7 @@ static void process_thread(void *arg)
     arch_irq_enable();
     /* From here on the switch hook must not touch p: it is about to lose its memory. */
     sched_thread_set_owner(sched_current(), NULL);
+    arch_set_cpu_process(NULL);
     aspace_activate(NULL);
     aspace_destroy(p->aspace);
     p->aspace = NULL;

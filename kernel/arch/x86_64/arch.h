@@ -136,6 +136,18 @@ _Static_assert(sizeof(arch_frame_t) == 22 * 8, "syscall.S copies 22 words");
 void arch_set_kernel_stack(uint64_t top);
 uint64_t arch_kernel_stack(void);
 void arch_set_user_fs(uint64_t base);
+/* The process running on this CPU, kept in the per-CPU block (offset 32, asserted in
+ * cpu.h) so the syscall path finds it with one load. Opaque to arch. */
+static inline void *arch_cpu_process(void)
+{
+    void *p;
+    __asm__ volatile("movq %%gs:32, %0" : "=r"(p));
+    return p;
+}
+static inline void arch_set_cpu_process(void *p)
+{
+    __asm__ volatile("movq %0, %%gs:32" ::"r"(p) : "memory");
+}
 /* User FPU/SSE state: the 512-byte FXSAVE area (SDM vol. 1, 10.5.1). */
 typedef struct { uint8_t bytes[512]; } __attribute__((aligned(16))) arch_fpu_state_t;
 static inline void arch_fpu_save(arch_fpu_state_t *s) { __asm__ volatile("fxsave64 %0" : "=m"(*s)); }

@@ -31,6 +31,7 @@ _Static_assert(sizeof(cpu_tss_t) == 104, "TSS size");
 /* Offsets used by kernel/arch/x86_64/syscall.S: keep in sync (asserted below). */
 #define CPU_OFFSET_KERNEL_RSP 16
 #define CPU_OFFSET_USER_RSP   24
+#define CPU_OFFSET_PROCESS    32
 
 typedef struct cpu {
     struct cpu *self;    /* GS:0, so per-CPU data is one load away */
@@ -38,12 +39,14 @@ typedef struct cpu {
     uint32_t apic_id;
     uint64_t kernel_rsp; /* stack top for SYSCALL entry (= TSS rsp0) */
     uint64_t user_rsp;   /* scratch: the user RSP while SYSCALL switches stacks */
+    void *process;       /* the process whose thread runs here (arch_cpu_process) */
     uint64_t gdt[8] __attribute__((aligned(16)));
     cpu_tss_t tss __attribute__((aligned(16)));
 } cpu_t;
 
 _Static_assert(__builtin_offsetof(cpu_t, kernel_rsp) == CPU_OFFSET_KERNEL_RSP, "cpu_t");
 _Static_assert(__builtin_offsetof(cpu_t, user_rsp) == CPU_OFFSET_USER_RSP, "cpu_t");
+_Static_assert(__builtin_offsetof(cpu_t, process) == CPU_OFFSET_PROCESS, "cpu_t");
 
 void cpu_gdt_init(cpu_t *cpu);
 void cpu_syscall_init(void);
