@@ -15,24 +15,16 @@
  * scheduler finish the switch (release the CPU lock), turns interrupts on, calls
  * entry(arg), and ends the thread if entry returns.
  */
+#include "frame.inc"
+
     .text
     .globl arch_context_switch
 arch_context_switch:
     pushfq
-    pushq %rbp
-    pushq %rbx
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    PUSH_CALLEE_SAVED
     movq %rsp, (%rdi)
     movq %rsi, %rsp
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %rbx
-    popq %rbp
+    POP_CALLEE_SAVED
     popfq
     ret
 

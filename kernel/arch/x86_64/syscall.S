@@ -63,12 +63,7 @@ syscall_exit_iret:
 
     .globl arch_user_enter
 arch_user_enter:
-    pushq %rbp
-    pushq %rbx
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    PUSH_CALLEE_SAVED
     movq %rsp, (%rdx)
     /* The kernel stack for this run starts right below the saved registers. */
     pushq %rdi
@@ -108,12 +103,7 @@ arch_user_enter:
  * fork with its parent's registers. */
     .globl arch_user_enter_frame
 arch_user_enter_frame:
-    pushq %rbp
-    pushq %rbx
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    PUSH_CALLEE_SAVED
     movq %rsp, (%rsi)
     pushq %rdi
     leaq 8(%rsp), %rdi          /* this run's kernel stack starts below the saved registers */
@@ -134,10 +124,5 @@ arch_user_enter_frame:
 arch_user_resume:
     movq %rdi, %rsp
     movl %esi, %eax
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %rbx
-    popq %rbp
+    POP_CALLEE_SAVED
     ret

@@ -12,20 +12,11 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "../vktest.h"
 
-static int passed, failed;
 static int global = 1;
 static _Thread_local int tls_value = 5;
 
-static void check(int ok, const char *name, const char *detail)
-{
-    printf("%s %s%s%s\n", ok ? "PASS" : "FAIL", name, ok ? "" : ": ", ok ? "" : detail);
-    fflush(stdout);
-    if (ok)
-        passed++;
-    else
-        failed++;
-}
 
 /* Forks; the child runs fn and exits with its result; returns the wait status. */
 static int in_child(int (*fn)(void))
@@ -87,25 +78,25 @@ int main(void)
     volatile int local = 10;
 
     int st = in_child(child_writes_everything);
-    check(WIFEXITED(st) && WEXITSTATUS(st) == 42, "child_starts_as_copy_and_exits_42",
+    vktest_check(WIFEXITED(st) && WEXITSTATUS(st) == 42, "child_starts_as_copy_and_exits_42",
           "wrong status: the child did not see the parent's state");
-    check(global == 1 && heap[0] == 'p' && tls_value == 5 && local == 10,
+    vktest_check(global == 1 && heap[0] == 'p' && tls_value == 5 && local == 10,
           "parent_unchanged_by_child_writes", "a child's write reached the parent");
 
     global = 7;
     heap[100] = 'q';
     st = in_child(child_writes_everything);
-    check(WIFEXITED(st) && WEXITSTATUS(st) == 1, "child_sees_parent_writes_after_first_fork",
+    vktest_check(WIFEXITED(st) && WEXITSTATUS(st) == 1, "child_sees_parent_writes_after_first_fork",
           "child saw stale data");
-    check(heap[100] == 'q' && global == 7, "parent_writes_after_fork_are_its_own", "lost");
+    vktest_check(heap[100] == 'q' && global == 7, "parent_writes_after_fork_are_its_own", "lost");
     global = 1;
 
     st = in_child(child_double);
-    check(WIFEXITED(st) && WEXITSTATUS(st) == 10, "fpu_in_child", "bad float result");
+    vktest_check(WIFEXITED(st) && WEXITSTATUS(st) == 10, "fpu_in_child", "bad float result");
     st = in_child(grandparent);
-    check(WIFEXITED(st) && WEXITSTATUS(st) == 13, "grandchild_reaped_by_child", "bad status");
+    vktest_check(WIFEXITED(st) && WEXITSTATUS(st) == 13, "grandchild_reaped_by_child", "bad status");
     st = in_child(crash);
-    check(WIFSIGNALED(st) && WTERMSIG(st) == 11, "crashing_child_does_not_hurt_parent",
+    vktest_check(WIFSIGNALED(st) && WTERMSIG(st) == 11, "crashing_child_does_not_hurt_parent",
           "child not killed by SIGSEGV");
 
     int ok = 1;
@@ -117,7 +108,7 @@ int main(void)
         int s = 0;
         ok = pid > 0 && waitpid(pid, &s, 0) == pid && WIFEXITED(s) && WEXITSTATUS(s) == (i & 0x7f);
     }
-    check(ok, "fifty_children_forked_and_reaped", "a child went missing");
+    vktest_check(ok, "fifty_children_forked_and_reaped", "a child went missing");
 
     /* Several children alive at once, reaped in any order. */
     pid_t kids[5];
@@ -135,9 +126,8 @@ int main(void)
             if (got == kids[k] && WIFEXITED(s) && WEXITSTATUS(s) == 20 + k)
                 seen |= 1 << k;
     }
-    check(seen == 0x1f, "five_concurrent_children_reaped_any_order", "wrong set reaped");
+    vktest_check(seen == 0x1f, "five_concurrent_children_reaped_any_order", "wrong set reaped");
     errno = 0;
-    check(waitpid(-1, NULL, 0) == -1 && errno == ECHILD, "no_children_left_echild", "");
-    printf("test-fork: %d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    vktest_check(waitpid(-1, NULL, 0) == -1 && errno == ECHILD, "no_children_left_echild", "");
+    return vktest_finish("test-fork");
 }

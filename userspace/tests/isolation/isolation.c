@@ -16,20 +16,9 @@
 #include <errno.h>
 #include <sys/wait.h>
 #include <vk/libvk.h>
+#include "../vktest.h"
 
-static int passed, failed;
 
-static void check(int ok, const char *name, const char *detail)
-{
-    if (ok) {
-        passed++;
-        printf("PASS %s\n", name);
-    } else {
-        failed++;
-        printf("FAIL %s: %s\n", name, detail);
-    }
-    fflush(stdout);
-}
 
 /* Runs path with one argument; returns the wait status, or -1. */
 static int run(const char *path, const char *arg)
@@ -56,32 +45,31 @@ static void expect_signal(const char *fault, int sig, const char *sig_name)
     int status = run("/bin/test-crash.vbin", fault);
     snprintf(name, sizeof(name), "crash_%s_killed_by_%s", fault, sig_name);
     snprintf(detail, sizeof(detail), "wait status 0x%x", status);
-    check(status >= 0 && WIFSIGNALED(status) && WTERMSIG(status) == sig, name, detail);
+    vktest_check(status >= 0 && WIFSIGNALED(status) && WTERMSIG(status) == sig, name, detail);
 }
 
 int main(void)
 {
     vk_api_t *api = vk_api();
-    check(api != NULL, "vk_api_found_in_auxv", "AT_VK_API missing");
+    vktest_check(api != NULL, "vk_api_found_in_auxv", "AT_VK_API missing");
     if (!api) {
-        printf("test-isolation: %d passed, %d failed\n", passed, failed);
-        return 1;
+        return vktest_finish("test-isolation");
     }
-    check(api->header.signature == VK_API_SIGNATURE && api->header.revision >= 1 &&
+    vktest_check(api->header.signature == VK_API_SIGNATURE && api->header.revision >= 1 &&
               api->header.size >= offsetof(vk_api_t, syscall) + sizeof(api->syscall),
           "vk_api_header_valid", "bad signature, revision or size");
     int64_t t0 = api->monotonic_ns(), t1 = api->monotonic_ns();
-    check(t0 > 0 && t1 >= t0, "vk_api_monotonic_clock", "clock went backwards");
-    check(api->syscall(39 /* getpid */, 0, 0, 0, 0, 0, 0) == getpid(), "vk_api_raw_syscall",
+    vktest_check(t0 > 0 && t1 >= t0, "vk_api_monotonic_clock", "clock went backwards");
+    vktest_check(api->syscall(39 /* getpid */, 0, 0, 0, 0, 0, 0) == getpid(), "vk_api_raw_syscall",
           "getpid through vk_api->syscall differs");
 
     int status = run("/bin/hello.vbin", "from-isolation");
-    check(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0, "hello_exits_zero",
+    vktest_check(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0, "hello_exits_zero",
           "hello did not exit 0");
     status = run("/bin/test-crash.vbin", "no-such-fault");
-    check(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 2, "exit_status_propagates",
+    vktest_check(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 2, "exit_status_propagates",
           "unknown fault name should exit 2");
-    check(run("/bin/does-not-exist.vbin", "x") == -1, "spawn_missing_program_fails", "it ran");
+    vktest_check(run("/bin/does-not-exist.vbin", "x") == -1, "spawn_missing_program_fails", "it ran");
 
     /* Processes run side by side: spawn returns at once, the parent keeps running while
      * the child sleeps, and waitpid blocks until the child is done. */
@@ -93,14 +81,14 @@ int main(void)
         int64_t pid = api->spawn(argv2[0], argv2, envp2);
         int st = -1;
         pid_t early = pid > 0 ? waitpid((pid_t)pid, &st, WNOHANG) : -1;
-        check(pid > 0 && early == 0, "spawn_returns_while_child_runs", "child already reaped");
+        vktest_check(pid > 0 && early == 0, "spawn_returns_while_child_runs", "child already reaped");
         pid_t done = pid > 0 ? waitpid((pid_t)pid, &st, 0) : -1;
         clock_gettime(CLOCK_MONOTONIC, &t1);
         long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-        check(done == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0 && ms >= 300,
+        vktest_check(done == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0 && ms >= 300,
               "waitpid_blocks_until_child_exits", "wrong pid, status or too early");
         errno = 0;
-        check(waitpid(-1, &st, WNOHANG) == -1 && errno == ECHILD, "waitpid_without_children_echild",
+        vktest_check(waitpid(-1, &st, WNOHANG) == -1 && errno == ECHILD, "waitpid_without_children_echild",
               "expected ECHILD");
     }
 
@@ -121,17 +109,16 @@ int main(void)
     __asm__ volatile("movq %%xmm8, %0\n\tstmxcsr %1" : "=r"(back), "=m"(mxcsr_back));
     uint32_t mxcsr_default = 0x1f80;
     __asm__ volatile("ldmxcsr %0" ::"m"(mxcsr_default));
-    check(back == marker, "fpu_xmm_survives_child_run", "xmm8 changed across spawn");
-    check(mxcsr_back == mxcsr_set, "fpu_mxcsr_survives_child_run", "MXCSR changed across spawn");
+    vktest_check(back == marker, "fpu_xmm_survives_child_run", "xmm8 changed across spawn");
+    vktest_check(mxcsr_back == mxcsr_set, "fpu_mxcsr_survives_child_run", "MXCSR changed across spawn");
     /* test-crash with "fpu-check" exits 0 only if it starts with a zero xmm8 and the
      * default MXCSR: nothing of ours leaked into it. */
     int fpu_status = run("/bin/test-crash.vbin", "fpu-check");
-    check(fpu_status >= 0 && WIFEXITED(fpu_status) && WEXITSTATUS(fpu_status) == 0,
+    vktest_check(fpu_status >= 0 && WIFEXITED(fpu_status) && WEXITSTATUS(fpu_status) == 0,
           "fpu_child_starts_clean", "the child saw the parent's xmm8 or MXCSR");
 
     /* After all of that, this process still runs and its memory is intact. */
     static char canary[4096] = "still here";
-    check(strcmp(canary, "still here") == 0, "survivor_memory_intact", "canary changed");
-    printf("test-isolation: %d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    vktest_check(strcmp(canary, "still here") == 0, "survivor_memory_intact", "canary changed");
+    return vktest_finish("test-isolation");
 }

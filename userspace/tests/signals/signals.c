@@ -15,18 +15,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vk/libvk.h>
+#include "../vktest.h"
 
-static int passed, failed;
 
-static void check(int ok, const char *name, const char *detail)
-{
-    printf("%s %s%s%s\n", ok ? "PASS" : "FAIL", name, ok ? "" : ": ", ok ? "" : detail);
-    fflush(stdout);
-    if (ok)
-        passed++;
-    else
-        failed++;
-}
 
 static volatile sig_atomic_t hits, last_sig, info_pid, info_signo;
 static volatile void *fault_addr;
@@ -87,7 +78,7 @@ int main(int argc, char **argv)
 
     signal(SIGUSR1, on_signal);
     raise(SIGUSR1);
-    check(hits == 1 && last_sig == SIGUSR1, "handler_runs_on_raise", "handler not run once");
+    vktest_check(hits == 1 && last_sig == SIGUSR1, "handler_runs_on_raise", "handler not run once");
 
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
@@ -96,7 +87,7 @@ int main(int argc, char **argv)
     sigaction(SIGUSR2, &sa, NULL);
     hits = 0;
     kill(getpid(), SIGUSR2);
-    check(hits == 1 && info_signo == SIGUSR2 && info_pid == getpid(), "siginfo_has_signo_and_pid",
+    vktest_check(hits == 1 && info_signo == SIGUSR2 && info_pid == getpid(), "siginfo_has_signo_and_pid",
           "bad siginfo");
 
     sigset_t block, old;
@@ -105,20 +96,20 @@ int main(int argc, char **argv)
     sigprocmask(SIG_BLOCK, &block, &old);
     hits = 0;
     raise(SIGUSR1);
-    check(hits == 0, "blocked_signal_waits", "handler ran while blocked");
+    vktest_check(hits == 0, "blocked_signal_waits", "handler ran while blocked");
     sigprocmask(SIG_SETMASK, &old, NULL);
-    check(hits == 1, "unblocking_delivers_pending", "pending signal not delivered");
+    vktest_check(hits == 1, "unblocking_delivers_pending", "pending signal not delivered");
 
     signal(SIGUSR1, SIG_IGN);
     hits = 0;
     raise(SIGUSR1);
-    check(hits == 0, "sig_ign_ignores", "ignored signal ran a handler");
+    vktest_check(hits == 0, "sig_ign_ignores", "ignored signal ran a handler");
 
     /* Registers and computation survive a handler that interrupts a syscall return. */
     volatile double x = 1.5;
     signal(SIGUSR1, on_signal);
     raise(SIGUSR1);
-    check(x * 2 == 3.0, "fpu_state_survives_handler", "float value changed");
+    vktest_check(x * 2 == 3.0, "fpu_state_survives_handler", "float value changed");
 
     memset(&sa, 0, sizeof(sa));
     sa.sa_sigaction = on_segv;
@@ -129,27 +120,26 @@ int main(int argc, char **argv)
         *(volatile int *)16 = 7;
     else
         recovered = 1;
-    check(recovered && fault_addr == (void *)16, "segv_handler_recovers_with_siglongjmp",
+    vktest_check(recovered && fault_addr == (void *)16, "segv_handler_recovers_with_siglongjmp",
           "no recovery or wrong si_addr");
     signal(SIGSEGV, SIG_DFL);
 
     errno = 0;
-    check(sigaction(SIGKILL, &sa, NULL) == -1 && errno == EINVAL, "sigkill_cannot_be_caught",
+    vktest_check(sigaction(SIGKILL, &sa, NULL) == -1 && errno == EINVAL, "sigkill_cannot_be_caught",
           "sigaction(SIGKILL) accepted");
     errno = 0;
-    check(kill(99999, SIGUSR1) == -1 && errno == ESRCH, "kill_missing_pid_esrch", "no ESRCH");
-    check(kill(getpid(), 0) == 0, "kill_signal_zero_probes", "kill(self, 0) failed");
+    vktest_check(kill(99999, SIGUSR1) == -1 && errno == ESRCH, "kill_missing_pid_esrch", "no ESRCH");
+    vktest_check(kill(getpid(), 0) == 0, "kill_signal_zero_probes", "kill(self, 0) failed");
 
     int st = run_self("die-usr1");
-    check(st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGUSR1, "default_action_terminates",
+    vktest_check(st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGUSR1, "default_action_terminates",
           "child not killed by SIGUSR1");
     st = run_self("abort");
-    check(st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT, "abort_raises_sigabrt",
+    vktest_check(st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT, "abort_raises_sigabrt",
           "child not killed by SIGABRT");
     st = run_self("segv-blocked");
-    check(st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV, "blocked_fault_still_kills",
+    vktest_check(st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV, "blocked_fault_still_kills",
           "child not killed by SIGSEGV");
 
-    printf("test-signals: %d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return vktest_finish("test-signals");
 }

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The tiny harness the in-guest test programs share: vktest_check() prints one
+ * "PASS name" or "FAIL name: detail" line (the integration runner turns each into a
+ * result) and vktest_finish() prints "<program>: N passed, N failed" and gives the exit
+ * status. Header-only so each test stays a single program directory.
+ */
+#ifndef USERSPACE_TESTS_VKTEST_H
+#define USERSPACE_TESTS_VKTEST_H
+
+#include <stdio.h>
+
+static int vktest_passed, vktest_failed;
+
+static inline void vktest_check(int ok, const char *name, const char *detail)
+{
+    if (ok)
+        printf("PASS %s\n", name);
+    else
+        printf("FAIL %s: %s\n", name, detail);
+    fflush(stdout); /* children fork and die; nothing may stay buffered */
+    if (ok)
+        vktest_passed++;
+    else
+        vktest_failed++;
+}
+
+static inline int vktest_finish(const char *program)
+{
+    printf("%s: %d passed, %d failed\n", program, vktest_passed, vktest_failed);
+    fflush(stdout);
+    return vktest_failed != 0;
+}
+
+#endif
