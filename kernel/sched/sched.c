@@ -237,15 +237,17 @@ void sched_set_current_state(sched_thread_state_t state)
     spinlock_unlock(&cpu->lock);
 }
 
-bool sched_wake_thread(sched_thread_t *t, sched_wake_reason_t reason)
+/* With cpu->lock held: wakes t if it is blocked or sleeping (and, when
+ * only_interruptible, blocked in an interruptible wait). */
+static bool wake_locked(sched_cpu_t *cpu, sched_thread_t *t, sched_wake_reason_t reason,
+                        bool only_interruptible)
 {
-    sched_cpu_t *cpu = &sched_cpus[t->cpu];
-    spinlock_lock(&cpu->lock);
-    if (t->state != SCHED_THREAD_BLOCKED && t->state != SCHED_THREAD_SLEEPING) {
-        spinlock_unlock(&cpu->lock);
+    if (t->state != SCHED_THREAD_BLOCKED && t->state != SCHED_THREAD_SLEEPING)
         return false;
-    }
+    if (only_interruptible && (t->state != SCHED_THREAD_BLOCKED || !t->interruptible))
+        return false;
     t->wake_reason = reason;
+    t->interruptible = false;
     t->wakeups++;
     t->last_wake_ns = time_monotonic_ns();
     t->last_wake_tick = cpu->ticks;
@@ -258,8 +260,49 @@ bool sched_wake_thread(sched_thread_t *t, sched_wake_reason_t reason)
         enqueue(cpu, t, false);
         check_preempt(cpu, t);
     }
-    spinlock_unlock(&cpu->lock);
     return true;
+}
+
+bool sched_wake_thread(sched_thread_t *t, sched_wake_reason_t reason)
+{
+    sched_cpu_t *cpu = &sched_cpus[t->cpu];
+    spinlock_lock(&cpu->lock);
+    bool woke = wake_locked(cpu, t, reason, false);
+    spinlock_unlock(&cpu->lock);
+    return woke;
+}
+
+bool sched_set_current_blocked_interruptible(void)
+{
+    sched_cpu_t *cpu = sched_this_cpu();
+    spinlock_lock(&cpu->lock);
+    sched_thread_t *t = cpu->current;
+    bool block = !__atomic_load_n(&t->interrupt_pending, __ATOMIC_ACQUIRE);
+    if (block) {
+        t->state = SCHED_THREAD_BLOCKED;
+        t->wake_reason = SCHED_WAKE_NONE;
+        t->interruptible = true;
+    }
+    spinlock_unlock(&cpu->lock);
+    return block;
+}
+
+void sched_thread_interrupt(sched_thread_t *t)
+{
+    __atomic_store_n(&t->interrupt_pending, true, __ATOMIC_RELEASE);
+    uint64_t f = sched_irq_save();
+    sched_cpu_t *cpu = &sched_cpus[t->cpu];
+    spinlock_lock(&cpu->lock);
+    bool woke = wake_locked(cpu, t, SCHED_WAKE_INTERRUPTED, true);
+    spinlock_unlock(&cpu->lock);
+    sched_irq_restore(f);
+    if (woke)
+        sched_preempt_point();
+}
+
+void sched_interrupt_clear(void)
+{
+    __atomic_store_n(&sched_current()->interrupt_pending, false, __ATOMIC_RELAXED);
 }
 
 void sched_make_runnable(sched_thread_t *t)

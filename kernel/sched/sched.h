@@ -154,6 +154,17 @@ void sched_wait(sched_wait_queue_t *wq, spinlock_t *lock);
  * -VK_ETIMEDOUT when the deadline passed first. */
 int sched_wait_deadline(sched_wait_queue_t *wq, spinlock_t *lock, uint64_t deadline_ns);
 int sched_wait_timeout(sched_wait_queue_t *wq, spinlock_t *lock, uint64_t timeout_ns);
+/* Same, but sched_thread_interrupt() of the waiter ends the wait with -VK_EINTR, also
+ * when the interrupt came before the wait and the thread has not cleared it since
+ * (sched_interrupt_clear). kernel/proc interrupts a thread when a signal arrives for
+ * it, so blocking syscalls use this and return EINTR. */
+int sched_wait_interruptible(sched_wait_queue_t *wq, spinlock_t *lock, uint64_t deadline_ns);
+/* Sleeps until the deadline or an interrupt: 0 or -VK_EINTR. */
+int sched_sleep_interruptible(uint64_t deadline_ns);
+/* Marks t interrupted and wakes it if it is in an interruptible wait. From anywhere. */
+void sched_thread_interrupt(sched_thread_t *t);
+/* The calling thread forgets a pending interrupt. */
+void sched_interrupt_clear(void);
 /* Wake the longest waiter / every waiter. They return true / the count woken. */
 bool sched_wake_one(sched_wait_queue_t *wq);
 unsigned sched_wake_all(sched_wait_queue_t *wq);

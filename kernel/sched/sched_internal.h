@@ -35,6 +35,7 @@ typedef enum {
     SCHED_WAKE_NONE = 0,
     SCHED_WAKE_SIGNALLED = 1, /* by a wait queue */
     SCHED_WAKE_TIMEOUT = 2,   /* by the timer list */
+    SCHED_WAKE_INTERRUPTED = 3, /* by sched_thread_interrupt */
 } sched_wake_reason_t;
 
 typedef enum {
@@ -71,8 +72,12 @@ struct sched_thread {
     uint64_t slice_left_ns, slice_start_ns;
     bool slice_expired;
     sched_wake_reason_t wake_reason;
+    bool interruptible;         /* blocked in sched_wait_interruptible */
     uint64_t run_ns, voluntary_switches, involuntary_switches, wakeups;
     uint64_t last_wake_ns, last_wake_tick;
+
+    /* Atomic: set by sched_thread_interrupt, cleared by the thread itself. */
+    bool interrupt_pending;
 
     /* Guarded by the lock of the wait queue it is on (wait_queue). */
     sched_wait_queue_t *wait_queue;
@@ -161,6 +166,9 @@ bool sched_wake_thread(sched_thread_t *t, sched_wake_reason_t reason);
 void sched_make_runnable(sched_thread_t *t);
 /* Set the blocking state of the current thread under its CPU lock. */
 void sched_set_current_state(sched_thread_state_t state);
+/* Same for an interruptible block: false (and nothing changed) when an interrupt is
+ * already pending. */
+bool sched_set_current_blocked_interruptible(void);
 /* The CPU a new thread starts on. */
 uint32_t sched_pick_cpu(uint64_t affinity);
 

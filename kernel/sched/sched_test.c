@@ -389,6 +389,49 @@ KTEST(sched_wait_with_timeout_times_out_or_is_woken)
         sched_thread_join(w);
 }
 
+static void late_interrupter(void *arg)
+{
+    sched_sleep_ns(10 * NS_PER_MS);
+    sched_thread_interrupt(arg);
+}
+
+KTEST(sched_interruptible_wait_ends_with_eintr_and_plain_waits_ignore_it)
+{
+    memset(&wq_test, 0, sizeof(wq_test));
+    /* An interrupt that came first ends the next interruptible wait at once. */
+    sched_thread_interrupt(sched_current());
+    uint64_t f = spinlock_lock_irqsave(&wq_test.lock);
+    int r = sched_wait_interruptible(&wq_test.queue, &wq_test.lock, SCHED_WAIT_FOREVER);
+    spinlock_unlock_irqrestore(&wq_test.lock, f);
+    KTEST_EXPECT_EQ(r, -VK_EINTR);
+    /* ... but not a plain wait, which only a wake-up or its deadline ends. */
+    f = spinlock_lock_irqsave(&wq_test.lock);
+    r = sched_wait_timeout(&wq_test.queue, &wq_test.lock, 5 * NS_PER_MS);
+    spinlock_unlock_irqrestore(&wq_test.lock, f);
+    KTEST_EXPECT_EQ(r, -VK_ETIMEDOUT);
+    sched_interrupt_clear();
+
+    /* An interrupt during the wait wakes it; the queue is left empty. */
+    sched_thread_t *w = sched_thread_create("interrupter", late_interrupter, sched_current(),
+                                            SCHED_PRIORITY_DEFAULT);
+    KTEST_EXPECT(w != NULL);
+    uint64_t t0 = time_monotonic_ns();
+    f = spinlock_lock_irqsave(&wq_test.lock);
+    r = sched_wait_interruptible(&wq_test.queue, &wq_test.lock, t0 + HANG_LIMIT_NS);
+    spinlock_unlock_irqrestore(&wq_test.lock, f);
+    KTEST_EXPECT_EQ(r, -VK_EINTR);
+    KTEST_EXPECT(time_monotonic_ns() - t0 >= 10 * NS_PER_MS);
+    KTEST_EXPECT_EQ(sched_wait_queue_length(&wq_test.queue), 0);
+    if (w)
+        sched_thread_join(w);
+    sched_interrupt_clear();
+
+    /* A cleared interrupt is forgotten: the sleep runs to its deadline. */
+    t0 = time_monotonic_ns();
+    KTEST_EXPECT_EQ(sched_sleep_interruptible(t0 + 5 * NS_PER_MS), 0);
+    KTEST_EXPECT(time_monotonic_ns() - t0 >= 5 * NS_PER_MS);
+}
+
 /* ---- mutex and semaphore ------------------------------------------------------------ */
 
 #define MUTEX_THREADS 4

@@ -53,7 +53,8 @@ static void unlink_waiter(sched_wait_queue_t *wq, sched_thread_t *t)
     t->wait_queue = NULL;
 }
 
-int sched_wait_deadline(sched_wait_queue_t *wq, spinlock_t *lock, uint64_t deadline_ns)
+static int wait_common(sched_wait_queue_t *wq, spinlock_t *lock, uint64_t deadline_ns,
+                       bool interruptible)
 {
     KASSERT(sched_ready() && lock && lock != &wq->lock);
     sched_thread_t *cur = sched_current();
@@ -62,8 +63,14 @@ int sched_wait_deadline(sched_wait_queue_t *wq, spinlock_t *lock, uint64_t deadl
         panic("sched: \"%s\" waits with preemption disabled (%u)", cur->name, cur->preempt_count);
     uint64_t f = sched_irq_save();
     spinlock_lock(&wq->lock);
+    if (interruptible && !sched_set_current_blocked_interruptible()) {
+        spinlock_unlock(&wq->lock);
+        sched_irq_restore(f);
+        return -VK_EINTR; /* an interrupt came before the wait: the caller keeps its lock */
+    }
     append(wq, cur);
-    sched_set_current_state(SCHED_THREAD_BLOCKED);
+    if (!interruptible)
+        sched_set_current_state(SCHED_THREAD_BLOCKED);
     spinlock_unlock(&wq->lock);
     if (deadline_ns != SCHED_WAIT_FOREVER)
         sched_timer_arm(cur, deadline_ns);
@@ -73,14 +80,38 @@ int sched_wait_deadline(sched_wait_queue_t *wq, spinlock_t *lock, uint64_t deadl
 
     spinlock_lock(&wq->lock);
     if (cur->wait_queue == wq)
-        unlink_waiter(wq, cur); /* the timer woke us */
+        unlink_waiter(wq, cur); /* the timer or an interrupt woke us */
     spinlock_unlock(&wq->lock);
     if (deadline_ns != SCHED_WAIT_FOREVER)
         sched_timer_cancel(cur);
     sched_wake_reason_t reason = cur->wake_reason;
     spinlock_lock(lock);
     sched_irq_restore(f);
+    if (reason == SCHED_WAKE_INTERRUPTED)
+        return -VK_EINTR;
     return reason == SCHED_WAKE_TIMEOUT ? -VK_ETIMEDOUT : 0;
+}
+
+int sched_wait_deadline(sched_wait_queue_t *wq, spinlock_t *lock, uint64_t deadline_ns)
+{
+    return wait_common(wq, lock, deadline_ns, false);
+}
+
+int sched_wait_interruptible(sched_wait_queue_t *wq, spinlock_t *lock, uint64_t deadline_ns)
+{
+    return wait_common(wq, lock, deadline_ns, true);
+}
+
+int sched_sleep_interruptible(uint64_t deadline_ns)
+{
+    sched_wait_queue_t nobody = SCHED_WAIT_QUEUE_INIT;
+    spinlock_t lock = SPINLOCK_INIT;
+    uint64_t f = spinlock_lock_irqsave(&lock);
+    int r = 0;
+    while (r == 0 && time_monotonic_ns() < deadline_ns)
+        r = wait_common(&nobody, &lock, deadline_ns, true);
+    spinlock_unlock_irqrestore(&lock, f);
+    return r == -VK_EINTR ? r : 0;
 }
 
 void sched_wait(sched_wait_queue_t *wq, spinlock_t *lock)
