@@ -35,4 +35,8 @@
 #define CONFIG_PROC_MAX                64           /* processes alive or unreaped */
 #define CONFIG_USER_MIN_ADDR           0x10000ull   /* nothing mapped below: NULL stays a fault */
 
+/* Files (kernel/fs). */
+#define CONFIG_RAMFS_FILE_MAX          (256ull << 20) /* one ramfs file */
+#define CONFIG_EXEC_FILE_MAX           (256ull << 20) /* a program execve reads */
+
 #endif

@@ -9,24 +9,26 @@
 #ifndef VK_SYSCALL_H
 #define VK_SYSCALL_H
 
-#define VK_SYSCALLS_LINUX(X) \
-    X(read, 0) X(write, 1) X(open, 2) X(close, 3) X(stat, 4) X(fstat, 5) X(lstat, 6)     \
-    X(poll, 7) X(lseek, 8) X(mmap, 9) X(mprotect, 10) X(munmap, 11) X(brk, 12)           \
+#define VK_SYSCALLS_LINUX(X)                                                              \
+    X(read, 0) X(write, 1) X(open, 2) X(close, 3) X(stat, 4) X(fstat, 5) X(lstat, 6)      \
+    X(poll, 7) X(lseek, 8) X(mmap, 9) X(mprotect, 10) X(munmap, 11) X(brk, 12)            \
     X(rt_sigaction, 13) X(rt_sigprocmask, 14) X(rt_sigreturn, 15) X(ioctl, 16)            \
     X(pread64, 17) X(pwrite64, 18) X(readv, 19) X(writev, 20) X(access, 21) X(pipe, 22)   \
     X(select, 23) X(sched_yield, 24) X(mremap, 25) X(madvise, 28) X(dup, 32) X(dup2, 33)  \
     X(nanosleep, 35) X(getpid, 39) X(clone, 56) X(fork, 57) X(vfork, 58) X(execve, 59)    \
     X(exit, 60) X(wait4, 61) X(kill, 62) X(uname, 63) X(fcntl, 72) X(fsync, 74)           \
-    X(getcwd, 79) X(chdir, 80) X(mkdir, 83) X(rmdir, 84) X(unlink, 87) X(readlink, 89)    \
+    X(fdatasync, 75) X(truncate, 76) X(ftruncate, 77) X(getcwd, 79) X(chdir, 80)          \
+    X(fchdir, 81) X(rename, 82) X(mkdir, 83) X(rmdir, 84) X(unlink, 87) X(readlink, 89)   \
     X(umask, 95) X(gettimeofday, 96) X(getrlimit, 97) X(sysinfo, 99) X(getuid, 102)       \
     X(getgid, 104) X(geteuid, 107) X(getegid, 108) X(getppid, 110) X(sigaltstack, 131)    \
     X(arch_prctl, 158) X(setrlimit, 160) X(sync, 162) X(gettid, 186) X(tkill, 200)        \
     X(time, 201) X(futex, 202) X(sched_getaffinity, 204) X(getdents64, 217)               \
     X(set_tid_address, 218) X(clock_gettime, 228) X(clock_getres, 229)                    \
     X(clock_nanosleep, 230) X(exit_group, 231) X(tgkill, 234) X(openat, 257)              \
-    X(newfstatat, 262) X(readlinkat, 267) X(faccessat, 269) X(pselect6, 270)              \
-    X(ppoll, 271) X(set_robust_list, 273) X(dup3, 292) X(pipe2, 293) X(prlimit64, 302)    \
-    X(getrandom, 318) X(statx, 332) X(rseq, 334)
+    X(mkdirat, 258) X(newfstatat, 262) X(unlinkat, 263) X(renameat, 264)                  \
+    X(readlinkat, 267) X(faccessat, 269) X(pselect6, 270) X(ppoll, 271)                   \
+    X(set_robust_list, 273) X(dup3, 292) X(pipe2, 293) X(prlimit64, 302)                  \
+    X(renameat2, 316) X(getrandom, 318) X(statx, 332) X(rseq, 334)
 
 #define VK_SYSCALL_BASE 0x1000
 #define VK_SYSCALLS_VK(X)                                                                 \

@@ -22,6 +22,7 @@
 #include "time/time.h"
 #include "sched/sched.h"
 #include "monitor/monitor.h"
+#include "fs/vfs.h"
 #include "test/ktest.h"
 #include "proc/proc.h"
 #include "proc/signal.h"
@@ -186,6 +187,7 @@ __attribute__((noreturn)) static void kernel_main_stage2(void *arg)
     proc_init();
     log_set_clock(time_monotonic_ns);
     pci_init();
+    vfs_init();
     static const arch_fault_hooks_t hooks = {
         .page_fault = aspace_handle_page_fault,
         .user_fault = signal_deliver_fault,

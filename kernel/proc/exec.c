@@ -19,6 +19,7 @@
 #include <vk/errno.h>
 #include <vk/vk.h>
 #include "sys/vkapi.h"
+#include "config.h"
 
 #define AT_NULL 0
 #define AT_PHDR 3
@@ -196,5 +197,38 @@ int exec_load(process_t *p, const void *elf, size_t size, const char *path,
     if (err)
         return err;
     start->entry = img.entry + bias;
+    return 0;
+}
+
+int exec_read_file(vnode_t *cwd, const char *path, void **bytes, size_t *size)
+{
+    vnode_t *v;
+    int err = vfs_lookup(cwd, path, &v);
+    if (err)
+        return err;
+    vfs_stat_t st;
+    err = vfs_getattr(v, &st);
+    if (!err && (v->type != VNODE_REG || !(st.mode & 0111)))
+        err = -VK_EACCES;
+    else if (!err && st.size > CONFIG_EXEC_FILE_MAX) {
+        log_warn("exec: %s: %llu bytes is above CONFIG_EXEC_FILE_MAX", path,
+                 (unsigned long long)st.size);
+        err = -VK_ENOEXEC;
+    }
+    uint8_t *buf = NULL;
+    if (!err && !(buf = kmalloc(st.size ? st.size : 1)))
+        err = -VK_ENOMEM;
+    if (!err) {
+        long n = vfs_read_vnode(v, 0, vfs_kbuf(buf), st.size);
+        if (n < 0 || (uint64_t)n != st.size)
+            err = n < 0 ? (int)n : -VK_EIO;
+    }
+    vnode_unref(v);
+    if (err) {
+        kfree(buf);
+        return err;
+    }
+    *bytes = buf;
+    *size = st.size;
     return 0;
 }

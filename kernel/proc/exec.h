@@ -16,6 +16,10 @@ typedef struct {
     uint64_t stack_pointer;
 } exec_start_t;
 
+/* Reads the program file at path (relative to cwd) into a kmalloc'd buffer the caller
+ * frees. Regular files with an execute bit only (EACCES), at most
+ * CONFIG_EXEC_FILE_MAX bytes (E2BIG... ENOEXEC for absurd sizes). */
+int exec_read_file(vnode_t *cwd, const char *path, void **bytes, size_t *size);
 /* Builds p->aspace from an ELF image in kernel memory and the initial stack with argv,
  * envp and the aux vector. Strings are kernel copies. Returns 0 or -VK_E*. */
 int exec_load(process_t *p, const void *elf, size_t size, const char *path,

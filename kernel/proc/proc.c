@@ -2,9 +2,9 @@
 /*
  * Process lifecycle: spawn (a thread per process, see proc.h), exit, faults, reaping.
  *
- * Programs come from boot modules for now: "/bin/NAME" and "NAME" both find the module
- * "modules/NAME" that the loader read from \boot\modules on the ESP. FIXME(issue:
- * storage): look paths up in the VFS, keeping the boot modules as a ramfs fallback.
+ * Programs are files found through the VFS (kernel/fs): the boot modules appear as
+ * /bin/NAME.vbin until the disk is mounted. Symbol maps for crash reports still come
+ * from the boot modules ("modules/NAME.map").
  */
 #include "proc/proc.h"
 #include "proc/exec.h"
@@ -70,13 +70,6 @@ static const char *path_basename(const char *path)
     return base;
 }
 
-static const vk_boot_module_t *find_program(const char *path)
-{
-    char name[VK_BOOT_MODULE_NAME_MAX];
-    fmt_snprintf(name, sizeof(name), "modules/%s", path_basename(path));
-    return kernel_find_module(name);
-}
-
 unsigned proc_live_count(void)
 {
     uint64_t f = spinlock_lock_irqsave(&lock);
@@ -87,10 +80,21 @@ unsigned proc_live_count(void)
     return n;
 }
 
+/* Closes the files and drops the directory of a process whose program has ended. */
+static void release_files(process_t *p)
+{
+    fdtable_free(p->fds);
+    p->fds = NULL;
+    if (p->cwd)
+        vnode_unref(p->cwd);
+    p->cwd = NULL;
+}
+
 static void free_process(process_t *p)
 {
     if (p->aspace)
         aspace_destroy(p->aspace);
+    release_files(p);
     kfree(p);
 }
 
@@ -99,6 +103,7 @@ static void free_process(process_t *p)
 static void process_thread(void *arg)
 {
     process_t *p = arg;
+    p->thread = sched_current();
     sched_thread_set_owner(sched_current(), p);
     arch_set_cpu_process(p); /* the switch into this thread saw no owner yet */
     aspace_activate(p->aspace);
@@ -120,6 +125,7 @@ static void process_thread(void *arg)
     aspace_activate(NULL);
     aspace_destroy(p->aspace);
     p->aspace = NULL;
+    release_files(p); /* pipe readers see end of file now, not when the parent reaps */
     uint64_t f = spinlock_lock_irqsave(&lock);
     p->exit_status = status;
     p->state = PROC_ZOMBIE;
@@ -175,10 +181,13 @@ long proc_fork(const arch_frame_t *frame)
     if (!p)
         return -VK_ENOMEM;
     p->aspace = aspace_clone(parent->aspace);
-    if (!p->aspace) {
-        kfree(p);
+    p->fds = fdtable_clone(parent->fds);
+    if (!p->aspace || !p->fds) {
+        free_process(p);
         return -VK_ENOMEM;
     }
+    p->cwd = vnode_ref(parent->cwd);
+    p->umask = parent->umask;
     p->parent_pid = parent->pid;
     memcpy(p->name, parent->name, sizeof(p->name));
     p->image_base = parent->image_base;
@@ -188,7 +197,6 @@ long proc_fork(const arch_frame_t *frame)
     p->fs_base = parent->fs_base;
     p->signal_mask = parent->signal_mask;
     memcpy(p->actions, parent->actions, sizeof(p->actions));
-    p->console_fds = parent->console_fds;
     arch_fpu_save(&p->fpu); /* the parent's live user registers */
     p->forked = true;
     p->fork_frame = *frame;
@@ -197,28 +205,50 @@ long proc_fork(const arch_frame_t *frame)
     return start_process(p);
 }
 
+/* Descriptors 0, 1 and 2 on one open file description of the console, as a terminal
+ * login would have them. */
+static int open_console(fdtable_t *fds)
+{
+    file_t *console;
+    int err = vfs_open(NULL, "/dev/console", VFS_O_RDWR, 0, &console);
+    if (err)
+        return err;
+    for (int fd = 0; fd < 3; fd++)
+        fdtable_install_at(fds, fd, file_ref(console), false);
+    file_unref(console);
+    return 0;
+}
+
 long proc_spawn(const char *path, const char *const *argv, const char *const *envp)
 {
-    const vk_boot_module_t *m = find_program(path);
-    if (!m)
-        return -VK_ENOENT;
-    if (too_many_processes("spawn"))
+    process_t *parent = proc_current();
+    vnode_t *cwd = parent ? parent->cwd : vfs_root();
+    void *elf;
+    size_t size;
+    int err = exec_read_file(cwd, path, &elf, &size);
+    if (err)
+        return err;
+    if (too_many_processes("spawn")) {
+        kfree(elf);
         return -VK_EAGAIN;
+    }
     process_t *p = kzalloc(sizeof(*p));
-    if (!p)
-        return -VK_ENOMEM;
-    p->aspace = aspace_create();
-    if (!p->aspace) {
-        kfree(p);
+    if (!p) {
+        kfree(elf);
         return -VK_ENOMEM;
     }
-    process_t *parent = proc_current();
+    p->aspace = aspace_create();
+    p->fds = fdtable_new();
+    p->cwd = vnode_ref(cwd);
+    p->umask = 022;
     p->parent_pid = parent ? parent->pid : 0;
-    p->console_fds = 0x7; /* stdin, stdout, stderr on the console */
     strlcpy(p->name, path_basename(path), sizeof(p->name));
     arch_fpu_init_state(&p->fpu);
     exec_start_t start;
-    int err = exec_load(p, phys_to_virt(m->base), m->size, path, argv, envp, &start);
+    err = !p->aspace || !p->fds ? -VK_ENOMEM : open_console(p->fds);
+    if (!err)
+        err = exec_load(p, elf, size, path, argv, envp, &start);
+    kfree(elf);
     if (err) {
         log_warn("proc: cannot start %s: error %d", path, err);
         free_process(p);
@@ -227,6 +257,69 @@ long proc_spawn(const char *path, const char *const *argv, const char *const *en
     p->entry = start.entry;
     p->user_stack = start.stack_pointer;
     return start_process(p);
+}
+
+/* What execve resets: handlers (ignored signals stay ignored), TLS, FPU, name. */
+static void reset_for_exec(process_t *p, const char *path)
+{
+    for (int i = 0; i < PROC_SIGNALS; i++) {
+        bool ignored = p->actions[i].handler == 1;
+        memset(&p->actions[i], 0, sizeof(p->actions[i]));
+        p->actions[i].handler = ignored ? 1 : 0;
+    }
+    p->fs_base = 0;
+    arch_set_user_fs(0);
+    p->clear_child_tid = 0;
+    arch_fpu_init_state(&p->fpu);
+    arch_fpu_restore(&p->fpu);
+    strlcpy(p->name, path_basename(path), sizeof(p->name));
+    fdtable_close_on_exec(p->fds);
+}
+
+long proc_exec(arch_frame_t *frame, const char *path, const char *const *argv,
+               const char *const *envp)
+{
+    process_t *p = proc_current();
+    void *elf;
+    size_t size;
+    int err = exec_read_file(p->cwd, path, &elf, &size);
+    if (err)
+        return err;
+    aspace_t *old = p->aspace, *fresh = aspace_create();
+    if (!fresh) {
+        kfree(elf);
+        return -VK_ENOMEM;
+    }
+    uint64_t saved[4] = { p->image_base, p->image_end, p->brk_start, p->brk };
+    exec_start_t start;
+    /* exec_load fills p->aspace; the switch hook may load it meanwhile, which is
+     * harmless: the kernel touches no user memory until the new program runs. */
+    p->aspace = fresh;
+    err = exec_load(p, elf, size, path, argv, envp, &start);
+    kfree(elf);
+    if (err) {
+        p->aspace = old;
+        aspace_activate(old);
+        aspace_destroy(fresh);
+        p->image_base = saved[0];
+        p->image_end = saved[1];
+        p->brk_start = saved[2];
+        p->brk = saved[3];
+        return err;
+    }
+    aspace_activate(fresh);
+    aspace_destroy(old);
+    reset_for_exec(p, path);
+    uint64_t cs = frame->cs, ss = frame->ss;
+    memset(frame, 0, sizeof(*frame));
+    frame->cs = cs;
+    frame->ss = ss;
+    frame->vector = ARCH_FRAME_VECTOR_SYSCALL;
+    frame->rip = start.entry;
+    frame->rsp = start.stack_pointer;
+    frame->rflags = 0x202;
+    log_debug("proc: %s[%u] execs %s", p->name, p->pid, path);
+    return 0;
 }
 
 void proc_exit(int wait_status)
@@ -354,8 +447,12 @@ long proc_wait(long pid, int *status, bool nohang)
             spinlock_unlock_irqrestore(&lock, f);
             return 0;
         }
-        /* FIXME(issue: processes): a signal should interrupt this wait (EINTR). */
-        sched_wait(&exited, &lock);
+        if (!me) {
+            sched_wait(&exited, &lock);
+        } else if (sched_wait_interruptible(&exited, &lock, SCHED_WAIT_FOREVER)) {
+            spinlock_unlock_irqrestore(&lock, f);
+            return -VK_EINTR;
+        }
     }
 }
 

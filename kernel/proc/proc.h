@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include "mm/aspace.h"
 #include "arch/x86_64/arch.h"
+#include "fs/vfs.h"
 
 #define PROC_NAME_MAX 32
 
@@ -46,7 +47,10 @@ typedef struct process {
     uint64_t signal_mask;       /* blocked signals: bit (n - 1) for signal n */
     uint64_t signal_pending;    /* raised, not yet delivered */
     proc_sigaction_t actions[PROC_SIGNALS];
-    uint8_t console_fds;        /* bit n: fd n (0..2) is open on the console */
+    fdtable_t *fds;             /* open files */
+    vnode_t *cwd;               /* working directory (a reference) */
+    uint32_t umask;
+    sched_thread_t *thread;     /* the thread running it (set when it starts) */
     uint64_t resume;            /* arch_user_enter's resume token while running */
     uint64_t entry, user_stack; /* where the program starts (from exec_load) */
     bool full_restore;          /* this syscall must return through IRET (sigreturn) */
@@ -58,12 +62,18 @@ typedef struct process {
 } process_t;
 
 process_t *proc_current(void);
-/* Loads the program at path (a boot module for now) and starts it on a new thread.
- * Returns the new pid (>0) or a negative errno. */
+/* Loads the program at path (looked up from the caller's working directory) and starts
+ * it on a new thread with descriptors 0-2 on /dev/console. Returns the new pid (>0) or
+ * a negative errno. */
 long proc_spawn(const char *path, const char *const *argv, const char *const *envp);
 /* fork: a copy of the calling process (memory shared copy-on-write) that returns 0 from
  * the syscall whose frame is given. Returns the child's pid or a negative errno. */
 long proc_fork(const arch_frame_t *frame);
+/* execve: replaces the calling process's program with the one at path, rewriting
+ * frame so the syscall returns into the new program's entry. Returns 0 (the caller
+ * must leave through IRET) or a negative errno with the old program intact. */
+long proc_exec(arch_frame_t *frame, const char *path, const char *const *argv,
+               const char *const *envp);
 /* Waits for a child of the calling process (pid -1: any) to end and reaps it. Returns
  * its pid, 0 with nohang when none has ended, or -VK_ECHILD when there is no such child.
  * Called from the kernel's main thread it waits for processes with no parent. */

@@ -6,9 +6,9 @@
  * a ucontext with every register and the old signal mask, and a siginfo; the FXSAVE
  * image of the FPU follows, 64-byte aligned. rt_sigreturn reads it back.
  *
- * Until processes run on their own threads, only the running process receives signals
- * synchronously (faults, raise/kill/tgkill on itself); a signal sent to a suspended
- * parent waits in its pending set until it resumes.
+ * A signal is delivered when its process next returns to ring 3. Raising one for a
+ * process blocked in an interruptible wait (pipes, poll, wait4, sleeps, the console)
+ * interrupts that wait, so the call returns EINTR and the handler runs at once.
  */
 #include "proc/signal.h"
 #include "mm/usercopy.h"
@@ -16,11 +16,14 @@
 #include "core/string.h"
 #include "mm/mm.h"
 #include "arch/x86_64/arch.h"
+#include "sched/sched.h"
 #include <vk/errno.h>
+#include <vk/syscall.h>
 
 #define SIG_DFL 0
 #define SIG_IGN 1
 #define SA_SIGINFO   0x00000004ull
+#define SA_RESTART   0x10000000ull
 #define SA_NODEFER   0x40000000ull
 #define SA_RESETHAND 0x80000000ull
 #define SI_USER   0
@@ -73,8 +76,18 @@ static bool default_ignores(int sig)
 
 void signal_raise(process_t *p, int sig)
 {
-    if (sig >= 1 && sig <= PROC_SIGNALS)
-        p->signal_pending |= signal_bit(sig);
+    if (sig < 1 || sig > PROC_SIGNALS)
+        return;
+    __atomic_fetch_or(&p->signal_pending, signal_bit(sig), __ATOMIC_RELEASE);
+    /* A blocking call of p's thread ends with EINTR so the signal is seen at once. */
+    if (p->thread && signal_deliverable(p))
+        sched_thread_interrupt(p->thread);
+}
+
+bool signal_deliverable(const process_t *p)
+{
+    uint64_t pending = __atomic_load_n(&p->signal_pending, __ATOMIC_ACQUIRE);
+    return (pending & (~p->signal_mask | signal_bit(SIG_KILL))) != 0;
 }
 
 static void fill_context(sigcontext_t *c, const arch_frame_t *f, uint64_t oldmask)
@@ -132,29 +145,50 @@ static bool enter_handler(process_t *p, arch_frame_t *f, int sig, const siginfo_
     return true;
 }
 
-bool signal_deliver_pending(arch_frame_t *f)
+/* Calls a handler always ends with EINTR, SA_RESTART or not (as on Linux). */
+static bool never_restarted(uint64_t nr)
+{
+    return nr == VK_SYS_nanosleep || nr == VK_SYS_clock_nanosleep || nr == VK_SYS_poll ||
+           nr == VK_SYS_ppoll || nr == VK_SYS_select || nr == VK_SYS_pselect6 ||
+           nr == VK_SYS_vk_sleep_ns;
+}
+
+static void restart_syscall(arch_frame_t *f, uint64_t nr)
+{
+    f->rax = nr;
+    f->rip -= 2; /* SYSCALL is 0f 05 */
+}
+
+bool signal_deliver_pending(arch_frame_t *f, bool interrupted, uint64_t nr)
 {
     process_t *p = proc_current();
-    uint64_t ready = p->signal_pending & ~p->signal_mask;
-    if (!ready)
-        return false;
-    int sig = __builtin_ctzll(ready) + 1;
-    p->signal_pending &= ~signal_bit(sig);
-    proc_sigaction_t *act = &p->actions[sig - 1];
-    if (act->handler == SIG_IGN || (act->handler == SIG_DFL && default_ignores(sig)))
-        return false;
-    if (act->handler == SIG_DFL) {
-        log_info("%s[%u] terminated by signal %d", p->name, p->pid, sig);
-        proc_exit(sig);
+    for (;;) {
+        uint64_t ready = p->signal_pending & ~p->signal_mask;
+        if (!ready) {
+            if (interrupted)
+                restart_syscall(f, nr); /* interrupted by signals that were ignored */
+            return false;
+        }
+        int sig = __builtin_ctzll(ready) + 1;
+        __atomic_fetch_and(&p->signal_pending, ~signal_bit(sig), __ATOMIC_ACQ_REL);
+        proc_sigaction_t *act = &p->actions[sig - 1];
+        if (act->handler == SIG_IGN || (act->handler == SIG_DFL && default_ignores(sig)))
+            continue;
+        if (act->handler == SIG_DFL) {
+            log_info("%s[%u] terminated by signal %d", p->name, p->pid, sig);
+            proc_exit(sig);
+        }
+        if (interrupted && (act->flags & SA_RESTART) && !never_restarted(nr))
+            restart_syscall(f, nr);
+        siginfo_t_ info;
+        memset(&info, 0, sizeof(info));
+        info.si_signo = sig;
+        info.si_code = SI_USER;
+        info.u.kill.pid = (int32_t)p->pid;
+        if (!enter_handler(p, f, sig, &info))
+            proc_kill_on_fault(f, 11, "cannot write a signal frame");
+        return true;
     }
-    siginfo_t_ info;
-    memset(&info, 0, sizeof(info));
-    info.si_signo = sig;
-    info.si_code = SI_USER;
-    info.u.kill.pid = (int32_t)p->pid;
-    if (!enter_handler(p, f, sig, &info))
-        proc_kill_on_fault(f, 11, "cannot write a signal frame");
-    return true;
 }
 
 void signal_deliver_fault(const arch_frame_t *cf, int sig, const char *what)

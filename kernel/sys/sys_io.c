@@ -1,173 +1,392 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * I/O syscalls. Until the VFS exists (issue: storage) a process has exactly three file
- * descriptors, 0, 1 and 2, all on the kernel console: writes go to every console route,
- * reads take bytes from the serial port. Other descriptors are EBADF; open finds no
- * files (ENOENT).
+ * Descriptor I/O syscalls: read/write and their vector and positional forms, close,
+ * lseek, ioctl, dup*, fcntl, pipe*, poll/ppoll, fsync/sync. They go through the
+ * calling process's descriptor table to open files (kernel/fs/vfs.h).
  */
-#include "sys/syscall.h"
-#include "proc/proc.h"
+#include "sys/sys_internal.h"
+#include "proc/signal.h"
+#include "mm/mm.h"
 #include "mm/usercopy.h"
-#include "core/log.h"
-#include "core/string.h"
-#include "drivers/serial/serial.h"
-#include "drivers/fbcon/fbcon.h"
-#include "sched/sched.h"
+#include "time/time.h"
 
-#define CHUNK 256
-#define IOV_MAX 1024
-#define TCGETS     0x5401
-#define TCSETS     0x5402
-#define TCSETSW    0x5403
-#define TCSETSF    0x5404
-#define TIOCGWINSZ 0x5413
-#define TIOCSWINSZ 0x5414
+#define IOV_MAX      1024
+#define IO_MAX       0x7ffff000ull /* Linux caps one transfer at this many bytes */
+#define SIGPIPE      13
+#define FIONBIO      0x5421
+#define FIONCLEX     0x5450
+#define FIOCLEX      0x5451
+#define F_DUPFD      0
+#define F_GETFD      1
+#define F_SETFD      2
+#define F_GETFL      3
+#define F_SETFL      4
+#define F_DUPFD_CLOEXEC 1030
+#define FD_CLOEXEC   1
+#define POLL_MAX     FDTABLE_MAX   /* more pollfds than descriptors is EINVAL */
+#define POLL_RECHECK_NS 5000000ull /* for files that cannot notify (serial console) */
 
-static bool console_fd(uint64_t fd)
+file_t *sys_file(uint64_t fd)
 {
-    return fd < 3 && (proc_current()->console_fds & (1u << fd));
+    if (fd > INT32_MAX)
+        return NULL;
+    return fdtable_get(proc_current()->fds, (int)fd);
 }
 
-static long console_write(uint64_t buf, uint64_t len)
+/* EPIPE also raises SIGPIPE, as POSIX asks. */
+static long after_write(long n)
 {
-    char chunk[CHUNK + 1];
-    uint64_t done = 0;
-    while (done < len) {
-        size_t n = len - done < CHUNK ? len - done : CHUNK;
-        int err = usercopy_from(chunk, buf + done, n);
-        if (err)
-            return done ? (long)done : err;
-        chunk[n] = 0;
-        /* log_puts stops at NUL: write binary-safe in NUL-free pieces. */
-        for (size_t i = 0; i < n;) {
-            size_t j = i;
-            while (j < n && chunk[j])
-                j++;
-            chunk[j] = 0;
-            log_puts(chunk + i);
-            i = j + 1;
-        }
-        done += n;
-    }
-    return (long)done;
-}
-
-long sys_write(const syscall_args_t *a)
-{
-    if (!console_fd(a->arg[0]))
-        return -VK_EBADF;
-    if (a->arg[2] > (1ull << 31))
-        return -VK_EINVAL;
-    return console_write(a->arg[1], a->arg[2]);
-}
-
-long sys_writev(const syscall_args_t *a)
-{
-    if (!console_fd(a->arg[0]))
-        return -VK_EBADF;
-    if (a->arg[2] > IOV_MAX)
-        return -VK_EINVAL;
-    long total = 0;
-    for (uint64_t i = 0; i < a->arg[2]; i++) {
-        uint64_t iov[2];
-        int err = usercopy_from(iov, a->arg[1] + 16 * i, sizeof(iov));
-        if (err)
-            return total ? total : err;
-        long n = console_write(iov[0], iov[1]);
-        if (n < 0)
-            return total ? total : n;
-        total += n;
-    }
-    return total;
+    if (n == -VK_EPIPE)
+        signal_raise(proc_current(), SIGPIPE);
+    return n;
 }
 
 long sys_read(const syscall_args_t *a)
 {
-    if (!console_fd(a->arg[0]))
+    file_t *f = sys_file(a->arg[0]);
+    if (!f)
         return -VK_EBADF;
-    if (a->arg[2] == 0)
-        return 0;
-    /* Block until at least one byte arrives, then take what is there. */
-    /* FIXME(issue: shell): an interrupt-driven tty instead of polling every 5 ms. */
-    int c;
-    while ((c = serial_read_byte()) < 0)
-        sched_sleep_ns(5000000ull);
-    char buf[CHUNK];
-    size_t n = 0;
-    do {
-        buf[n++] = (char)(c == '\r' ? '\n' : c);
-    } while (n < a->arg[2] && n < sizeof(buf) && (c = serial_read_byte()) >= 0);
-    int err = usercopy_to(a->arg[1], buf, n);
-    return err ? err : (long)n;
+    long n = file_read(f, vfs_ubuf(a->arg[1]), a->arg[2] > IO_MAX ? IO_MAX : a->arg[2]);
+    file_unref(f);
+    return n;
 }
 
-long sys_readv(const syscall_args_t *a)
+long sys_write(const syscall_args_t *a)
 {
-    if (!console_fd(a->arg[0]))
+    file_t *f = sys_file(a->arg[0]);
+    if (!f)
         return -VK_EBADF;
-    if (a->arg[2] == 0)
-        return 0;
-    uint64_t iov[2];
-    int err = usercopy_from(iov, a->arg[1], sizeof(iov));
-    if (err)
-        return err;
-    syscall_args_t one = { { a->arg[0], iov[0], iov[1], 0, 0, 0 }, a->frame };
-    return sys_read(&one);
+    long n = file_write(f, vfs_ubuf(a->arg[1]), a->arg[2] > IO_MAX ? IO_MAX : a->arg[2]);
+    file_unref(f);
+    return after_write(n);
 }
+
+long sys_pread64(const syscall_args_t *a)
+{
+    file_t *f = sys_file(a->arg[0]);
+    if (!f)
+        return -VK_EBADF;
+    long n = (int64_t)a->arg[3] < 0 ? -VK_EINVAL
+             : file_pread(f, vfs_ubuf(a->arg[1]), a->arg[2] > IO_MAX ? IO_MAX : a->arg[2],
+                          a->arg[3]);
+    file_unref(f);
+    return n;
+}
+
+long sys_pwrite64(const syscall_args_t *a)
+{
+    file_t *f = sys_file(a->arg[0]);
+    if (!f)
+        return -VK_EBADF;
+    long n = (int64_t)a->arg[3] < 0 ? -VK_EINVAL
+             : file_pwrite(f, vfs_ubuf(a->arg[1]), a->arg[2] > IO_MAX ? IO_MAX : a->arg[2],
+                           a->arg[3]);
+    file_unref(f);
+    return after_write(n);
+}
+
+/* readv/writev: one call per iovec; stops at the first short transfer or error (an
+ * error after some bytes returns the bytes). */
+static long vector_io(const syscall_args_t *a, bool writing)
+{
+    if (a->arg[2] > IOV_MAX)
+        return -VK_EINVAL;
+    file_t *f = sys_file(a->arg[0]);
+    if (!f)
+        return -VK_EBADF;
+    long total = 0;
+    for (uint64_t i = 0; i < a->arg[2]; i++) {
+        uint64_t iov[2];
+        long n = usercopy_from(iov, a->arg[1] + 16 * i, sizeof(iov));
+        if (!n && iov[1] > IO_MAX - (uint64_t)total)
+            n = -VK_EINVAL;
+        if (!n && iov[1])
+            n = writing ? file_write(f, vfs_ubuf(iov[0]), iov[1])
+                        : file_read(f, vfs_ubuf(iov[0]), iov[1]);
+        if (n < 0) {
+            total = total ? total : n;
+            break;
+        }
+        total += n;
+        if ((uint64_t)n < iov[1])
+            break;
+    }
+    file_unref(f);
+    return writing ? after_write(total) : total;
+}
+
+long sys_readv(const syscall_args_t *a) { return vector_io(a, false); }
+long sys_writev(const syscall_args_t *a) { return vector_io(a, true); }
 
 long sys_close(const syscall_args_t *a)
 {
-    if (!console_fd(a->arg[0]))
+    if (a->arg[0] > INT32_MAX)
         return -VK_EBADF;
-    proc_current()->console_fds &= (uint8_t)~(1u << a->arg[0]);
+    return fdtable_close(proc_current()->fds, (int)a->arg[0]);
+}
+
+long sys_lseek(const syscall_args_t *a)
+{
+    file_t *f = sys_file(a->arg[0]);
+    if (!f)
+        return -VK_EBADF;
+    long r = file_seek(f, (int64_t)a->arg[1], (int)a->arg[2]);
+    file_unref(f);
+    return r;
+}
+
+static long set_status_flags(file_t *f, uint32_t flags)
+{
+    uint32_t changeable = VFS_O_APPEND | VFS_O_NONBLOCK;
+    f->flags = (f->flags & ~changeable) | (flags & changeable);
     return 0;
-}
-
-long sys_open(const syscall_args_t *a)
-{
-    char path[256];
-    long len = usercopy_strncpy_from(path, a->arg[0], sizeof(path));
-    if (len < 0)
-        return len;
-    return -VK_ENOENT; /* FIXME(issue: storage): the VFS */
-}
-
-long sys_openat(const syscall_args_t *a)
-{
-    syscall_args_t shifted = { { a->arg[1], a->arg[2], a->arg[3], 0, 0, 0 }, a->frame };
-    return sys_open(&shifted);
 }
 
 long sys_ioctl(const syscall_args_t *a)
 {
-    if (!console_fd(a->arg[0]))
+    file_t *f = sys_file(a->arg[0]);
+    if (!f)
         return -VK_EBADF;
+    long r;
     switch (a->arg[1]) {
-    case TIOCGWINSZ: {
-        unsigned cols = 80, rows = 25;
-        if (fbcon_ready())
-            fbcon_size(&cols, &rows);
-        uint16_t ws[4] = { (uint16_t)rows, (uint16_t)cols, 0, 0 };
-        return usercopy_to(a->arg[2], ws, sizeof(ws));
+    case FIONBIO: {
+        int on;
+        r = usercopy_from(&on, a->arg[2], sizeof(on));
+        if (!r)
+            r = set_status_flags(f, on ? f->flags | VFS_O_NONBLOCK : f->flags & ~VFS_O_NONBLOCK);
+        break;
     }
-    case TCGETS: {
-        /* struct termios as the kernel sees it: 4 flag words, c_line, 19 c_cc. */
-        uint8_t t[36];
-        memset(t, 0, sizeof(t));
-        uint32_t iflag = 0x500 /* ICRNL|IXON */, oflag = 0x5 /* OPOST|ONLCR */,
-                 cflag = 0xbf /* B38400|CS8|CREAD */, lflag = 0x8a3b /* ISIG|ICANON|ECHO.. */;
-        memcpy(t, &iflag, 4);
-        memcpy(t + 4, &oflag, 4);
-        memcpy(t + 8, &cflag, 4);
-        memcpy(t + 12, &lflag, 4);
-        return usercopy_to(a->arg[2], t, sizeof(t));
-    }
-    case TCSETS:
-    case TCSETSW:
-    case TCSETSF:
-    case TIOCSWINSZ:
-        return 0; /* FIXME(issue: shell): a real tty with line discipline */
+    case FIOCLEX:
+    case FIONCLEX:
+        r = fdtable_set_cloexec(proc_current()->fds, (int)a->arg[0], a->arg[1] == FIOCLEX);
+        break;
     default:
-        return -VK_ENOTTY;
+        r = file_ioctl(f, a->arg[1], a->arg[2]);
     }
+    file_unref(f);
+    return r;
+}
+
+/* ---- duplication -------------------------------------------------------------------- */
+
+static long dup_to(uint64_t oldfd, uint64_t newfd, bool cloexec)
+{
+    file_t *f = sys_file(oldfd);
+    if (!f)
+        return -VK_EBADF;
+    long r = fdtable_install_at(proc_current()->fds, newfd > INT32_MAX ? -1 : (int)newfd, f,
+                                cloexec);
+    if (r < 0)
+        file_unref(f);
+    return r;
+}
+
+long sys_dup(const syscall_args_t *a)
+{
+    file_t *f = sys_file(a->arg[0]);
+    if (!f)
+        return -VK_EBADF;
+    long r = fdtable_install(proc_current()->fds, f, 0, false);
+    if (r < 0)
+        file_unref(f);
+    return r;
+}
+
+long sys_dup2(const syscall_args_t *a)
+{
+    if (a->arg[0] == a->arg[1]) {
+        file_t *f = sys_file(a->arg[0]);
+        if (!f)
+            return -VK_EBADF;
+        file_unref(f);
+        return (long)a->arg[1];
+    }
+    return dup_to(a->arg[0], a->arg[1], false);
+}
+
+long sys_dup3(const syscall_args_t *a)
+{
+    if (a->arg[0] == a->arg[1] || (a->arg[2] & ~(uint64_t)VFS_O_CLOEXEC))
+        return -VK_EINVAL;
+    return dup_to(a->arg[0], a->arg[1], (a->arg[2] & VFS_O_CLOEXEC) != 0);
+}
+
+long sys_fcntl(const syscall_args_t *a)
+{
+    fdtable_t *fds = proc_current()->fds;
+    file_t *f = sys_file(a->arg[0]);
+    if (!f)
+        return -VK_EBADF;
+    int fd = (int)a->arg[0];
+    long r;
+    switch (a->arg[1]) {
+    case F_DUPFD:
+    case F_DUPFD_CLOEXEC:
+        r = a->arg[2] >= FDTABLE_MAX ? -VK_EINVAL
+            : fdtable_install(fds, file_ref(f), (int)a->arg[2], a->arg[1] == F_DUPFD_CLOEXEC);
+        if (r < 0 && r != -VK_EINVAL)
+            file_unref(f);
+        break;
+    case F_GETFD:
+        r = fdtable_get_cloexec(fds, fd);
+        break;
+    case F_SETFD:
+        r = fdtable_set_cloexec(fds, fd, (a->arg[2] & FD_CLOEXEC) != 0);
+        break;
+    case F_GETFL:
+        r = f->flags;
+        break;
+    case F_SETFL:
+        r = set_status_flags(f, (uint32_t)a->arg[2]);
+        break;
+    default:
+        r = -VK_EINVAL; /* FIXME(issue: storage): record locks (F_GETLK/F_SETLK) */
+    }
+    file_unref(f);
+    return r;
+}
+
+/* ---- pipes -------------------------------------------------------------------------- */
+
+long sys_pipe2(const syscall_args_t *a)
+{
+    uint64_t flags = a->arg[1];
+    if (flags & ~(uint64_t)(VFS_O_CLOEXEC | VFS_O_NONBLOCK))
+        return -VK_EINVAL;
+    file_t *ends[2];
+    int err = pipe_create((uint32_t)flags, ends);
+    if (err)
+        return err;
+    fdtable_t *fds = proc_current()->fds;
+    bool cloexec = (flags & VFS_O_CLOEXEC) != 0;
+    int fd[2] = { fdtable_install(fds, ends[0], 0, cloexec), -1 };
+    if (fd[0] >= 0)
+        fd[1] = fdtable_install(fds, ends[1], 0, cloexec);
+    if (fd[1] < 0) {
+        if (fd[0] >= 0)
+            fdtable_close(fds, fd[0]);
+        else
+            file_unref(ends[0]);
+        file_unref(ends[1]);
+        return -VK_EMFILE;
+    }
+    err = usercopy_to(a->arg[0], fd, sizeof(fd));
+    if (err) {
+        fdtable_close(fds, fd[0]);
+        fdtable_close(fds, fd[1]);
+    }
+    return err;
+}
+
+long sys_pipe(const syscall_args_t *a)
+{
+    syscall_args_t two = { { a->arg[0], 0, 0, 0, 0, 0 }, a->frame };
+    return sys_pipe2(&two);
+}
+
+/* ---- poll --------------------------------------------------------------------------- */
+
+typedef struct {
+    int32_t fd;
+    int16_t events, revents;
+} pollfd_t;
+
+/* Fills revents; returns how many are ready and whether any file needs re-checking on
+ * a timer because it cannot notify. */
+static unsigned poll_scan(pollfd_t *pfd, uint64_t n, bool *timer)
+{
+    unsigned ready = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        pfd[i].revents = 0;
+        if (pfd[i].fd < 0)
+            continue;
+        file_t *f = sys_file((uint64_t)pfd[i].fd);
+        unsigned ev = VFS_POLLNVAL;
+        if (f) {
+            ev = file_poll(f) & ((uint16_t)pfd[i].events | VFS_POLLERR | VFS_POLLHUP);
+            *timer |= f->ops->poll_by_timer;
+            file_unref(f);
+        }
+        pfd[i].revents = (int16_t)ev;
+        if (ev)
+            ready++;
+    }
+    return ready;
+}
+
+static long do_poll(uint64_t user_fds, uint64_t n, uint64_t deadline_ns)
+{
+    if (n > POLL_MAX)
+        return -VK_EINVAL;
+    pollfd_t *pfd = kmalloc(n ? n * sizeof(pollfd_t) : 1);
+    if (!pfd)
+        return -VK_ENOMEM;
+    long r = usercopy_from(pfd, user_fds, n * sizeof(pollfd_t));
+    while (!r) {
+        uint64_t generation = vfs_poll_generation();
+        bool timer = false;
+        unsigned ready = poll_scan(pfd, n, &timer);
+        uint64_t now = time_monotonic_ns();
+        if (ready || now >= deadline_ns) {
+            r = ready;
+            break;
+        }
+        uint64_t until = deadline_ns;
+        if (timer && until - now > POLL_RECHECK_NS)
+            until = now + POLL_RECHECK_NS;
+        int err = vfs_poll_wait(generation, until);
+        if (err == -VK_EINTR)
+            r = err;
+    }
+    if (r >= 0) {
+        int err = usercopy_to(user_fds, pfd, n * sizeof(pollfd_t));
+        r = err ? err : r;
+    }
+    kfree(pfd);
+    return r;
+}
+
+long sys_poll(const syscall_args_t *a)
+{
+    int32_t timeout_ms = (int32_t)a->arg[2];
+    uint64_t deadline = timeout_ms < 0 ? SCHED_WAIT_FOREVER
+                                       : time_monotonic_ns() + (uint64_t)timeout_ms * 1000000ull;
+    return do_poll(a->arg[0], a->arg[1], deadline);
+}
+
+long sys_ppoll(const syscall_args_t *a)
+{
+    uint64_t deadline = SCHED_WAIT_FOREVER;
+    if (a->arg[2]) {
+        int64_t ts[2];
+        int err = usercopy_from(ts, a->arg[2], sizeof(ts));
+        if (err)
+            return err;
+        if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
+            return -VK_EINVAL;
+        deadline = time_monotonic_ns() + (uint64_t)ts[0] * 1000000000ull + (uint64_t)ts[1];
+    }
+    /* FIXME(issue: processes): the temporary signal mask (arg 3) is not applied. */
+    return do_poll(a->arg[0], a->arg[1], deadline);
+}
+
+/* ---- sync --------------------------------------------------------------------------- */
+
+long sys_fsync(const syscall_args_t *a)
+{
+    file_t *f = sys_file(a->arg[0]);
+    if (!f)
+        return -VK_EBADF;
+    long r = f->vnode ? vfs_sync(f->vnode) : 0;
+    file_unref(f);
+    return r;
+}
+
+long sys_fdatasync(const syscall_args_t *a) { return sys_fsync(a); }
+
+long sys_sync(const syscall_args_t *a)
+{
+    (void)a;
+    vfs_sync_all();
+    return 0;
 }

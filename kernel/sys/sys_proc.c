@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Process and identity syscalls. */
 #include "sys/syscall.h"
+#include "fs/vfs.h"
 #include "proc/proc.h"
 #include "sched/sched.h"
 #include "mm/mm.h"
@@ -13,8 +14,8 @@
 #define ARCH_SET_FS 0x1002
 #define ARCH_GET_FS 0x1003
 #define WNOHANG 1
-#define SPAWN_MAX_ARGS 64
-#define SPAWN_STRINGS_BYTES 8192
+#define SPAWN_MAX_ARGS 256          /* argv or envp entries */
+#define SPAWN_STRINGS_BYTES (32 << 10) /* argv or envp bytes */
 
 long sys_exit(const syscall_args_t *a)
 {
@@ -117,32 +118,61 @@ static long copy_string_vector(uint64_t user_vec, const char **vec, unsigned max
     return n;
 }
 
-long sys_vk_spawn(const syscall_args_t *a)
+/* Kernel copies of a program's path, argv and envp, for exec_load. */
+typedef struct {
+    char path[VFS_PATH_MAX];
+    char strings[2][SPAWN_STRINGS_BYTES];
+    const char *argv[SPAWN_MAX_ARGS + 1], *envp[SPAWN_MAX_ARGS + 1];
+} exec_args_t;
+
+static long copy_exec_args(const syscall_args_t *a, exec_args_t **out)
 {
-    char path[256];
-    long len = usercopy_strncpy_from(path, a->arg[0], sizeof(path));
-    if (len < 0)
-        return len;
-    /* Copies of the strings and of the two pointer vectors, for exec_load to use. */
-    struct spawn_copy {
-        char strings[2][SPAWN_STRINGS_BYTES];
-        const char *argv[SPAWN_MAX_ARGS + 1], *envp[SPAWN_MAX_ARGS + 1];
-    } *c = kmalloc(sizeof(*c));
+    exec_args_t *c = kmalloc(sizeof(*c));
     if (!c)
         return -VK_ENOMEM;
-    long n = copy_string_vector(a->arg[1], c->argv, SPAWN_MAX_ARGS, c->strings[0],
-                                sizeof(c->strings[0]));
-    if (n == 0) {
-        c->argv[0] = path;
+    long n = usercopy_strncpy_from(c->path, a->arg[0], sizeof(c->path));
+    if (n == 0)
+        n = -VK_ENOENT;
+    if (n >= 0)
+        n = copy_string_vector(a->arg[1], c->argv, SPAWN_MAX_ARGS, c->strings[0],
+                               sizeof(c->strings[0]));
+    if (n == 0) { /* no argv at all: the path stands in for argv[0] */
+        c->argv[0] = c->path;
         c->argv[1] = NULL;
     }
     if (n >= 0)
         n = copy_string_vector(a->arg[2], c->envp, SPAWN_MAX_ARGS, c->strings[1],
                                sizeof(c->strings[1]));
-    if (n >= 0)
-        n = proc_spawn(path, c->argv, c->envp);
+    if (n < 0) {
+        kfree(c);
+        return n;
+    }
+    *out = c;
+    return 0;
+}
+
+long sys_vk_spawn(const syscall_args_t *a)
+{
+    exec_args_t *c;
+    long r = copy_exec_args(a, &c);
+    if (r)
+        return r;
+    r = proc_spawn(c->path, c->argv, c->envp);
     kfree(c);
-    return n;
+    return r;
+}
+
+long sys_execve(const syscall_args_t *a)
+{
+    exec_args_t *c;
+    long r = copy_exec_args(a, &c);
+    if (r)
+        return r;
+    r = proc_exec(a->frame, c->path, c->argv, c->envp);
+    kfree(c);
+    if (r == 0)
+        syscall_request_full_restore(); /* every register is the new program's */
+    return r;
 }
 
 long sys_wait4(const syscall_args_t *a)

@@ -6,6 +6,7 @@
  * wall-clock time or cryptography.
  */
 #include "sys/syscall.h"
+#include "core/random.h"
 #include "proc/proc.h"
 #include "mm/usercopy.h"
 #include "time/time.h"
@@ -86,9 +87,20 @@ long sys_time(const syscall_args_t *a)
     return t;
 }
 
-static void sleep_until(uint64_t deadline)
+/* Sleeps until the deadline or a signal. On EINTR, writes what was left to user_rem
+ * (when given), as nanosleep reports it. */
+static long sleep_until(uint64_t deadline, uint64_t user_rem)
 {
-    sched_sleep_until(deadline); /* other threads and processes run meanwhile */
+    if (!sched_sleep_interruptible(deadline))
+        return 0;
+    if (user_rem) {
+        uint64_t now = time_monotonic_ns(), left = deadline > now ? deadline - now : 0;
+        timespec_t ts = { (int64_t)(left / NS), (int64_t)(left % NS) };
+        int err = usercopy_to(user_rem, &ts, sizeof(ts));
+        if (err)
+            return err;
+    }
+    return -VK_EINTR;
 }
 
 static int read_timespec(uint64_t user, uint64_t *ns)
@@ -110,8 +122,7 @@ long sys_nanosleep(const syscall_args_t *a)
     int err = read_timespec(a->arg[0], &ns);
     if (err)
         return err;
-    sleep_until(time_monotonic_ns() + ns);
-    return 0;
+    return sleep_until(time_monotonic_ns() + ns, a->arg[1]);
 }
 
 long sys_clock_nanosleep(const syscall_args_t *a)
@@ -122,8 +133,8 @@ long sys_clock_nanosleep(const syscall_args_t *a)
         return err;
     if ((err = read_timespec(a->arg[2], &ns)))
         return err;
-    sleep_until((a->arg[1] & TIMER_ABSTIME) ? ns : now + ns);
-    return 0;
+    bool absolute = (a->arg[1] & TIMER_ABSTIME) != 0;
+    return sleep_until(absolute ? ns : now + ns, absolute ? 0 : a->arg[3]);
 }
 
 long sys_vk_monotonic_ns(const syscall_args_t *a)
@@ -134,30 +145,16 @@ long sys_vk_monotonic_ns(const syscall_args_t *a)
 
 long sys_vk_sleep_ns(const syscall_args_t *a)
 {
-    sleep_until(time_monotonic_ns() + a->arg[0]);
-    return 0;
+    return sleep_until(time_monotonic_ns() + a->arg[0], 0);
 }
 
 long sys_getrandom(const syscall_args_t *a)
 {
-    static uint64_t s0, s1;
     if (a->arg[2] & ~7ull)
         return -VK_EINVAL;
-    if (!s0 && !s1) {
-        s0 = arch_rdtsc() | 1;
-        s1 = time_monotonic_ns() * 0x9e3779b97f4a7c15ull;
-    }
     uint64_t len = a->arg[1] > 256 ? 256 : a->arg[1]; /* Linux also returns short counts */
     uint8_t buf[256];
-    for (uint64_t i = 0; i < len; i += 8) {
-        uint64_t x = s0, y = s1; /* xorshift128+ */
-        s0 = y;
-        x ^= x << 23;
-        s1 = x ^ y ^ (x >> 17) ^ (y >> 26);
-        uint64_t r = s1 + y;
-        for (unsigned b = 0; b < 8 && i + b < len; b++)
-            buf[i + b] = (uint8_t)(r >> (8 * b));
-    }
+    random_bytes(buf, len);
     int err = usercopy_to(a->arg[0], buf, len);
     return err ? err : (long)len;
 }

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "proc/proc.h"
 #include "proc/signal.h"
+#include "sched/sched.h"
 
 #define LINUX_TABLE_SIZE 512
 #define VK_TABLE_SIZE    64
@@ -67,6 +68,11 @@ int syscall_dispatch(arch_frame_t *f)
 {
     process_t *me = proc_current();
     me->full_restore = false;
+    /* A blocking call ends with EINTR while a signal waits for delivery; one that was
+     * already delivered must not interrupt this call. */
+    sched_interrupt_clear();
+    if (signal_deliverable(me))
+        sched_thread_interrupt(sched_current());
     arch_irq_enable();
     syscall_args_t a = { { f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9 }, f };
     uint64_t nr = f->rax;
@@ -95,7 +101,8 @@ int syscall_dispatch(arch_frame_t *f)
         f->rax = (uint64_t)-VK_ENOSYS;
     }
     /* A signal that became deliverable during the call runs its handler first. */
-    if (signal_deliver_pending(f))
+    bool interrupted = f->rax == (uint64_t)-VK_EINTR && nr != VK_SYS_rt_sigreturn;
+    if (signal_deliver_pending(f, interrupted, nr))
         me->full_restore = true;
     /* SYSRET with a non-canonical RIP would fault in ring 0; RFLAGS from user space
      * must not turn on IOPL, NT or VM. */

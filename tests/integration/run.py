@@ -316,6 +316,7 @@ def user_programs():
     user_suite('test-basic')
     user_suite('test-signals')
     user_suite('test-fork')
+    user_suite('test-files')
     out = user_suite('test-isolation')
     check('isolation.kill_reports_logged', len(re.findall(r'test-crash.vbin\[\d+\] killed by SIG', out)) >= 8,
           'expected a kill report per crash')

@@ -65,6 +65,11 @@ void serial_write(const char *s, size_t n)
     }
 }
 
+bool serial_input_ready(void)
+{
+    return present && (arch_inb(COM1 + REG_LSR) & LSR_DATA_READY);
+}
+
 int serial_read_byte(void)
 {
     if (!present || !(arch_inb(COM1 + REG_LSR) & LSR_DATA_READY))

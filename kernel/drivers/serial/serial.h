@@ -11,5 +11,7 @@ bool serial_present(void);
 void serial_write(const char *s, size_t n);
 /* A received byte, or -1 when none is waiting. Never blocks. */
 int serial_read_byte(void);
+/* True when a byte is waiting (serial_read_byte would return it). */
+bool serial_input_ready(void);
 
 #endif

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The boot-time tree. Until the disk is mounted (issue: storage) the root is a ramfs:
+ *
+ *   /boot/modules/NAME   every file the loader read from \boot\modules on the ESP
+ *   /bin/NAME            the same bytes, for each module that is a program (*.vbin)
+ *   /tmp                 writable, in memory
+ *   /dev                 devfs
+ *
+ * Module files point at the loader's memory (zero-copy) until something writes them.
+ */
+#include "fs/fs_internal.h"
+#include "core/kernel.h"
+#include "core/log.h"
+#include "core/panic.h"
+#include "core/string.h"
+#include "mm/mm.h"
+
+#define MODULE_PREFIX "modules/"
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && !strcmp(s + n - m, suffix);
+}
+
+static void add_modules(vnode_t *root)
+{
+    vnode_t *boot, *modules, *bin;
+    if (ramfs_add_dir(root, "boot", &boot) || ramfs_add_dir(boot, "modules", &modules) ||
+        ramfs_add_dir(root, "bin", &bin))
+        panic("vfs: cannot build /boot/modules and /bin");
+    const vk_boot_info_t *info = kernel_boot_info();
+    const vk_boot_module_t *m = phys_to_virt(info->modules);
+    unsigned programs = 0;
+    for (uint32_t i = 0; i < info->module_count; i++) {
+        if (strncmp(m[i].name, MODULE_PREFIX, strlen(MODULE_PREFIX)))
+            continue;
+        const char *name = m[i].name + strlen(MODULE_PREFIX);
+        if (!name[0] || strchr(name, '/'))
+            continue;
+        const void *bytes = phys_to_virt(m[i].base);
+        if (ramfs_add_file(modules, name, bytes, m[i].size, 0444))
+            log_warn("vfs: module %s not added", name);
+        if (ends_with(name, ".vbin") && !ramfs_add_file(bin, name, bytes, m[i].size, 0555))
+            programs++;
+    }
+    log_info("vfs: %u programs in /bin from boot modules", programs);
+    vnode_unref(boot);
+    vnode_unref(modules);
+    vnode_unref(bin);
+}
+
+void vfs_init(void)
+{
+    mount_t *rootfs = ramfs_create("ramfs", false);
+    if (!rootfs || vfs_mount_at(rootfs, "/"))
+        panic("vfs: cannot mount the root ramfs");
+    add_modules(rootfs->root);
+    vnode_t *tmp, *dev;
+    if (ramfs_add_dir(rootfs->root, "tmp", &tmp) || ramfs_add_dir(rootfs->root, "dev", &dev))
+        panic("vfs: cannot make /tmp and /dev");
+    vnode_unref(tmp);
+    vnode_unref(dev);
+    int err = devfs_mount("/dev");
+    if (err)
+        panic("vfs: cannot mount devfs on /dev: error %d", err);
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Calls between the files of kernel/fs. Everything outside kernel/fs uses fs/vfs.h.
+ */
+#ifndef KERNEL_FS_FS_INTERNAL_H
+#define KERNEL_FS_FS_INTERNAL_H
+
+#include "fs/vfs.h"
+
+/* ---- ramfs.c: directories and files in kernel memory, also the body of devfs ---- */
+
+/* A new, empty ramfs instance: its mount, with the root directory made. A read-only
+ * one can still be filled with the ramfs_add_* calls below. */
+mount_t *ramfs_create(const char *fs_name, bool read_only);
+/* Adds a regular file whose bytes are the read-only memory [data, data + size) until it
+ * is first changed. dir is a ramfs directory. */
+int ramfs_add_file(vnode_t *dir, const char *name, const void *data, uint64_t size,
+                   uint32_t mode);
+/* Adds a character device: opening it gives a file with ops and private. */
+int ramfs_add_device(vnode_t *dir, const char *name, const file_ops_t *ops, void *private,
+                     uint32_t mode);
+/* Adds (or finds) a directory; returns a reference. */
+int ramfs_add_dir(vnode_t *dir, const char *name, vnode_t **out);
+
+/* ---- devfs.c ----------------------------------------------------------------------- */
+
+/* Makes /dev's devices and mounts them at path. */
+int devfs_mount(const char *path);
+
+#endif
