@@ -115,8 +115,20 @@ endif
 
 # ---- disk image ----------------------------------------------------------------------
 IMAGE := $(BUILD)/vkernel.img
+# Debian's busybox-static (glibc, non-PIE): the unmodified Linux binary the ABI tests run.
+BUSYBOX := $(USERSPACE_OUT)/bin/busybox
+$(BUSYBOX): scripts/fetch-deb.sh
+	$(call say,DEB,$@)
+	$(Q)BUILD=$(BUILD) scripts/fetch-deb.sh busybox-static bin/busybox $@
+
+# Guest-side test scripts travel as boot modules (/boot/modules/NAME in the guest).
+GUEST_SCRIPTS := $(patsubst tests/guest/%,$(USERSPACE_OUT)/bin/%,$(wildcard tests/guest/*.sh))
+$(USERSPACE_OUT)/bin/%.sh: tests/guest/%.sh
+	@mkdir -p $(@D)
+	$(Q)cp $< $@
+
 DISK_INPUTS := $(LOADER) $(KERNEL) $(KERNEL_MAP) scripts/make-disk.sh $(USERSPACE_VBINS) \
-	$(USERSPACE_MAPS)
+	$(USERSPACE_MAPS) $(BUSYBOX) $(GUEST_SCRIPTS)
 # EXTRA and CMDLINE changes must rebuild the image: record them.
 $(BUILD)/disk.config: FORCE
 	@mkdir -p $(@D)

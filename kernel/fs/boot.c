@@ -3,7 +3,7 @@
  * The boot-time tree. Until the disk is mounted (issue: storage) the root is a ramfs:
  *
  *   /boot/modules/NAME   every file the loader read from \boot\modules on the ESP
- *   /bin/NAME            the same bytes, for each module that is a program (*.vbin)
+ *   /bin/NAME            the same bytes, for each module that is a program (an ELF file)
  *   /tmp                 writable, in memory
  *   /dev                 devfs
  *
@@ -18,10 +18,9 @@
 
 #define MODULE_PREFIX "modules/"
 
-static bool ends_with(const char *s, const char *suffix)
+static bool is_elf(const void *bytes, uint64_t size)
 {
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && !strcmp(s + n - m, suffix);
+    return size >= 4 && !memcmp(bytes, "\x7f" "ELF", 4);
 }
 
 static void add_modules(vnode_t *root)
@@ -42,7 +41,7 @@ static void add_modules(vnode_t *root)
         const void *bytes = phys_to_virt(m[i].base);
         if (ramfs_add_file(modules, name, bytes, m[i].size, 0444))
             log_warn("vfs: module %s not added", name);
-        if (ends_with(name, ".vbin") && !ramfs_add_file(bin, name, bytes, m[i].size, 0555))
+        if (is_elf(bytes, m[i].size) && !ramfs_add_file(bin, name, bytes, m[i].size, 0555))
             programs++;
     }
     log_info("vfs: %u programs in /bin from boot modules", programs);

@@ -8,6 +8,7 @@
  */
 #include "proc/proc.h"
 #include "proc/exec.h"
+#include "proc/signal.h"
 #include "core/kernel.h"
 #include "core/log.h"
 #include "core/panic.h"
@@ -111,6 +112,10 @@ static void process_thread(void *arg)
     arch_fpu_restore(&p->fpu); /* a clean image, or the parent's registers after fork */
     int status;
     if (p->forked) {
+        uint32_t pid = p->pid;
+        if (p->set_child_tid && usercopy_to(p->set_child_tid, &pid, sizeof(pid)))
+            log_warn("proc: %s[%u]: CLONE_CHILD_SETTID address 0x%llx not writable", p->name,
+                     pid, (unsigned long long)p->set_child_tid);
         status = arch_user_enter_frame(&p->fork_frame, &p->resume);
     } else {
         log_debug("proc: %s[%u] starts at 0x%llx", p->name, p->pid,
@@ -129,7 +134,11 @@ static void process_thread(void *arg)
     uint64_t f = spinlock_lock_irqsave(&lock);
     p->exit_status = status;
     p->state = PROC_ZOMBIE;
+    uint32_t parent_pid = p->parent_pid;
     spinlock_unlock_irqrestore(&lock, f);
+    process_t *parent = parent_pid ? proc_find(parent_pid) : NULL;
+    if (parent)
+        signal_raise(parent, SIG_CHLD); /* after this p may be reaped at any moment */
     sched_wake_all(&exited);
 }
 
@@ -174,6 +183,12 @@ static bool too_many_processes(const char *what)
 
 long proc_fork(const arch_frame_t *frame)
 {
+    proc_clone_args_t none = { 0 };
+    return proc_clone(frame, &none);
+}
+
+long proc_clone(const arch_frame_t *frame, const proc_clone_args_t *args)
+{
     process_t *parent = proc_current();
     if (too_many_processes("fork"))
         return -VK_EAGAIN;
@@ -202,6 +217,14 @@ long proc_fork(const arch_frame_t *frame)
     p->fork_frame = *frame;
     p->fork_frame.rax = 0;  /* fork returns 0 in the child */
     p->fork_frame.rflags = (frame->rflags & 0x0cd5ull) | 0x202;
+    if (args->stack)
+        p->fork_frame.rsp = args->stack;
+    if (args->set_tls)
+        p->fs_base = args->tls;
+    if (args->set_child_tid)
+        p->set_child_tid = args->child_tid;
+    if (args->clear_child_tid)
+        p->clear_child_tid = args->child_tid;
     return start_process(p);
 }
 

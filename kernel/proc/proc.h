@@ -46,6 +46,8 @@ typedef struct process {
     uint64_t clear_child_tid;   /* set_tid_address */
     uint64_t signal_mask;       /* blocked signals: bit (n - 1) for signal n */
     uint64_t signal_pending;    /* raised, not yet delivered */
+    bool sigsuspend_active;     /* rt_sigsuspend: signal_mask is temporary ... */
+    uint64_t sigsuspend_saved;  /* ... and this comes back after the handler */
     proc_sigaction_t actions[PROC_SIGNALS];
     fdtable_t *fds;             /* open files */
     vnode_t *cwd;               /* working directory (a reference) */
@@ -56,6 +58,7 @@ typedef struct process {
     bool full_restore;          /* this syscall must return through IRET (sigreturn) */
     arch_fpu_state_t fpu;       /* user FPU/SSE registers while switched out */
     bool forked;                /* starts from fork_frame instead of entry/user_stack */
+    uint64_t set_child_tid;     /* clone CLONE_CHILD_SETTID: write the pid here first */
     arch_frame_t fork_frame;    /* the parent's registers at fork, RAX = 0 */
     uint64_t start_ns;
     struct process *next;       /* all processes, newest first (zombies until reaped) */
@@ -69,6 +72,16 @@ long proc_spawn(const char *path, const char *const *argv, const char *const *en
 /* fork: a copy of the calling process (memory shared copy-on-write) that returns 0 from
  * the syscall whose frame is given. Returns the child's pid or a negative errno. */
 long proc_fork(const arch_frame_t *frame);
+
+/* clone() without CLONE_VM's sharing: fork, plus what the flags ask of the child. */
+typedef struct {
+    uint64_t stack;       /* the child's RSP, or 0 for the parent's */
+    uint64_t tls;         /* CLONE_SETTLS: the child's FS base */
+    bool set_tls;
+    uint64_t child_tid;   /* CLONE_CHILD_SETTID / CLONE_CHILD_CLEARTID address */
+    bool set_child_tid, clear_child_tid;
+} proc_clone_args_t;
+long proc_clone(const arch_frame_t *frame, const proc_clone_args_t *args);
 /* execve: replaces the calling process's program with the one at path, rewriting
  * frame so the syscall returns into the new program's entry. Returns 0 (the caller
  * must leave through IRET) or a negative errno with the old program intact. */

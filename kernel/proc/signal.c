@@ -123,9 +123,11 @@ static bool enter_handler(process_t *p, arch_frame_t *f, int sig, const siginfo_
     memset(&sf, 0, sizeof(sf));
     sf.pretcode = act->restorer;
     sf.uc.ss_flags = 2; /* SS_DISABLE: no alternate stack */
-    fill_context(&sf.uc.mcontext, f, p->signal_mask);
+    /* After rt_sigsuspend the handler's return restores the mask from before it. */
+    uint64_t restore_mask = p->sigsuspend_active ? p->sigsuspend_saved : p->signal_mask;
+    fill_context(&sf.uc.mcontext, f, restore_mask);
     sf.uc.mcontext.fpstate = fpstate;
-    sf.uc.sigmask = p->signal_mask;
+    sf.uc.sigmask = restore_mask;
     sf.info = *info;
     if (usercopy_to(frame, &sf, sizeof(sf)))
         return false;
@@ -150,7 +152,7 @@ static bool never_restarted(uint64_t nr)
 {
     return nr == VK_SYS_nanosleep || nr == VK_SYS_clock_nanosleep || nr == VK_SYS_poll ||
            nr == VK_SYS_ppoll || nr == VK_SYS_select || nr == VK_SYS_pselect6 ||
-           nr == VK_SYS_vk_sleep_ns;
+           nr == VK_SYS_vk_sleep_ns || nr == VK_SYS_rt_sigsuspend;
 }
 
 static void restart_syscall(arch_frame_t *f, uint64_t nr)
@@ -167,6 +169,9 @@ bool signal_deliver_pending(arch_frame_t *f, bool interrupted, uint64_t nr)
         if (!ready) {
             if (interrupted)
                 restart_syscall(f, nr); /* interrupted by signals that were ignored */
+            else if (p->sigsuspend_active)
+                p->signal_mask = p->sigsuspend_saved;
+            p->sigsuspend_active = false;
             return false;
         }
         int sig = __builtin_ctzll(ready) + 1;
@@ -187,6 +192,7 @@ bool signal_deliver_pending(arch_frame_t *f, bool interrupted, uint64_t nr)
         info.u.kill.pid = (int32_t)p->pid;
         if (!enter_handler(p, f, sig, &info))
             proc_kill_on_fault(f, 11, "cannot write a signal frame");
+        p->sigsuspend_active = false;
         return true;
     }
 }

@@ -8,6 +8,7 @@
 #include "mm/usercopy.h"
 #include "core/string.h"
 #include "core/kernel.h"
+#include "core/log.h"
 #include "arch/x86_64/arch.h"
 #include <vk/vk.h>
 
@@ -228,6 +229,50 @@ long sys_rt_sigprocmask(const syscall_args_t *a)
 long sys_fork(const syscall_args_t *a)
 {
     return proc_fork(a->frame);
+}
+
+#define CLONE_VM             0x00000100ull
+#define CLONE_FS             0x00000200ull
+#define CLONE_FILES          0x00000400ull
+#define CLONE_SIGHAND        0x00000800ull
+#define CLONE_VFORK          0x00004000ull
+#define CLONE_PARENT         0x00008000ull
+#define CLONE_THREAD         0x00010000ull
+#define CLONE_SYSVSEM        0x00040000ull
+#define CLONE_SETTLS         0x00080000ull
+#define CLONE_PARENT_SETTID  0x00100000ull
+#define CLONE_CHILD_CLEARTID 0x00200000ull
+#define CLONE_CHILD_SETTID   0x01000000ull
+
+/* clone(flags, stack, parent_tid, child_tid, tls). Processes only for now: the child
+ * gets its own copy of memory. CLONE_VM|CLONE_VFORK (posix_spawn's way) is served the
+ * same way, which is correct for a child that only sets up descriptors and calls
+ * execve; the parent does not wait for the exec. */
+long sys_clone(const syscall_args_t *a)
+{
+    uint64_t flags = a->arg[0];
+    bool vfork_like = (flags & (CLONE_VM | CLONE_VFORK)) == (CLONE_VM | CLONE_VFORK);
+    uint64_t sharing = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+                       CLONE_PARENT | CLONE_SYSVSEM;
+    if ((flags & sharing) && !(vfork_like && !(flags & (sharing & ~CLONE_VM)))) {
+        /* FIXME(issue 3): threads (CLONE_VM|CLONE_THREAD...) with futexes. */
+        log_info("clone: flags 0x%llx need threads, which are not implemented yet",
+                 (unsigned long long)flags);
+        return -VK_ENOSYS;
+    }
+    proc_clone_args_t args = {
+        .stack = a->arg[1],
+        .tls = a->arg[4], .set_tls = (flags & CLONE_SETTLS) != 0,
+        .child_tid = a->arg[3],
+        .set_child_tid = (flags & CLONE_CHILD_SETTID) != 0,
+        .clear_child_tid = (flags & CLONE_CHILD_CLEARTID) != 0,
+    };
+    long pid = proc_clone(a->frame, &args);
+    if (pid > 0 && (flags & CLONE_PARENT_SETTID)) {
+        uint32_t tid = (uint32_t)pid;
+        usercopy_to(a->arg[2], &tid, sizeof(tid)); /* as Linux: a bad address is ignored */
+    }
+    return pid;
 }
 
 long sys_vfork(const syscall_args_t *a)

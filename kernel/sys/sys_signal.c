@@ -5,6 +5,7 @@
 #include "proc/proc.h"
 #include "proc/signal.h"
 #include "mm/usercopy.h"
+#include "sched/sched.h"
 
 static bool valid_signal(uint64_t sig)
 {
@@ -77,4 +78,26 @@ long sys_tgkill(const syscall_args_t *a)
     if (a->arg[0] != a->arg[1])
         return -VK_ESRCH; /* one thread per process for now */
     return send(a->arg[1], a->arg[2]);
+}
+
+long sys_rt_sigsuspend(const syscall_args_t *a)
+{
+    if (a->arg[1] != 8)
+        return -VK_EINVAL;
+    uint64_t mask;
+    int err = usercopy_from(&mask, a->arg[0], sizeof(mask));
+    if (err)
+        return err;
+    process_t *p = proc_current();
+    if (!p->sigsuspend_active) { /* a restart keeps the mask saved the first time */
+        p->sigsuspend_saved = p->signal_mask;
+        p->sigsuspend_active = true;
+    }
+    p->signal_mask = mask & ~(signal_bit(SIG_KILL) | signal_bit(SIG_STOP));
+    /* Sleeps until a signal it does not block arrives; delivery happens on the way out
+     * (syscall_dispatch), which also puts the saved mask back. */
+    while (!signal_deliverable(p))
+        if (sched_sleep_interruptible(SCHED_WAIT_FOREVER) == -VK_EINTR && !signal_deliverable(p))
+            sched_interrupt_clear();
+    return -VK_EINTR;
 }

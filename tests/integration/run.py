@@ -273,11 +273,12 @@ def run_qemu_script():
 EXIT_INIT_OK = 0x20  # init exited with status 0 (kernel/core/main.c run_init)
 
 
-def user_suite(program, args='', boot_name=None):
+def user_suite(program, args='', boot_name=None, init=None):
     """Boots init=PROGRAM in test mode; the program's own PASS/FAIL lines become checks,
     and init must exit 0 (QEMU status for isa-debug-exit 0x20)."""
     name = boot_name or program
-    g = Guest(cmdline='console=serial test=user init=/bin/%s.vbin %s' % (program, args), smp=1)
+    init = init or '/bin/%s.vbin' % program
+    g = Guest(cmdline='console=serial test=user init=%s %s' % (init, args), smp=1)
     try:
         status = g.wait_exit(timeout=180)
         out = g.text()
@@ -327,6 +328,12 @@ def user_programs():
         check('isolation.crash_%s_report_symbolized' % fault, m is not None, 'no symbolized backtrace')
 
 
+def busybox():
+    """Debian's unmodified busybox-static (glibc, non-PIE) runs a shell script of pipes,
+    redirections, subshells, applets and file operations (tests/guest/busybox-test.sh)."""
+    user_suite('busybox-test', '/boot/modules/busybox-test.sh', init='/bin/busybox sh')
+
+
 def gdb_process_helpers():
     """gdb helpers (scripts/gdb/vkernel.py): vk-break-start, find-process, vk-tasks, vk-log."""
     import gdb_helpers
@@ -340,6 +347,7 @@ def vkbench_smoke():
 
 
 SUITES = [disk_image, run_qemu_script, boot_default, kernel_tests, kernel_tests_debug,
+          busybox,
           panic_report, bad_kernel,
           gdb_attach, gdb_process_helpers, user_programs, vkbench_smoke]
 

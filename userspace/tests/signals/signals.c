@@ -141,5 +141,29 @@ int main(int argc, char **argv)
     vktest_check(st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV, "blocked_fault_still_kills",
           "child not killed by SIGSEGV");
 
+    /* SIGCHLD when a child ends, caught by sigsuspend with SIGCHLD blocked around it;
+     * the old mask comes back afterwards. */
+    signal(SIGCHLD, on_signal);
+    sigset_t chld, before, during;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, &before);
+    hits = 0;
+    last_sig = 0;
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    sigemptyset(&during);
+    errno = 0;
+    int r = sigsuspend(&during);
+    vktest_check(r == -1 && errno == EINTR && hits == 1 && last_sig == SIGCHLD,
+                 "sigchld_wakes_sigsuspend", "no SIGCHLD handler run");
+    sigset_t now;
+    sigprocmask(SIG_SETMASK, NULL, &now);
+    vktest_check(sigismember(&now, SIGCHLD), "sigsuspend_restores_mask", "mask not restored");
+    waitpid(child, NULL, 0);
+    sigprocmask(SIG_SETMASK, &before, NULL);
+    signal(SIGCHLD, SIG_DFL);
+
     return vktest_finish("test-signals");
 }
