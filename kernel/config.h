@@ -35,4 +35,16 @@
 #define CONFIG_PROC_MAX                64           /* processes alive or unreaped */
 #define CONFIG_USER_MIN_ADDR           0x10000ull   /* nothing mapped below: NULL stays a fault */
 
+/* Block devices (kernel/block) and virtio (kernel/drivers/virtio, virtio_blk). */
+#define CONFIG_BLOCK_MAX_DEVICES       64   /* disks and partitions together */
+#define CONFIG_BLOCK_NAME_MAX          16   /* "vda", "vda12", NUL included */
+#define CONFIG_BLOCK_SERIAL_MAX        21   /* virtio-blk GET_ID gives 20 bytes, plus NUL */
+#define CONFIG_BLOCK_MAX_PARTITIONS    16   /* partition devices registered per disk */
+#define CONFIG_VIRTIO_MAX_DEVICES      16   /* virtio functions driven at once */
+#define CONFIG_VIRTIO_QUEUE_SIZE_MAX   256  /* descriptors per virtqueue we ask for */
+#define CONFIG_VBLK_MAX_REQUEST_BYTES  (64u * 1024) /* one device request; larger I/O is split */
+#define CONFIG_VBLK_QUEUE_DEPTH        16   /* requests in flight per disk, at most */
+#define CONFIG_VBLK_POLL_NS            1000000ull    /* polling period without MSI/MSI-X */
+#define CONFIG_VBLK_STALL_NS           5000000000ull /* a request this old: warn, poll once */
+
 #endif
