@@ -86,6 +86,8 @@ typedef struct {
     spinlock_t lock;
     /* Guarded by lock. */
     uint32_t slots_busy;      /* bit i: slot i in use */
+    unsigned in_flight;       /* slots in use now */
+    unsigned peak_in_flight;  /* most slots ever in use at once */
     uint64_t stalls;          /* waits that outlived CONFIG_VBLK_STALL_NS */
 } vblk_t;
 
@@ -106,6 +108,8 @@ static vblk_request_t *slot_get(vblk_t *v)
     while (v->slots_busy & (1u << i))
         i++;
     v->slots_busy |= 1u << i;
+    if (++v->in_flight > v->peak_in_flight)
+        v->peak_in_flight = v->in_flight;
     spinlock_unlock_irqrestore(&v->lock, f);
     return &v->slots[i];
 }
@@ -114,6 +118,7 @@ static void slot_put(vblk_t *v, vblk_request_t *r)
 {
     uint64_t f = spinlock_lock_irqsave(&v->lock);
     v->slots_busy &= ~(1u << (r - v->slots));
+    v->in_flight--;
     spinlock_unlock_irqrestore(&v->lock, f);
     sched_sem_up(&v->slots_free);
 }
@@ -459,5 +464,16 @@ uint64_t vblk_requests_submitted(const blockdev_t *dev)
     uint64_t f = spinlock_lock_irqsave(&q->lock);
     uint64_t n = q->submitted;
     spinlock_unlock_irqrestore(&q->lock, f);
+    return n;
+}
+
+unsigned vblk_peak_in_flight(const blockdev_t *dev)
+{
+    if (!vblk_owns(dev))
+        return 0;
+    vblk_t *v = dev->driver_data;
+    uint64_t f = spinlock_lock_irqsave(&v->lock);
+    unsigned n = v->peak_in_flight;
+    spinlock_unlock_irqrestore(&v->lock, f);
     return n;
 }

@@ -30,5 +30,7 @@ virtio_irq_mode_t vblk_irq_mode(const blockdev_t *dev);
 bool vblk_is_modern(const blockdev_t *dev);
 /* Requests handed to the device since boot (for "refused before the device" checks). */
 uint64_t vblk_requests_submitted(const blockdev_t *dev);
+/* The most requests that were in flight at once since boot. */
+unsigned vblk_peak_in_flight(const blockdev_t *dev);
 
 #endif
