@@ -39,4 +39,16 @@
 #define CONFIG_RAMFS_FILE_MAX          (256ull << 20) /* one ramfs file */
 #define CONFIG_EXEC_FILE_MAX           (256ull << 20) /* a program execve reads */
 
+/* Block devices (kernel/block) and virtio (kernel/drivers/virtio, virtio_blk). */
+#define CONFIG_BLOCK_MAX_DEVICES       64   /* disks and partitions together */
+#define CONFIG_BLOCK_NAME_MAX          16   /* "vda", "vda12", NUL included */
+#define CONFIG_BLOCK_SERIAL_MAX        21   /* virtio-blk GET_ID gives 20 bytes, plus NUL */
+#define CONFIG_BLOCK_MAX_PARTITIONS    16   /* partition devices registered per disk */
+#define CONFIG_VIRTIO_MAX_DEVICES      16   /* virtio functions driven at once */
+#define CONFIG_VIRTIO_QUEUE_SIZE_MAX   256  /* descriptors per virtqueue we ask for */
+#define CONFIG_VBLK_MAX_REQUEST_BYTES  (64u * 1024) /* one device request; larger I/O is split */
+#define CONFIG_VBLK_QUEUE_DEPTH        16   /* requests in flight per disk, at most */
+#define CONFIG_VBLK_POLL_NS            1000000ull    /* polling period without MSI/MSI-X */
+#define CONFIG_VBLK_STALL_NS           5000000000ull /* a request this old: warn, poll once */
+
 #endif

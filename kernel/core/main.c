@@ -3,7 +3,7 @@
  * kernel_main: from the loader's hand-off to a running kernel. Stage 1 runs on the
  * loader's boot stack and brings up the CPU, physical memory, paging and the heap; it
  * then moves to a guarded kernel stack for stage 2, which starts the consoles, ACPI,
- * timers and PCI, and finally runs what the command line asks for (docs/boot.md):
+ * timers, PCI and the disks, and finally runs what the command line asks for (docs/boot.md):
  *   test=kernel  in-kernel tests, then exit QEMU with the result
  *   test=panic   a deliberate fault, to check the panic report
  *   (default)    the kernel monitor on the serial console
@@ -16,6 +16,7 @@
 #include "arch/x86_64/lapic.h"
 #include "drivers/serial/serial.h"
 #include "drivers/fbcon/fbcon.h"
+#include "drivers/virtio_blk/virtio_blk.h"
 #include "mm/mm.h"
 #include "acpi/acpi.h"
 #include "pci/pci.h"
@@ -194,6 +195,8 @@ __attribute__((noreturn)) static void kernel_main_stage2(void *arg)
     };
     arch_set_fault_hooks(&hooks);
     arch_irq_enable();
+    /* Disks wait for interrupts (or poll on the scheduler's timer), so after sti. */
+    vblk_init();
 
     uint64_t tsc = arch_rdtsc();
     log_info("boot: kernel ready; tsc %llu (loader entry %llu, kernel entry %llu)",

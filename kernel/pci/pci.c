@@ -23,22 +23,12 @@
 #include "mm/mm.h"
 #include "pci/pci_internal.h"
 
-#define PCI_STATUS_CAP_LIST   (1u << 4)  /* status register (§6.2.3) */
 #define PCI_HEADER_MULTIFUNC  0x80
 #define PCI_CFG_CLASS_REV     0x08 /* revision 7:0, prog-if 15:8, subclass 23:16, class 31:24 */
 #define PCI_CFG_SUBSYS_VENDOR 0x2c /* header type 0 */
 #define PCI_CFG_SUBSYS_ID     0x2e
-#define PCI_CFG_CAP_PTR       0x34 /* header types 0 and 1 */
-#define PCI_CFG_CARDBUS_CAP   0x14 /* header type 2 */
 #define PCI_CFG_SECONDARY_BUS 0x19 /* header type 1 */
 #define PCI_CFG_SUBORD_BUS    0x1a
-/* Capability IDs (PCI Code and ID Assignment Specification, §2). */
-#define PCI_CAP_MSI   0x05
-#define PCI_CAP_PCIE  0x10
-#define PCI_CAP_MSIX  0x11
-/* 256-byte space minus the 64-byte header, 4 bytes per capability at least: a longer
- * chain can only be a loop. */
-#define PCI_MAX_CAPS  48
 #define ECAM_BUS_SHIFT 20 /* 1 MiB per bus: device 19:15, function 14:12 */
 
 /* Written by pci_init only (boot CPU, before SMP); read-only afterwards. */

@@ -43,6 +43,12 @@ typedef struct {
 #define PCI_COMMAND_BUS_MASTER   (1u << 2)
 #define PCI_COMMAND_INTX_DISABLE (1u << 10)
 
+/* Capability IDs (PCI Code and ID Assignment Specification, §2). */
+#define PCI_CAP_MSI    0x05
+#define PCI_CAP_VENDOR 0x09 /* vendor-specific: virtio keeps its structures' locations here */
+#define PCI_CAP_PCIE   0x10
+#define PCI_CAP_MSIX   0x11
+
 typedef struct {
     /* Location. */
     uint16_t segment;
@@ -82,5 +88,22 @@ uint8_t  pci_read8(const pci_device_t *dev, uint16_t offset);
 void pci_write32(const pci_device_t *dev, uint16_t offset, uint32_t value);
 void pci_write16(const pci_device_t *dev, uint16_t offset, uint16_t value);
 void pci_write8(const pci_device_t *dev, uint16_t offset, uint8_t value);
+
+/* The configuration-space offset of the first capability with this ID that comes after
+ * the one at `after` (0: from the start of the list); 0 when there is none. Bounded
+ * against looping lists. */
+uint8_t pci_capability_next(const pci_device_t *dev, uint8_t id, uint8_t after);
+
+/* Message-signalled interrupts (PCI Local Bus 3.0, §6.8), delivered as fixed, edge
+ * interrupts to the calling CPU's LAPIC. Both disable legacy INTx on success.
+ * FIXME(issue 4): with SMP, let the caller pick the target CPU.
+ *  pci_msix_enable: table entries 0..count-1 raise vectors[0..count-1] and are
+ *    unmasked; the rest stay masked. -VK_ENODEV without MSI-X or a usable table BAR,
+ *    -VK_ERANGE when the table has fewer than count entries.
+ *  pci_msi_enable: one message (multiple-message disabled). -VK_ENODEV without MSI. */
+int pci_msix_enable(const pci_device_t *dev, const uint8_t *vectors, unsigned count);
+int pci_msi_enable(const pci_device_t *dev, uint8_t vector);
+/* Turns MSI and MSI-X off again (device reset paths). */
+void pci_msi_disable(const pci_device_t *dev);
 
 #endif

@@ -5,8 +5,10 @@ Each boot serves several checks. Prints PASS/FAIL per check and a closing
 'N passed, N failed'. Usage: run.py [name-filter]"""
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import traceback
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -44,6 +46,12 @@ def boot_default():
         check('boot.timer_calibrated', re.search(r'time: .*TSC', out, re.I), 'no time line')
         check('boot.pci_enumerated', re.search(r'pci: \d+ (device|function)', out), 'no pci summary')
         check('boot.protection_bits', re.search(r'cpu: .*nx=1', out), 'no cpu line with nx=1')
+        check('boot.boot_disk_logged',
+              re.search(r'virtio-blk [0-9a-f:.]+: vda \d+ MiB, 512-byte sectors, msix, serial ', out),
+              'no virtio-blk line for vda')
+        check('boot.gpt_partitions_logged',
+              re.search(r'block: vda1 64 MiB "EFI System"', out) and
+              re.search(r'block: vda2 256 MiB "vkernel data"', out), 'no vda1/vda2 lines')
         g.wait_for(r'vk> ', timeout=30)
 
         w, h, rgb = g.screenshot()
@@ -83,10 +91,47 @@ def boot_default():
         g.close()
 
 
+# The scratch disks the in-kernel virtio-blk tests write to (kernel/drivers/virtio_blk/
+# virtio_blk_test.c finds them by serial and writes nowhere else). Fresh sparse files in
+# a temporary folder for every boot: the boot disk is never written.
+SCRATCH_DISKS = [  # (serial, -device options, -drive options)
+    ('vkscratch-m', 'disable-legacy=on', ''),
+    ('vkscratch-l', 'disable-modern=on', ''),
+    ('vkscratch-ro', '', ',readonly=on'),
+    ('vkscratch-poll', 'vectors=0', ''),  # no MSI-X: the polling fallback
+]
+SCRATCH_TESTS = ['vblk_scratch_modern_write_read', 'vblk_scratch_legacy_write_read',
+                 'vblk_scratch_polling_write_read', 'vblk_scratch_concurrent_threads_modern',
+                 'vblk_scratch_concurrent_threads_legacy', 'vblk_scratch_flush',
+                 'vblk_scratch_out_of_range_refused', 'vblk_scratch_read_only_refuses_writes',
+                 'vblk_scratch_serials_from_get_id']
+
+
+def scratch_disk_args(directory):
+    args = []
+    for i, (serial, device, drive) in enumerate(SCRATCH_DISKS):
+        path = os.path.join(directory, serial + '.img')
+        with open(path, 'wb') as f:
+            f.truncate(8 << 20)
+        args += ['-drive', 'if=none,id=scratch%d,format=raw,file=%s%s' % (i, path, drive),
+                 '-device', 'virtio-blk-pci,drive=scratch%d,serial=%s%s' %
+                 (i, serial, ',' + device if device else '')]
+    return args
+
+
+def check_scratch_tests_ran(prefix, out):
+    """Each scratch-disk ktest printed a PASS line: none was left out or renamed."""
+    passed = set(re.findall(r'^ktest: PASS (vblk_scratch_\S+)', out, re.M))
+    missing = [t for t in SCRATCH_TESTS if t not in passed]
+    check(prefix + '.scratch_disk_tests_ran', not missing, 'not passed: ' + ' '.join(missing))
+
+
 def kernel_tests():
     """test=kernel: the in-kernel suite; every ktest line is a result of its own. Runs on
     QEMU's 'max' CPU model so SMEP, SMAP and UMIP exist and get switched on."""
-    g = Guest(cmdline='console=serial log=info test=kernel', smp=1, extra=['-cpu', 'max'])
+    scratch = tempfile.mkdtemp(prefix='vkscratch.')
+    g = Guest(cmdline='console=serial log=info test=kernel', smp=1,
+              extra=['-cpu', 'max'] + scratch_disk_args(scratch))
     try:
         status = g.wait_exit(timeout=120)
         out = g.text()
@@ -99,6 +144,7 @@ def kernel_tests():
         expected = qemu_exit_status(EXIT_TESTS_PASSED if summary and summary.group(2) == '0'
                                     else EXIT_TESTS_FAILED)
         check('ktest.exit_status', status == expected, 'status %s, expected %s' % (status, expected))
+        check_scratch_tests_ran('ktest', out)
         if not summary or summary.group(2) != '0' or status != expected:
             dump_tail(g, 60)
     except BootError as e:
@@ -106,6 +152,7 @@ def kernel_tests():
         dump_tail(g)
     finally:
         g.close()
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def kernel_tests_debug():
@@ -114,8 +161,9 @@ def kernel_tests_debug():
     d = os.path.join(ROOT, 'build', 'debug', 'kernel')
     replace = {'/boot/vkernel.elf': open(os.path.join(d, 'vkernel.elf'), 'rb').read(),
                '/boot/vkernel.map': open(os.path.join(d, 'vkernel.map'), 'rb').read()}
+    scratch = tempfile.mkdtemp(prefix='vkscratch.')
     g = Guest(cmdline='console=serial log=info test=kernel', smp=1, replace=replace,
-              extra=['-cpu', 'max'])
+              extra=['-cpu', 'max'] + scratch_disk_args(scratch))
     try:
         status = g.wait_exit(timeout=180)
         out = g.text()
@@ -128,6 +176,7 @@ def kernel_tests_debug():
         check('debug_kernel.slab_debug_armed', 'SLAB_DEBUG redzones and poison' in out,
               'the heap did not report debug mode')
         check('debug_kernel.no_heap_corruption_report', 'PANIC' not in out)
+        check_scratch_tests_ran('debug_kernel', out)
         if failed or status != qemu_exit_status(EXIT_TESTS_PASSED):
             dump_tail(g, 40)
     except BootError as e:
@@ -135,6 +184,7 @@ def kernel_tests_debug():
         dump_tail(g)
     finally:
         g.close()
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def panic_report():

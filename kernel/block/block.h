@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Block devices: a registry of disks and partitions, and the synchronous API that
+ * filesystems use. A driver fills a blockdev_t (name, geometry, ops) and calls
+ * blockdev_add_disk, which registers it and the partitions of its GPT (each one a block
+ * device of its own, "vda1", "vda2", ...).
+ *
+ *  - Ops take sector ranges and kernel buffers (any mapped kernel memory: the driver
+ *    translates to physical pages). They are called from thread context only and may
+ *    block. The blockdev_* wrappers check the range, the buffer and the read-only flag
+ *    before a driver sees a request, so drivers never see an out-of-range request.
+ *  - Devices are never unregistered (no hot-unplug yet), so blockdev_t pointers stay
+ *    valid forever; lookups need no reference counting.
+ *  - A block cache (LRU, write-back) will sit between filesystems and these calls; it
+ *    needs nothing more than blockdev_read/write/flush and sector_size.
+ */
+#ifndef KERNEL_BLOCK_BLOCK_H
+#define KERNEL_BLOCK_BLOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "lib/gpt.h"
+
+typedef struct blockdev blockdev_t;
+
+typedef struct {
+    /* count >= 1 sectors starting at `sector`; buf holds count * sector_size bytes.
+     * 0 or a negative VK_E* code. */
+    int (*read)(blockdev_t *dev, uint64_t sector, uint32_t count, void *buf);
+    int (*write)(blockdev_t *dev, uint64_t sector, uint32_t count, const void *buf);
+    /* Makes completed writes durable; NULL when the device has no volatile cache. */
+    int (*flush)(blockdev_t *dev);
+} blockdev_ops_t;
+
+struct blockdev {
+    /* Filled by the driver before blockdev_add_disk; constant afterwards. */
+    char name[CONFIG_BLOCK_NAME_MAX];
+    uint32_t sector_size;          /* bytes, a power of two >= 512 */
+    uint64_t sector_count;
+    bool read_only;
+    const blockdev_ops_t *ops;
+    void *driver_data;
+    char serial[CONFIG_BLOCK_SERIAL_MAX]; /* "" when the device has none */
+    char driver_name[16];          /* "virtio-blk" */
+    /* Partitions only (parent != NULL): where it lies in the parent and what the GPT
+     * says of it, kept for KObj. */
+    blockdev_t *parent;
+    uint64_t first_sector;         /* in the parent's sectors */
+    unsigned partition_number;     /* 1-based GPT entry index + 1 */
+    uint8_t type_guid[16];
+    uint8_t partition_guid[16];
+    uint64_t attributes;
+    char partition_name[GPT_NAME_UTF8_MAX];
+    /* Statistics, updated atomically. */
+    uint64_t reads, writes, flushes, errors;
+    uint64_t sectors_read, sectors_written;
+};
+
+/* Registers a whole disk and the partitions of its GPT, if it has a valid one (a bad
+ * GPT is logged and ignored: the disk stays usable as a whole). 0, -VK_EINVAL (bad
+ * geometry or name), -VK_EEXIST (name taken) or -VK_ENOSPC (CONFIG_BLOCK_MAX_DEVICES). */
+int blockdev_add_disk(blockdev_t *disk);
+/* Registers one device as it is (no partition scan). Same errors. */
+int blockdev_register(blockdev_t *dev);
+/* Reads disk's GPT and registers its partitions; returns how many, or a negative
+ * VK_E* code (-VK_ENOENT: no valid GPT). */
+int blockdev_scan_partitions(blockdev_t *disk);
+
+unsigned blockdev_count(void);
+blockdev_t *blockdev_get(unsigned index);         /* registration order; NULL past the end */
+blockdev_t *blockdev_find(const char *name);      /* NULL when absent */
+blockdev_t *blockdev_find_serial(const char *serial); /* whole disks only */
+
+/* The synchronous API. Errors: -VK_EINVAL (NULL buffer, or a range past the end or
+ * wrapping), -VK_EROFS (write to a read-only device), or the driver's error (-VK_EIO).
+ * count == 0 succeeds at once. Thread context only. */
+int blockdev_read(blockdev_t *dev, uint64_t sector, uint32_t count, void *buf);
+int blockdev_write(blockdev_t *dev, uint64_t sector, uint32_t count, const void *buf);
+int blockdev_flush(blockdev_t *dev);
+
+/* "64 MiB"-style size for log lines. */
+void blockdev_format_size(uint64_t bytes, char *out, unsigned out_size);
+
+#endif
