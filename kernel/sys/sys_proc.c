@@ -9,6 +9,7 @@
 #include "core/string.h"
 #include "core/kernel.h"
 #include "core/log.h"
+#include "config.h"
 #include "arch/x86_64/arch.h"
 #include <vk/vk.h>
 
@@ -279,4 +280,47 @@ long sys_vfork(const syscall_args_t *a)
 {
     /* A full copy is a correct vfork: the child may not rely on sharing memory. */
     return proc_fork(a->frame);
+}
+
+/* Resource limits are fixed: the kernel's own (kernel/config.h), reported as both the
+ * soft and the hard limit. Setting one is refused unless it changes nothing. */
+#define RLIMIT_STACK  3
+#define RLIMIT_NOFILE 7
+#define RLIMIT_NLIMITS 16
+#define RLIM_INFINITY UINT64_MAX
+
+static int rlimit_of(uint64_t resource, uint64_t out[2])
+{
+    if (resource >= RLIMIT_NLIMITS)
+        return -VK_EINVAL;
+    uint64_t v = resource == RLIMIT_NOFILE ? FDTABLE_MAX
+               : resource == RLIMIT_STACK  ? CONFIG_USER_STACK_MAX
+                                           : RLIM_INFINITY;
+    out[0] = out[1] = v;
+    return 0;
+}
+
+long sys_getrlimit(const syscall_args_t *a)
+{
+    uint64_t lim[2];
+    int err = rlimit_of(a->arg[0], lim);
+    return err ? err : usercopy_to(a->arg[1], lim, sizeof(lim));
+}
+
+long sys_prlimit64(const syscall_args_t *a)
+{
+    if (a->arg[0] != 0 && (long)(int32_t)a->arg[0] != proc_current()->pid)
+        return -VK_ESRCH; /* other processes' limits: not supported */
+    uint64_t lim[2], want[2];
+    int err = rlimit_of(a->arg[1], lim);
+    if (err)
+        return err;
+    if (a->arg[2]) {
+        err = usercopy_from(want, a->arg[2], sizeof(want));
+        if (err)
+            return err;
+        if (want[0] != lim[0] || want[1] != lim[1])
+            return -VK_EPERM;
+    }
+    return a->arg[3] ? usercopy_to(a->arg[3], lim, sizeof(lim)) : 0;
 }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -249,6 +250,11 @@ static void test_descriptors(void)
     while (dup(fd) >= 0)
         many++;
     vktest_check(errno == EMFILE && many > 200, "descriptors_run_out_emfile", why("dup", many));
+    struct rlimit rl;
+    vktest_check(getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur == 256 && rl.rlim_max == 256,
+                 "rlimit_nofile_is_the_table_size", why("rlim_cur", (long)rl.rlim_cur));
+    rl.rlim_cur = 10;
+    CHECK_ERRNO(setrlimit(RLIMIT_NOFILE, &rl), EPERM, "setrlimit_refused_eperm");
     for (int i = 3; i < 256; i++)
         close(i);
 }
