@@ -33,34 +33,34 @@ typedef struct {
     fat32_ops_t ops;
 } fix_image_t;
 
-static int fix_read(void *ctx, uint64_t sector, uint32_t count, void *buf)
+static inline int fix_read(void *ctx, uint64_t sector, uint32_t count, void *buf)
 {
     fix_image_t *im = ctx;
     size_t n = (size_t)count * im->ops.sector_size;
     return pread(im->fd, buf, n, (off_t)(sector * im->ops.sector_size)) == (ssize_t)n ? 0 : -5;
 }
 
-static int fix_write(void *ctx, uint64_t sector, uint32_t count, const void *buf)
+static inline int fix_write(void *ctx, uint64_t sector, uint32_t count, const void *buf)
 {
     fix_image_t *im = ctx;
     size_t n = (size_t)count * im->ops.sector_size;
     return pwrite(im->fd, buf, n, (off_t)(sector * im->ops.sector_size)) == (ssize_t)n ? 0 : -5;
 }
 
-static int fix_flush(void *ctx) { return 0; }
-static void *fix_alloc(void *ctx, size_t n) { return malloc(n); }
-static void fix_free(void *ctx, void *p) { free(p); }
-static int64_t fix_now(void *ctx) { return ((fix_image_t *)ctx)->clock; }
+static inline int fix_flush(void *ctx) { return 0; }
+static inline void *fix_alloc(void *ctx, size_t n) { return malloc(n); }
+static inline void fix_free(void *ctx, void *p) { free(p); }
+static inline int64_t fix_now(void *ctx) { return ((fix_image_t *)ctx)->clock; }
 
-static void fix_log(void *ctx, const char *msg)
+static inline void fix_log(void *ctx, const char *msg)
 {
     fix_image_t *im = ctx;
     snprintf(im->last_log, sizeof(im->last_log), "%s", msg);
     im->log_count++;
 }
 
-static int fix_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int fix_sh(const char *fmt, ...)
+static inline int fix_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline int fix_sh(const char *fmt, ...)
 {
     char cmd[1024];
     va_list ap;
@@ -72,8 +72,8 @@ static int fix_sh(const char *fmt, ...)
 }
 
 /* Output of a shell command (malloc'd, NUL-terminated); *size gets its length. */
-static char *fix_capture(size_t *size, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static char *fix_capture(size_t *size, const char *fmt, ...)
+static inline char *fix_capture(size_t *size, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline char *fix_capture(size_t *size, const char *fmt, ...)
 {
     char cmd[1024];
     va_list ap;
@@ -103,14 +103,14 @@ __attribute__((constructor)) static void fix_unbuffered(void)
     setvbuf(stdout, NULL, _IONBF, 0);
 }
 
-static void fix_setup_env(void)
+static inline void fix_setup_env(void)
 {
     setenv("MTOOLS_SKIP_CHECK", "1", 1);
     setenv("LC_ALL", "C.UTF-8", 1);
 }
 
 /* A fresh image made by mkfs.fat with extra options (e.g. "-s 1"). */
-static void fix_open(fix_image_t *im, unsigned mib, const char *mkfs_options)
+static inline void fix_open(fix_image_t *im, unsigned mib, const char *mkfs_options)
 {
     memset(im, 0, sizeof(*im));
     fix_setup_env();
@@ -128,13 +128,13 @@ static void fix_open(fix_image_t *im, unsigned mib, const char *mkfs_options)
     };
 }
 
-static void fix_close(fix_image_t *im)
+static inline void fix_close(fix_image_t *im)
 {
     close(im->fd);
     unlink(im->path);
 }
 
-static fat32_volume_t *fix_mount(fix_image_t *im)
+static inline fat32_volume_t *fix_mount(fix_image_t *im)
 {
     fat32_volume_t *vol = NULL;
     int err = fat32_mount(&im->ops, &vol, NULL);
@@ -146,7 +146,7 @@ static fat32_volume_t *fix_mount(fix_image_t *im)
 }
 
 /* fsck.fat -n finds nothing to fix. */
-static bool fix_fsck_clean(fix_image_t *im)
+static inline bool fix_fsck_clean(fix_image_t *im)
 {
     char *out = fix_capture(NULL, "fsck.fat -n %s 2>&1; echo rc=$?", im->path);
     bool ok = strstr(out, "rc=0") && !strstr(out, "differ") && !strstr(out, "Dirty") &&
@@ -158,13 +158,13 @@ static bool fix_fsck_clean(fix_image_t *im)
 }
 
 /* The file's bytes as mtype reads them. */
-static char *fix_mtype(fix_image_t *im, const char *path, size_t *size)
+static inline char *fix_mtype(fix_image_t *im, const char *path, size_t *size)
 {
     return fix_capture(size, "mtype -i %s '::%s' 2>/dev/null", im->path, path);
 }
 
 /* mtools reads back exactly `len` bytes of `want` at path. */
-static bool fix_mtools_has(fix_image_t *im, const char *path, const void *want, size_t len)
+static inline bool fix_mtools_has(fix_image_t *im, const char *path, const void *want, size_t len)
 {
     size_t n;
     char *got = fix_mtype(im, path, &n);
@@ -176,12 +176,12 @@ static bool fix_mtools_has(fix_image_t *im, const char *path, const void *want, 
 }
 
 /* mdir -b -/ (recursive bare listing, one "::/path" a line, directories end in '/'). */
-static char *fix_mdir(fix_image_t *im)
+static inline char *fix_mdir(fix_image_t *im)
 {
     return fix_capture(NULL, "mdir -i %s -b -/ :: 2>/dev/null", im->path);
 }
 
-static bool fix_listed(const char *listing, const char *line)
+static inline bool fix_listed(const char *listing, const char *line)
 {
     size_t n = strlen(line);
     for (const char *p = listing; (p = strstr(p, line)) != NULL; p++)

@@ -73,14 +73,15 @@ static uint32_t cursor_offset(const fat32_volume_t *vol, const cursor_t *c)
     return c->index % entries_per_cluster(vol) * FAT32_ENTRY_SIZE;
 }
 
+static int too_long(fat32_volume_t *vol)
+{
+    fat32_log(vol, "fat32: directory longer than %u entries (a cycle?)", FAT32_DIR_ENTRIES_MAX);
+    return -VK_EIO;
+}
+
 /* Moves to the next entry; returns 1 at the end of the chain. */
 static int cursor_next(fat32_volume_t *vol, cursor_t *c)
 {
-    if (c->index + 1 >= FAT32_DIR_ENTRIES_MAX) {
-        fat32_log(vol, "fat32: directory longer than %u entries (a cycle?)",
-                  FAT32_DIR_ENTRIES_MAX);
-        return -VK_EIO;
-    }
     c->index++;
     if (c->index % entries_per_cluster(vol))
         return 0;
@@ -90,6 +91,8 @@ static int cursor_next(fat32_volume_t *vol, cursor_t *c)
         return err;
     if (!next)
         return 1;
+    if (c->index >= FAT32_DIR_ENTRIES_MAX)
+        return too_long(vol);
     c->cluster = next;
     return 0;
 }
@@ -97,19 +100,20 @@ static int cursor_next(fat32_volume_t *vol, cursor_t *c)
 /* Positions a cursor at entry `index`; returns 1 when the directory is shorter. */
 static int cursor_seek(fat32_volume_t *vol, uint32_t first, uint32_t index, cursor_t *c)
 {
+    uint32_t per = entries_per_cluster(vol), limit = FAT32_DIR_ENTRIES_MAX / per;
     if (!fat32_cluster_valid(vol, first)) {
         fat32_log(vol, "fat32: directory starts at invalid cluster %u", first);
         return -VK_EIO;
     }
-    if (index >= FAT32_DIR_ENTRIES_MAX)
-        return 1;
     c->cluster = first;
     c->index = index;
-    for (uint32_t n = index / entries_per_cluster(vol); n; n--) {
+    for (uint32_t i = 0; i < index / per; i++) {
         uint32_t next;
         int err = fat32_next_cluster(vol, c->cluster, &next);
         if (err || !next)
             return err ? err : 1;
+        if (i + 1 >= limit)
+            return too_long(vol);
         c->cluster = next;
     }
     return 0;
