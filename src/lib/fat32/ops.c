@@ -342,7 +342,7 @@ int fat32_rename(fat32_volume_t *vol, const fat32_node_t *old_dir, const char *o
     int err = check_dir(new_dir);
     if (err)
         return err;
-    r = vol->ops.alloc(vol->ops.context, sizeof(*r)); /* ~2.5 KiB: too big for a stack */
+    r = vol->ops.alloc(vol->ops.context, sizeof(*r)); /* ~1.2 KiB: kept off the stack */
     if (!r)
         return -VK_ENOMEM;
     err = find(vol, old_dir, old_name, &r->old_name, &r->src);
