@@ -218,6 +218,33 @@ HTEST(fat32_broken_lfn_sequence_falls_back_to_the_short_name)
     fix_close(&im);
 }
 
+/* Ordinals 2, 1 and then a slot whose ordinal bits are 0 (first byte 0x20): the slot was
+ * accepted as "the one after 1" and its units were stored 13 units before the buffer. */
+HTEST(fat32_lfn_slot_with_ordinal_zero_is_ignored)
+{
+    fix_image_t im;
+    geom_t g;
+    fix_open(&im, FIX_IMAGE_MIB, "-s 1");
+    fat32_volume_t *vol = fix_mount(&im);
+    fat32_node_t root, f;
+    fat32_root(vol, &root);
+    fat32_create(vol, &root, "a name of thirty characters.xy", false, &f); /* three slots */
+    g = (geom_t){ vol->fat_start, vol->fat_sectors, vol->data_start, vol->cluster_size };
+    fat32_unmount(vol);
+    uint8_t first = 0x42, second = 0x01, third = 0x20;
+    patch(&im, entry_offset(&g, &f) - 96, &first, 1);
+    patch(&im, entry_offset(&g, &f) - 64, &second, 1);
+    patch(&im, entry_offset(&g, &f) - 32, &third, 1);
+    vol = fix_mount(&im);
+    fat32_dirent_t *ent = malloc(sizeof(*ent));
+    uint32_t cookie = 0;
+    HTEST_EXPECT_EQ(fat32_readdir(vol, &root, &cookie, ent), 1);
+    HTEST_EXPECT_STR(ent->name, "ANAMEO~1.XY");
+    free(ent);
+    fat32_unmount(vol);
+    fix_close(&im);
+}
+
 HTEST(fat32_directory_chain_cycle_and_bad_dir_cluster_give_eio)
 {
     fix_image_t im;

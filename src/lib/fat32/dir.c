@@ -135,7 +135,7 @@ static void lfn_take(lfn_state_t *s, const uint8_t *e, uint32_t index)
         s->slots = (ord && ord <= FAT32_LFN_SLOTS_MAX) ? ord : 0;
         s->checksum = e[13];
         s->first_index = index;
-    } else if (!s->slots || ord != s->expect - 1 || e[13] != s->checksum) {
+    } else if (!s->slots || ord == 0 || ord != s->expect - 1 || e[13] != s->checksum) {
         s->slots = 0; /* broken sequence: ignore it */
     }
     if (!s->slots)
