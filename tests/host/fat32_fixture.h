@@ -157,6 +157,25 @@ static inline bool fix_fsck_clean(fix_image_t *im)
     return ok;
 }
 
+/* A fresh image (512-byte clusters), mounted; *root gets its root directory. */
+static inline fat32_volume_t *fix_start(fix_image_t *im, fat32_node_t *root)
+{
+    fix_open(im, FIX_IMAGE_MIB, "-s 1");
+    fat32_volume_t *vol = fix_mount(im);
+    if (vol)
+        fat32_root(vol, root);
+    return vol;
+}
+
+/* Unmounts; true when that worked and fsck.fat finds nothing to fix. */
+static inline bool fix_unmount_clean(fix_image_t *im, fat32_volume_t *vol)
+{
+    int err = fat32_unmount(vol);
+    if (err)
+        printf("  unmount: %d\n", err);
+    return fix_fsck_clean(im) && err == 0;
+}
+
 /* The file's bytes as mtype reads them. */
 static inline char *fix_mtype(fix_image_t *im, const char *path, size_t *size)
 {

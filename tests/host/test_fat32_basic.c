@@ -29,17 +29,15 @@ HTEST(fat32_mounts_fresh_mkfs_image_and_unmounts_clean)
     HTEST_EXPECT(!info.was_dirty);
     HTEST_EXPECT_EQ(info.cluster_size, 512);
     HTEST_EXPECT_EQ(info.free_clusters, info.cluster_count - 1); /* the root uses one */
-    HTEST_EXPECT_EQ(fat32_unmount(vol), 0);
-    HTEST_EXPECT(fix_fsck_clean(&im));
+    HTEST_EXPECT(fix_unmount_clean(&im, vol));
     fix_close(&im);
 }
 
 HTEST(fat32_file_written_at_offsets_reads_back_in_mtools)
 {
     fix_image_t im;
-    fix_open(&im, FIX_IMAGE_MIB, "-s 1");
-    fat32_volume_t *vol = fix_mount(&im);
-    fat32_node_t root = root_of(vol), f;
+    fat32_node_t root, f;
+    fat32_volume_t *vol = fix_start(&im, &root);
     size_t total = 20000;
     uint8_t *want = calloc(1, total), *got = calloc(1, total);
     HTEST_EXPECT_EQ(fat32_create(vol, &root, "data.bin", false, &f), 0);
@@ -53,8 +51,7 @@ HTEST(fat32_file_written_at_offsets_reads_back_in_mtools)
     HTEST_EXPECT_EQ(fat32_read(vol, &f, 0, got, total + 100), total);
     HTEST_EXPECT(memcmp(got, want, total) == 0);
     HTEST_EXPECT_EQ(fat32_read(vol, &f, total, got, 10), 0);
-    HTEST_EXPECT_EQ(fat32_unmount(vol), 0);
-    HTEST_EXPECT(fix_fsck_clean(&im));
+    HTEST_EXPECT(fix_unmount_clean(&im, vol));
     HTEST_EXPECT(fix_mtools_has(&im, "/data.bin", want, total));
     free(want);
     free(got);
@@ -65,9 +62,8 @@ HTEST(fat32_truncate_shrinks_frees_and_grows_with_zeros)
 {
     fix_image_t im;
     fat32_info_t before, after;
-    fix_open(&im, FIX_IMAGE_MIB, "-s 1");
-    fat32_volume_t *vol = fix_mount(&im);
-    fat32_node_t root = root_of(vol), f;
+    fat32_node_t root, f;
+    fat32_volume_t *vol = fix_start(&im, &root);
     uint8_t want[6000] = { 0 }, got[6000];
     fat32_info(vol, &before);
     fat32_create(vol, &root, "t.bin", false, &f);
@@ -85,8 +81,7 @@ HTEST(fat32_truncate_shrinks_frees_and_grows_with_zeros)
     fat32_write(vol, &g, 0, want, 100);
     HTEST_EXPECT_EQ(fat32_truncate(vol, &g, 0), 0);
     HTEST_EXPECT_EQ(g.first_cluster, 0);
-    HTEST_EXPECT_EQ(fat32_unmount(vol), 0);
-    HTEST_EXPECT(fix_fsck_clean(&im));
+    HTEST_EXPECT(fix_unmount_clean(&im, vol));
     HTEST_EXPECT(fix_mtools_has(&im, "/t.bin", want, 6000));
     HTEST_EXPECT(fix_mtools_has(&im, "/empty.bin", "", 0));
     fix_close(&im);
@@ -99,15 +94,13 @@ HTEST(fat32_long_and_non_ascii_names_read_back_in_mdir)
         "two.dots.in.name", ".hidden", "with space",
     };
     fix_image_t im;
-    fix_open(&im, FIX_IMAGE_MIB, "-s 1");
-    fat32_volume_t *vol = fix_mount(&im);
-    fat32_node_t root = root_of(vol), f;
+    fat32_node_t root, f;
+    fat32_volume_t *vol = fix_start(&im, &root);
     for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         HTEST_EXPECT_EQ(fat32_create(vol, &root, names[i], false, &f), 0);
         HTEST_EXPECT_EQ(fat32_write(vol, &f, 0, names[i], strlen(names[i])), strlen(names[i]));
     }
-    HTEST_EXPECT_EQ(fat32_unmount(vol), 0);
-    HTEST_EXPECT(fix_fsck_clean(&im));
+    HTEST_EXPECT(fix_unmount_clean(&im, vol));
     char *listing = fix_mdir(&im);
     for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         char line[300];
@@ -141,9 +134,8 @@ static int has_lfn(fat32_volume_t *vol, const fat32_node_t *n)
 HTEST(fat32_surrogate_pairs_round_trip_through_readdir)
 {
     fix_image_t im;
-    fix_open(&im, FIX_IMAGE_MIB, "-s 1");
-    fat32_volume_t *vol = fix_mount(&im);
-    fat32_node_t root = root_of(vol), f;
+    fat32_node_t root, f;
+    fat32_volume_t *vol = fix_start(&im, &root);
     const char *name = "smile \xf0\x9f\x98\x80.txt";
     HTEST_EXPECT_EQ(fat32_create(vol, &root, name, false, &f), 0);
     fat32_dirent_t *ent = malloc(sizeof(*ent));
@@ -153,17 +145,15 @@ HTEST(fat32_surrogate_pairs_round_trip_through_readdir)
     HTEST_EXPECT_EQ(fat32_readdir(vol, &root, &cookie, ent), 0);
     HTEST_EXPECT_EQ(fat32_lookup(vol, &root, "SMILE \xf0\x9f\x98\x80.TXT", &f), 0);
     free(ent);
-    HTEST_EXPECT_EQ(fat32_unmount(vol), 0);
-    HTEST_EXPECT(fix_fsck_clean(&im));
+    HTEST_EXPECT(fix_unmount_clean(&im, vol));
     fix_close(&im);
 }
 
 HTEST(fat32_short_names_case_bits_and_numeric_tails)
 {
     fix_image_t im;
-    fix_open(&im, FIX_IMAGE_MIB, "-s 1");
-    fat32_volume_t *vol = fix_mount(&im);
-    fat32_node_t root = root_of(vol), a, b, c, d, e2, f;
+    fat32_node_t root, a, b, c, d, e2, f;
+    fat32_volume_t *vol = fix_start(&im, &root);
     uint8_t e[32];
     fat32_create(vol, &root, "README.TXT", false, &a);
     raw_entry(vol, &a, e);
@@ -196,8 +186,7 @@ HTEST(fat32_short_names_case_bits_and_numeric_tails)
     HTEST_EXPECT_EQ(found.entry_offset, e2.entry_offset);
     HTEST_EXPECT_EQ(fat32_lookup(vol, &root, "mixed.TXT", &found), 0);
     HTEST_EXPECT_EQ(found.entry_offset, c.entry_offset);
-    HTEST_EXPECT_EQ(fat32_unmount(vol), 0);
-    HTEST_EXPECT(fix_fsck_clean(&im));
+    HTEST_EXPECT(fix_unmount_clean(&im, vol));
     char *listing = fix_mdir(&im);
     HTEST_EXPECT(fix_listed(listing, "::/README.TXT"));
     HTEST_EXPECT(fix_listed(listing, "::/lower.c"));
@@ -211,9 +200,8 @@ HTEST(fat32_rejects_invalid_names_and_reports_posix_errors)
 {
     fix_image_t im;
     char long_name[300];
-    fix_open(&im, FIX_IMAGE_MIB, "-s 1");
-    fat32_volume_t *vol = fix_mount(&im);
-    fat32_node_t root = root_of(vol), f, d, n;
+    fat32_node_t root, f, d, n;
+    fat32_volume_t *vol = fix_start(&im, &root);
     const char *bad[] = { "a/b", "a\\b", "a:b", "a*b", "a?b", "a\"b", "a<b", "a>b", "a|b",
                           ("a\x01" "b"), ".", "..", "", "...", "bad \xff utf8" };
     for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -238,8 +226,7 @@ HTEST(fat32_rejects_invalid_names_and_reports_posix_errors)
     HTEST_EXPECT_EQ(fat32_rmdir(vol, &root, "DIR"), 0);
     HTEST_EXPECT_EQ(fat32_lookup(vol, &root, "dir", &n), -VK_ENOENT);
     HTEST_EXPECT_EQ(fat32_walk(vol, "/file/..", &n), 0); /* lexical, as documented */
-    HTEST_EXPECT_EQ(fat32_unmount(vol), 0);
-    HTEST_EXPECT(fix_fsck_clean(&im));
+    HTEST_EXPECT(fix_unmount_clean(&im, vol));
     fix_close(&im);
 }
 
@@ -247,9 +234,8 @@ HTEST(fat32_many_files_span_clusters_and_readdir_resumes)
 {
     enum { COUNT = 400 };
     fix_image_t im;
-    fix_open(&im, FIX_IMAGE_MIB, "-s 1");
-    fat32_volume_t *vol = fix_mount(&im);
-    fat32_node_t root = root_of(vol), dir, f;
+    fat32_node_t root, dir, f;
+    fat32_volume_t *vol = fix_start(&im, &root);
     char name[64];
     fat32_create(vol, &root, "big dir", true, &dir);
     for (int i = 0; i < COUNT; i++) {
@@ -271,8 +257,7 @@ HTEST(fat32_many_files_span_clusters_and_readdir_resumes)
     }
     HTEST_EXPECT_EQ(seen, COUNT / 2);
     free(ent);
-    HTEST_EXPECT_EQ(fat32_unmount(vol), 0);
-    HTEST_EXPECT(fix_fsck_clean(&im));
+    HTEST_EXPECT(fix_unmount_clean(&im, vol));
     char *listing = fix_mdir(&im);
     for (int i = 0; i < COUNT; i++) {
         snprintf(name, sizeof(name), "::/big dir/entry number %04d with a long name.txt", i);
@@ -287,9 +272,8 @@ HTEST(fat32_many_files_span_clusters_and_readdir_resumes)
 HTEST(fat32_rename_within_and_across_directories)
 {
     fix_image_t im;
-    fix_open(&im, FIX_IMAGE_MIB, "-s 1");
-    fat32_volume_t *vol = fix_mount(&im);
-    fat32_node_t root = root_of(vol), a, b, f, g, moved, n;
+    fat32_node_t root, a, b, f, g, moved, n;
+    fat32_volume_t *vol = fix_start(&im, &root);
     fat32_create(vol, &root, "a", true, &a);
     fat32_create(vol, &a, "b", true, &b);
     fat32_create(vol, &root, "file one.txt", false, &f);
@@ -309,8 +293,7 @@ HTEST(fat32_rename_within_and_across_directories)
     HTEST_EXPECT_EQ(fat32_walk(vol, "/b moved/victim.txt", &n), 0);
     char buf[8];
     HTEST_EXPECT_EQ(fat32_read(vol, &n, 0, buf, sizeof(buf)), 3);
-    HTEST_EXPECT_EQ(fat32_unmount(vol), 0);
-    HTEST_EXPECT(fix_fsck_clean(&im));
+    HTEST_EXPECT(fix_unmount_clean(&im, vol));
     char *listing = fix_mdir(&im);
     HTEST_EXPECT(fix_listed(listing, "::/b moved/victim.txt"));
     HTEST_EXPECT(fix_listed(listing, "::/a/"));
@@ -342,8 +325,7 @@ HTEST(fat32_reads_files_written_by_mcopy)
     HTEST_EXPECT(memcmp(got, want, SIZE) == 0);
     HTEST_EXPECT_EQ(fat32_read(vol, &n, 4321, got, 1000), 1000);
     HTEST_EXPECT(memcmp(got, want + 4321, 1000) == 0);
-    HTEST_EXPECT_EQ(fat32_unmount(vol), 0);
-    HTEST_EXPECT(fix_fsck_clean(&im));
+    HTEST_EXPECT(fix_unmount_clean(&im, vol));
     free(want);
     free(got);
     fix_close(&im);
@@ -353,9 +335,8 @@ HTEST(fat32_timestamps_come_from_the_clock_callback)
 {
     fix_image_t im;
     fat32_stat_t st;
-    fix_open(&im, FIX_IMAGE_MIB, "-s 1");
-    fat32_volume_t *vol = fix_mount(&im);
-    fat32_node_t root = root_of(vol), f;
+    fat32_node_t root, f;
+    fat32_volume_t *vol = fix_start(&im, &root);
     im.clock = 1700000001;
     fat32_create(vol, &root, "t", false, &f);
     im.clock = 1700086400 + 3600; /* one day and an hour later */
@@ -386,8 +367,7 @@ HTEST(fat32_dirty_flag_set_while_mounted_and_fats_mirrored)
     char copy[80];
     snprintf(copy, sizeof(copy), "%s.crash", im.path);
     fix_sh("cp %s %s", im.path, copy); /* the disk as a crash would leave it */
-    HTEST_EXPECT_EQ(fat32_unmount(vol), 0);
-    HTEST_EXPECT(fix_fsck_clean(&im));
+    HTEST_EXPECT(fix_unmount_clean(&im, vol));
     HTEST_EXPECT_EQ(fat32_mount(&im.ops, &again, &info), 0);
     HTEST_EXPECT(!info.was_dirty);
     HTEST_EXPECT(again->mirror && again->fat_count == 2);
@@ -428,8 +408,7 @@ HTEST(fat32_works_with_4096_byte_sectors)
     HTEST_EXPECT_EQ(fat32_create(vol, &root, "Folder", true, &d), 0);
     HTEST_EXPECT_EQ(fat32_create(vol, &d, "four k.bin", false, &f), 0);
     HTEST_EXPECT_EQ(fat32_write(vol, &f, 100, buf, sizeof(buf)), sizeof(buf));
-    HTEST_EXPECT_EQ(fat32_unmount(vol), 0);
-    HTEST_EXPECT(fix_fsck_clean(&im));
+    HTEST_EXPECT(fix_unmount_clean(&im, vol));
     uint8_t want[10100] = { 0 };
     memcpy(want + 100, buf, sizeof(buf));
     HTEST_EXPECT(fix_mtools_has(&im, "/Folder/four k.bin", want, sizeof(want)));

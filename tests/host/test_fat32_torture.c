@@ -94,6 +94,13 @@ static bool walk_to(fat32_volume_t *vol, int i, fat32_node_t *out)
     return err == 0;
 }
 
+/* A random file and its node; -1 when there is none. */
+static int pick_file(fat32_volume_t *vol, fat32_node_t *n)
+{
+    int f = pick(false);
+    return f >= 0 && walk_to(vol, f, n) ? f : -1;
+}
+
 static bool is_inside(int dir, int ancestor)
 {
     for (; dir >= 0; dir = model[dir].parent)
@@ -133,9 +140,9 @@ static void op_create(fat32_volume_t *vol, bool is_dir)
 
 static void op_write(fat32_volume_t *vol)
 {
-    int f = pick(false);
     fat32_node_t n;
-    if (f < 0 || !walk_to(vol, f, &n))
+    int f = pick_file(vol, &n);
+    if (f < 0)
         return;
     size_t offset = rnd((uint32_t)model[f].size + 3000), len = rnd(6000);
     if (offset + len > FILE_MAX)
@@ -156,9 +163,9 @@ static void op_write(fat32_volume_t *vol)
 
 static void op_truncate(fat32_volume_t *vol)
 {
-    int f = pick(false);
     fat32_node_t n;
-    if (f < 0 || !walk_to(vol, f, &n))
+    int f = pick_file(vol, &n);
+    if (f < 0)
         return;
     size_t size = rnd((uint32_t)model[f].size * 2 + 2000);
     if (size > FILE_MAX)
@@ -172,9 +179,9 @@ static void op_truncate(fat32_volume_t *vol)
 
 static void op_read(fat32_volume_t *vol)
 {
-    int f = pick(false);
     fat32_node_t n;
-    if (f < 0 || !walk_to(vol, f, &n))
+    int f = pick_file(vol, &n);
+    if (f < 0)
         return;
     size_t offset = rnd((uint32_t)model[f].size + 100), len = rnd(8000);
     uint8_t *buf = malloc(len + 1);

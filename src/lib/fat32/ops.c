@@ -197,18 +197,25 @@ static int remove_entry(fat32_volume_t *vol, const fat32_node_t *dir, const fat3
     return err;
 }
 
-int fat32_unlink(fat32_volume_t *vol, const fat32_node_t *dir, const char *name)
+/* Finds an entry to delete and checks its kind (a directory or not, as asked). */
+static int find_removable(fat32_volume_t *vol, const fat32_node_t *dir, const char *name,
+                          bool want_dir, fat32_slot_t *slot)
 {
     fat32_name_t n;
-    fat32_slot_t slot;
     if (vol->read_only)
         return -VK_EROFS;
-    int err = find(vol, dir, name, &n, &slot);
+    int err = find(vol, dir, name, &n, slot);
     if (err)
         return err;
-    if (slot.raw[11] & FAT32_ATTR_DIRECTORY)
-        return -VK_EISDIR;
-    return remove_entry(vol, dir, &slot);
+    bool is_dir = slot->raw[11] & FAT32_ATTR_DIRECTORY;
+    return is_dir == want_dir ? 0 : is_dir ? -VK_EISDIR : -VK_ENOTDIR;
+}
+
+int fat32_unlink(fat32_volume_t *vol, const fat32_node_t *dir, const char *name)
+{
+    fat32_slot_t slot;
+    int err = find_removable(vol, dir, name, false, &slot);
+    return err ? err : remove_entry(vol, dir, &slot);
 }
 
 /* A directory that may be removed or replaced: empty, and not the root or the parent. */
@@ -226,18 +233,11 @@ static int check_removable_dir(fat32_volume_t *vol, const fat32_node_t *dir,
 
 int fat32_rmdir(fat32_volume_t *vol, const fat32_node_t *dir, const char *name)
 {
-    fat32_name_t n;
     fat32_slot_t slot;
-    if (vol->read_only)
-        return -VK_EROFS;
-    int err = find(vol, dir, name, &n, &slot);
-    if (err)
-        return err;
-    if (!(slot.raw[11] & FAT32_ATTR_DIRECTORY))
-        return -VK_ENOTDIR;
-    if ((err = check_removable_dir(vol, dir, &slot)))
-        return err;
-    return remove_entry(vol, dir, &slot);
+    int err = find_removable(vol, dir, name, true, &slot);
+    if (!err)
+        err = check_removable_dir(vol, dir, &slot);
+    return err ? err : remove_entry(vol, dir, &slot);
 }
 
 /* The parent of directory `cluster`, from its ".." entry (0 there means the root). */
