@@ -303,6 +303,39 @@ HTEST(fat32_rename_within_and_across_directories)
     fix_close(&im);
 }
 
+HTEST(fat32_full_volume_gives_enospc_and_stays_consistent)
+{
+    enum { CHUNK = 1 << 20 };
+    fix_image_t im;
+    fat32_info_t info;
+    fat32_node_t root, f, g;
+    fat32_volume_t *vol = fix_start(&im, &root);
+    uint8_t *buf = malloc(CHUNK);
+    fill_pattern(buf, CHUNK, 7);
+    fat32_create(vol, &root, "filler", false, &f);
+    int64_t r;
+    uint32_t written = 0;
+    while ((r = fat32_write(vol, &f, written, buf, CHUNK)) == CHUNK)
+        written += CHUNK;
+    HTEST_EXPECT_EQ(r, -VK_ENOSPC); /* the write that does not fit fails whole */
+    HTEST_EXPECT_EQ(f.size, written);
+    HTEST_EXPECT_EQ(fat32_create(vol, &root, "one more", false, &g), 0);
+    while (fat32_write(vol, &g, g.size, buf, 512) == 512)
+        ;
+    fat32_info(vol, &info);
+    HTEST_EXPECT_EQ(info.free_clusters, 0);
+    HTEST_EXPECT_EQ(fat32_create(vol, &root, "no room for a long name entry here", true, &g),
+                    -VK_ENOSPC);
+    HTEST_EXPECT(fix_unmount_clean(&im, vol));
+    vol = fix_mount(&im);
+    HTEST_EXPECT_EQ(fat32_unlink(vol, &root, "filler"), 0);
+    fat32_info(vol, &info);
+    HTEST_EXPECT(info.free_clusters >= written / 512);
+    HTEST_EXPECT(fix_unmount_clean(&im, vol));
+    free(buf);
+    fix_close(&im);
+}
+
 HTEST(fat32_reads_files_written_by_mcopy)
 {
     fix_image_t im;
