@@ -101,16 +101,14 @@ static int cursor_next(fat32_volume_t *vol, cursor_t *c)
 static int cursor_seek(fat32_volume_t *vol, uint32_t first, uint32_t index, cursor_t *c)
 {
     uint32_t per = entries_per_cluster(vol), limit = FAT32_DIR_ENTRIES_MAX / per;
-    if (!fat32_cluster_valid(vol, first)) {
-        fat32_log(vol, "fat32: directory starts at invalid cluster %u", first);
-        return -VK_EIO;
-    }
+    int err = fat32_check_start(vol, first);
+    if (err)
+        return err;
     c->cluster = first;
     c->index = index;
     for (uint32_t i = 0; i < index / per; i++) {
         uint32_t next;
-        int err = fat32_next_cluster(vol, c->cluster, &next);
-        if (err || !next)
+        if ((err = fat32_next_cluster(vol, c->cluster, &next)) || !next)
             return err ? err : 1;
         if (i + 1 >= limit)
             return too_long(vol);

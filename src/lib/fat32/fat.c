@@ -103,12 +103,23 @@ int fat32_next_cluster(fat32_volume_t *vol, uint32_t cluster, uint32_t *next)
     return 0;
 }
 
-static int check_first(fat32_volume_t *vol, uint32_t first)
+/* A chain may start here: a cluster of the volume whose entry is neither free nor bad. */
+int fat32_check_start(fat32_volume_t *vol, uint32_t first)
 {
-    if (fat32_cluster_valid(vol, first))
-        return 0;
-    fat32_log(vol, "fat32: entry starts at cluster %u, outside the volume", first);
-    return -VK_EIO;
+    uint32_t v;
+    if (!fat32_cluster_valid(vol, first)) {
+        fat32_log(vol, "fat32: entry starts at cluster %u, outside the volume", first);
+        return -VK_EIO;
+    }
+    int err = fat32_fat_get(vol, first, &v);
+    if (err)
+        return err;
+    if (v == 0 || v == FAT32_BAD) {
+        fat32_log(vol, "fat32: chain starts at cluster %u, which is marked %s", first,
+                  v ? "bad" : "free");
+        return -VK_EIO;
+    }
+    return 0;
 }
 
 /*
@@ -124,7 +135,7 @@ int fat32_chain_seek(fat32_volume_t *vol, fat32_node_t *node, uint32_t index,
         pos = node->hint_index;
         c = node->hint_cluster;
     }
-    int err = check_first(vol, c);
+    int err = fat32_check_start(vol, c);
     if (err)
         return err;
     if (index >= vol->cluster_count) {
@@ -149,7 +160,7 @@ int fat32_chain_seek(fat32_volume_t *vol, fat32_node_t *node, uint32_t index,
 /* Walks a whole chain: its last cluster and length. -VK_EIO for a cycle. */
 int fat32_chain_last(fat32_volume_t *vol, uint32_t first, uint32_t *last, uint32_t *length)
 {
-    int err = check_first(vol, first);
+    int err = fat32_check_start(vol, first);
     uint32_t c = first, n = 1;
     while (!err) {
         uint32_t next;
@@ -210,7 +221,7 @@ int fat32_alloc_cluster(fat32_volume_t *vol, uint32_t previous, uint32_t *out)
 /* Marks every cluster of the chain free. */
 int fat32_free_chain(fat32_volume_t *vol, uint32_t first)
 {
-    int err = check_first(vol, first);
+    int err = fat32_check_start(vol, first);
     uint32_t c = first;
     for (uint32_t n = 0; !err; n++) {
         uint32_t next;

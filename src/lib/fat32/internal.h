@@ -86,6 +86,7 @@ void fat32_put32(uint8_t *p, uint32_t v);
 int fat32_fat_get(fat32_volume_t *vol, uint32_t cluster, uint32_t *value);
 int fat32_fat_set(fat32_volume_t *vol, uint32_t cluster, uint32_t value);
 int fat32_fat_flush(fat32_volume_t *vol);
+int fat32_check_start(fat32_volume_t *vol, uint32_t first);
 int fat32_next_cluster(fat32_volume_t *vol, uint32_t cluster, uint32_t *next);
 int fat32_chain_seek(fat32_volume_t *vol, fat32_node_t *node, uint32_t index,
                      uint32_t *cluster);

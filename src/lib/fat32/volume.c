@@ -246,6 +246,8 @@ static int open_volume(fat32_volume_t *vol)
     uint32_t fat1;
     if ((err = fat32_fat_get(vol, 1, &fat1)))
         return err;
+    if (fat32_check_start(vol, vol->root_cluster))
+        return fat32_log(vol, "fat32: the root directory's cluster is not in use"), -VK_EINVAL;
     vol->was_dirty = !(fat1 & FAT32_CLEAN_BIT);
     if (vol->was_dirty)
         fat32_log(vol, "fat32: volume was not cleanly unmounted");
