@@ -8,7 +8,8 @@
  * sectors 0-3 are volume sectors 0-3, 4-5 the first two sectors of each FAT copy, 6 on
  * the first sectors of the data region; where the regions are comes from the (mutated)
  * boot sector itself, and every other sector reads as zeros. Writes go to a small
- * overlay of sectors; when it is full, writes fail with an I/O error.
+ * overlay of sectors; when it is full, writes fail with an I/O error. The boot code
+ * area (bytes 90 on, which the library ignores) doubles as a script of operations.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +159,45 @@ static void modify(fat32_volume_t *vol)
     fat32_rmdir(vol, &root, "dir");
 }
 
+#define SCRIPT_OFFSET 90
+#define SCRIPT_LENGTH 24
+
+static const char *const script_names[] = {
+    "a", "B.TXT", "long name here.txt", "\xc3\x9cn\xc3\xaf", "dir", "HELLO.TXT",
+};
+
+/* One scripted operation: byte b picks the operation (low 3 bits) and its arguments. */
+static void script_op(fat32_volume_t *vol, uint8_t b)
+{
+    static uint8_t buf[2048];
+    fat32_node_t root, dir, n;
+    unsigned arg = b >> 3;
+    const char *name = script_names[arg % 6], *other = script_names[(arg / 2) % 6];
+    fat32_root(vol, &root);
+    if (fat32_lookup(vol, &root, "dir", &dir) != 0)
+        dir = root;
+    const fat32_node_t *where = (arg & 16) ? &dir : &root;
+    switch (b & 7) {
+    case 0: fat32_create(vol, where, name, false, &n); break;
+    case 1: fat32_create(vol, where, name, true, &n); break;
+    case 2:
+        if (fat32_lookup(vol, where, name, &n) == 0)
+            fat32_write(vol, &n, arg * 300u, buf, 700);
+        break;
+    case 3:
+        if (fat32_lookup(vol, where, name, &n) == 0)
+            fat32_truncate(vol, &n, arg * 200u);
+        break;
+    case 4: fat32_rename(vol, where, name, (arg & 1) ? &root : &dir, other, &n); break;
+    case 5: fat32_unlink(vol, where, name); break;
+    case 6: fat32_rmdir(vol, where, name); break;
+    default:
+        if (fat32_lookup(vol, where, name, &n) == 0)
+            fat32_read(vol, &n, arg * 100u, buf, sizeof(buf));
+        break;
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static disk_t disk;
@@ -186,6 +226,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     list(&disk, vol, &root, 0);
     fat32_walk(vol, "dir/A LONG NAME FOR A FILE.BIN", &n);
     modify(vol);
+    for (int i = 0; i < SCRIPT_LENGTH; i++)
+        script_op(vol, boot[SCRIPT_OFFSET + i]);
     if (getenv("FUZZ_FAT32_LOG"))
         fprintf(stderr, "listed %d entries, wrote %d sectors\n", disk.entries_listed,
                 disk.overlay_used);
