@@ -58,6 +58,33 @@ HTEST(fat32_file_written_at_offsets_reads_back_in_mtools)
     fix_close(&im);
 }
 
+HTEST(fat32_appends_allocate_contiguously_and_fsinfo_keeps_the_hint)
+{
+    fix_image_t im;
+    fat32_node_t root, f;
+    fat32_volume_t *vol = fix_start(&im, &root);
+    uint8_t buf[1000] = { 1 };
+    fat32_create(vol, &root, "grows", false, &f);
+    for (int i = 0; i < 40; i++)
+        HTEST_EXPECT_EQ(fat32_write(vol, &f, f.size, buf, sizeof(buf)), sizeof(buf));
+    uint32_t c = f.first_cluster, next, steps = 0;
+    while (fat32_next_cluster(vol, c, &next) == 0 && next) {
+        HTEST_EXPECT_EQ(next, c + 1);
+        c = next;
+        steps++;
+    }
+    HTEST_EXPECT_EQ(steps + 1, (40 * sizeof(buf) + 511) / 512);
+    uint32_t fsinfo = vol->fsinfo_sector;
+    fat32_info_t info;
+    fat32_info(vol, &info);
+    HTEST_EXPECT(fix_unmount_clean(&im, vol));
+    uint8_t sector[512];
+    pread(im.fd, sector, 512, (off_t)fsinfo * 512);
+    HTEST_EXPECT_EQ(fat32_get32(sector + 488), info.free_clusters);
+    HTEST_EXPECT_EQ(fat32_get32(sector + 492), c + 1);
+    fix_close(&im);
+}
+
 HTEST(fat32_truncate_shrinks_frees_and_grows_with_zeros)
 {
     fix_image_t im;
