@@ -9,7 +9,7 @@
  */
 #include "lib/fat32/internal.h"
 
-#define WALK_DEPTH_MAX 64     /* path components kept for ".." in fat32_walk */
+#define WALK_DEPTH_MAX 32     /* path components kept for ".." in fat32_walk (stack) */
 
 static int parse_name(const char *utf8, fat32_name_t *name)
 {
