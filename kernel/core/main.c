@@ -144,6 +144,7 @@ __attribute__((noreturn)) static void run_init(const char *command, bool test_mo
     if (pid >= 0)
         log_printf("init exited with %s %d\n", (status & 0x7f) ? "signal" : "status",
                    (status & 0x7f) ? (status & 0x7f) : (status >> 8) & 0xff);
+    vfs_shutdown();
     if (test_mode) {
         /* isa-debug-exit values must be 1..127 (QEMU status = (v << 1) | 1). */
         arch_qemu_exit((uint8_t)(code ? (code > 127 ? 127 : code) : 0x20));
@@ -197,6 +198,7 @@ __attribute__((noreturn)) static void kernel_main_stage2(void *arg)
     arch_irq_enable();
     /* Disks wait for interrupts (or poll on the scheduler's timer), so after sti. */
     vblk_init();
+    vfs_mount_disks();
 
     uint64_t tsc = arch_rdtsc();
     log_info("boot: kernel ready; tsc %llu (loader entry %llu, kernel entry %llu)",

@@ -8,13 +8,17 @@
  *   /dev                 devfs
  *
  * Module files point at the loader's memory (zero-copy) until something writes them.
+ * Once the disks are up, the boot disk's FAT32 partitions are mounted on /data and
+ * /boot/efi (vfs_mount_disks).
  */
 #include "fs/fs_internal.h"
 #include "core/kernel.h"
 #include "core/log.h"
 #include "core/panic.h"
 #include "core/string.h"
+#include <vk/errno.h>
 #include "mm/mm.h"
+#include "block/block.h"
 
 #define MODULE_PREFIX "modules/"
 
@@ -64,4 +68,44 @@ void vfs_init(void)
     int err = devfs_mount("/dev");
     if (err)
         panic("vfs: cannot mount devfs on /dev: error %d", err);
+}
+
+/* GPT partition type GUIDs as stored on disk (the first three fields little-endian). */
+static const uint8_t esp_type[16] = { 0x28, 0x73, 0x2a, 0xc1, 0x1f, 0xf8, 0xd2, 0x11,
+                                      0xba, 0x4b, 0x00, 0xa0, 0xc9, 0x3e, 0xc9, 0x3b };
+#define DATA_PARTITION_NAME "vkernel data"
+
+static void mount_partition(blockdev_t *dev, const char *path)
+{
+    int err = vfs_mkdir(NULL, path, 0755);
+    if (err && err != -VK_EEXIST)
+        log_warn("vfs: cannot make %s: error %d", path, err);
+    else
+        fat32fs_mount(dev, path);
+}
+
+void vfs_mount_disks(void)
+{
+    blockdev_t *data = NULL, *esp = NULL;
+    for (unsigned i = 0; i < blockdev_count(); i++) {
+        blockdev_t *dev = blockdev_get(i);
+        if (!dev->parent)
+            continue;
+        if (!data && !strcmp(dev->partition_name, DATA_PARTITION_NAME))
+            data = dev;
+        else if (!esp && !memcmp(dev->type_guid, esp_type, sizeof(esp_type)))
+            esp = dev;
+    }
+    if (data)
+        mount_partition(data, "/data");
+    else
+        log_warn("vfs: no partition named \"" DATA_PARTITION_NAME "\"; /data is not mounted");
+    if (esp)
+        mount_partition(esp, "/boot/efi");
+}
+
+void vfs_shutdown(void)
+{
+    vfs_sync_all();
+    vfs_for_each_mount(fat32fs_unmount);
 }

@@ -27,4 +27,18 @@ int ramfs_add_dir(vnode_t *dir, const char *name, vnode_t **out);
 /* Makes /dev's devices and mounts them at path. */
 int devfs_mount(const char *path);
 
+/* ---- vnode.c ----------------------------------------------------------------------- */
+
+/* Calls fn on every mount, newest first; logs the ones that fail. */
+void vfs_for_each_mount(int (*fn)(mount_t *m));
+
+/* ---- fat32fs.c --------------------------------------------------------------------- */
+
+typedef struct blockdev blockdev_t;
+/* Mounts the FAT32 volume on dev at path. 0 or -VK_E* (logged). */
+int fat32fs_mount(blockdev_t *dev, const char *path);
+/* Writes everything out and marks the volume clean; later calls on it fail with EIO.
+ * Does nothing for mounts of other filesystems. */
+int fat32fs_unmount(mount_t *m);
+
 #endif

@@ -271,5 +271,11 @@ int vfs_poll_wait(uint64_t seen, uint64_t deadline_ns);
 /* Mounts a ramfs as "/" with the boot modules under /bin (programs) and /boot/modules,
  * a writable /tmp, and devfs on /dev. Call once, after the heap and scheduler. */
 void vfs_init(void);
+/* Mounts the boot disk's FAT32 partitions (once the block devices exist): the GPT
+ * partition named "vkernel data" on /data and the EFI system partition on /boot/efi.
+ * A missing or unmountable partition is logged; the ramfs stays. */
+void vfs_mount_disks(void);
+/* Before power-off or reboot: every filesystem written out and marked clean. */
+void vfs_shutdown(void);
 
 #endif

@@ -8,7 +8,7 @@
  * reads and the rare mount. Reference counts are atomic. A walk holds one reference
  * at a time (plus the parent chain each directory keeps), never two mount locks.
  */
-#include "fs/vfs.h"
+#include "fs/fs_internal.h"
 #include "core/log.h"
 #include "core/panic.h"
 #include "core/string.h"
@@ -352,15 +352,27 @@ int vfs_sync(vnode_t *v)
     return err;
 }
 
-void vfs_sync_all(void)
+void vfs_for_each_mount(int (*fn)(mount_t *m))
 {
     /* Mounts are never removed, so the list can be walked without the lock held. */
     uint64_t f = spinlock_lock_irqsave(&mount_lock);
     mount_t *m = mounts;
     spinlock_unlock_irqrestore(&mount_lock, f);
-    for (; m; m = m->next)
-        if (vfs_sync(m->root))
-            log_warn("vfs: sync of %s failed", m->fs_name);
+    for (; m; m = m->next) {
+        int err = fn(m);
+        if (err)
+            log_warn("vfs: %s: error %d", m->fs_name, err);
+    }
+}
+
+static int sync_mount(mount_t *m)
+{
+    return vfs_sync(m->root);
+}
+
+void vfs_sync_all(void)
+{
+    vfs_for_each_mount(sync_mount);
 }
 
 /* Lookup of the parent of path, checked for a writable filesystem that can `op`. */

@@ -5,6 +5,7 @@
  * every console route, so the framebuffer shows the session too.
  */
 #include "monitor/monitor.h"
+#include "fs/vfs.h"
 #include "core/log.h"
 #include "core/panic.h"
 #include "core/string.h"
@@ -76,6 +77,7 @@ static void cmd_poweroff(const char *args)
 {
     (void)args;
     log_printf("Powering off.\n");
+    vfs_shutdown();
     int err = acpi_poweroff();
     log_printf("poweroff failed (error %d): ACPI S5 is not available\n", err);
 }
@@ -84,6 +86,7 @@ static void cmd_reboot(const char *args)
 {
     (void)args;
     log_printf("Rebooting.\n");
+    vfs_shutdown();
     int err = acpi_reboot();
     log_printf("reboot failed (error %d)\n", err);
 }

@@ -384,6 +384,66 @@ def busybox():
     user_suite('busybox-test', '/boot/modules/busybox-test.sh', init='/bin/busybox sh')
 
 
+def gpt_partition(image, number):
+    """(first byte, length) of GPT partition `number` (1-based) of a disk image."""
+    import struct
+    with open(image, 'rb') as f:
+        f.seek(512)
+        header = f.read(92)
+        entries_lba, count, size = struct.unpack_from('<QII', header, 72)
+        f.seek(entries_lba * 512 + (number - 1) * size)
+        first, last = struct.unpack_from('<QQ', f.read(size), 32)
+    return first * 512, (last - first + 1) * 512
+
+
+def fat32_data():
+    """The data partition through the VFS: tests/guest/fat32-test.sh writes, renames,
+    deletes and checks files on /data; then, on the host, fsck.fat finds the volume clean
+    (so it was also marked cleanly unmounted) and mtools reads back what the guest wrote."""
+    import hashlib
+    import tempfile
+    g = Guest(cmdline='console=serial test=user init=/bin/busybox sh /boot/modules/fat32-test.sh',
+              smp=1)
+    try:
+        status = g.wait_exit(timeout=180)
+        out = g.text()
+        for m in re.finditer(r'^(PASS|FAIL) (\S+)(.*)$', out, re.M):
+            check('fat32-test.%s' % m.group(2), m.group(1) == 'PASS', m.group(3).strip(': '))
+        check('fat32-test.exit_status_zero', status == qemu_exit_status(EXIT_INIT_OK), 'status %s' % status)
+        check('fat32-test.mounted_cleanly', 'not cleanly unmounted' not in out)
+        start, length = gpt_partition(g.image, 2)
+        part = os.path.join(g.dir, 'data.img')
+        with open(g.image, 'rb') as src, open(part, 'wb') as dst:
+            src.seek(start)
+            dst.write(src.read(length))
+        r = subprocess.run(['fsck.fat', '-n', part], capture_output=True, text=True)
+        check('fat32_data.fsck_clean', r.returncode == 0, (r.stdout + r.stderr)[-500:])
+        env = dict(os.environ, MTOOLS_SKIP_CHECK='1')
+
+        def mtype(name):
+            r = subprocess.run(['mtype', '-i', part, '::' + name], capture_output=True, env=env)
+            return r.stdout if r.returncode == 0 else None
+
+        check('fat32_data.moved_file_on_host', mtype('/Some Dir/moved.txt') == b'hello fat\nsecond line\n')
+        check('fat32_data.long_name_on_host',
+              mtype('/Some Dir/Nested Deeper/A long file name.text') == b'nested\n')
+        check('fat32_data.unicode_name_on_host', mtype('/Ünïcödé ファイル.txt') == b'unicode\n')
+        big, md5 = mtype('/big.bin'), mtype('/big.md5') or b''
+        check('fat32_data.big_file_identical', big is not None and len(big) == 300000 and
+              md5.split()[:1] == [hashlib.md5(big).hexdigest().encode()], 'md5 mismatch')
+        check('fat32_data.truncated_on_host', mtype('/trunc.txt') == b'0123')
+        check('fat32_data.deleted_gone_on_host', mtype('/victim.txt') is None)
+        r = subprocess.run(['mdir', '-b', '-i', part, '::/many'], capture_output=True, text=True, env=env)
+        check('fat32_data.many_files_on_host', len(r.stdout.split()) == 40, r.stdout[-200:])
+        if status != qemu_exit_status(EXIT_INIT_OK):
+            dump_tail(g, 60)
+    except BootError as e:
+        check('fat32_data', False, str(e))
+        dump_tail(g)
+    finally:
+        g.close()
+
+
 def gdb_process_helpers():
     """gdb helpers (scripts/gdb/vkernel.py): vk-break-start, find-process, vk-tasks, vk-log."""
     import gdb_helpers
@@ -397,7 +457,7 @@ def vkbench_smoke():
 
 
 SUITES = [disk_image, run_qemu_script, boot_default, kernel_tests, kernel_tests_debug,
-          busybox,
+          busybox, fat32_data,
           panic_report, bad_kernel,
           gdb_attach, gdb_process_helpers, user_programs, vkbench_smoke]
 
