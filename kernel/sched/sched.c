@@ -314,14 +314,15 @@ int sched_set_policy(sched_thread_t *t, sched_policy_t policy)
     return 0;
 }
 
+/* Bit n set once CPU n has its idle thread and takes work (atomic). */
+static uint64_t online_cpus;
+
 static uint64_t online_mask(void)
 {
-    uint64_t m = 0;
-    for (unsigned i = 0; i < CONFIG_MAX_CPUS; i++)
-        if (sched_cpus[i].online)
-            m |= 1ull << i;
-    return m;
+    return __atomic_load_n(&online_cpus, __ATOMIC_ACQUIRE);
 }
+
+uint64_t sched_online_mask(void) { return online_mask(); }
 
 int sched_set_affinity(sched_thread_t *t, uint64_t mask)
 {
@@ -339,7 +340,7 @@ int sched_set_affinity(sched_thread_t *t, uint64_t mask)
 /* The CPU a new thread starts on: this one if allowed, else the lowest allowed online. */
 uint32_t sched_pick_cpu(uint64_t affinity)
 {
-    uint32_t self = cpu_current()->index;
+    uint32_t self = arch_cpu_index();
     uint64_t allowed = affinity & online_mask();
     if (allowed & (1ull << self))
         return self;
@@ -416,13 +417,35 @@ static void init_cpu(uint32_t index)
     cpu->idle = idle;
     cpu->last_switch_ns = time_monotonic_ns();
     cpu->online = true;
+    __atomic_fetch_or(&online_cpus, 1ull << index, __ATOMIC_RELEASE);
+}
+
+void sched_start_cpu(void)
+{
+    KASSERT(!arch_irq_enabled() && sched_ready());
+    uint32_t index = arch_cpu_index();
+    sched_cpu_t *cpu = &sched_cpus[index];
+    sched_rq_init(&cpu->rq);
+    sched_thread_t *idle = sched_thread_adopt_idle(index);
+    if (!idle)
+        panic("sched: no memory for the idle thread of CPU %u", index);
+    spinlock_lock(&cpu->lock);
+    cpu->idle = idle;
+    cpu->current = idle;
+    cpu->last_switch_ns = time_monotonic_ns();
+    cpu->online = true;
+    spinlock_unlock(&cpu->lock);
+    __atomic_fetch_or(&online_cpus, 1ull << index, __ATOMIC_RELEASE);
+    arch_smp_cpu_ready();
+    idle_loop(cpu);
+    __builtin_unreachable();
 }
 
 void sched_init(void)
 {
     KASSERT(!arch_irq_enabled());
     KASSERT(!sched_ready());
-    uint32_t index = cpu_current()->index;
+    uint32_t index = arch_cpu_index();
     sched_cpu_t *cpu = &sched_cpus[index];
     sched_thread_t *m = &sched_main_thread;
     sched_thread_init_main(index);

@@ -67,6 +67,11 @@ sched_class_t sched_priority_class(int priority);
  * and creates the boot CPU's idle thread. Call once, after time_init. */
 void sched_init(void);
 bool sched_ready(void);
+/* On a secondary CPU, interrupts off, its tick armed: the start-up context becomes the
+ * CPU's idle thread and the CPU joins the scheduler. Never returns. */
+__attribute__((noreturn)) void sched_start_cpu(void);
+/* CPUs that take threads (bit n = CPU n). */
+uint64_t sched_online_mask(void);
 
 /* ---- threads -------------------------------------------------------------------- */
 

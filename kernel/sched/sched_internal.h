@@ -123,9 +123,8 @@ extern sched_cpu_t sched_cpus[CONFIG_MAX_CPUS];
 extern spinlock_t sched_threads_lock;
 extern sched_thread_t *sched_threads_first, *sched_threads_last; /* guarded by it */
 
-/* The calling CPU's scheduler state. FIXME(issue 4): an arch_cpu_index() in arch.h;
- * until then the per-CPU record of kernel/arch/x86_64/cpu.h is read directly. */
-static inline sched_cpu_t *sched_this_cpu(void) { return &sched_cpus[cpu_current()->index]; }
+/* The calling CPU's scheduler state (interrupts off, or the answer may be stale). */
+static inline sched_cpu_t *sched_this_cpu(void) { return &sched_cpus[arch_cpu_index()]; }
 
 static inline uint64_t sched_irq_save(void)
 {
@@ -168,6 +167,9 @@ uint32_t sched_pick_cpu(uint64_t affinity);
 void sched_thread_dead(sched_thread_t *t); /* after its last switch: join or free */
 sched_thread_t *sched_thread_alloc(const sched_thread_params_t *p);
 void sched_thread_init_main(uint32_t cpu); /* the calling context becomes "main" */
+/* The calling context (a secondary CPU's start-up stack) becomes that CPU's idle
+ * thread, RUNNING; NULL when out of memory. */
+sched_thread_t *sched_thread_adopt_idle(uint32_t cpu);
 extern sched_thread_t sched_main_thread;
 
 /* timer.c */

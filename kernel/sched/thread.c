@@ -23,6 +23,7 @@
 #include "core/string.h"
 #include "mm/mm.h"
 #include "time/time.h"
+#include "lib/fmt.h"
 
 #define STACK_BYTES (CONFIG_KERNEL_STACK_PAGES * PAGE_SIZE)
 #define RFLAGS_RESERVED 0x2ull /* bit 1 always reads 1; IF stays off until the trampoline */
@@ -124,6 +125,25 @@ void sched_thread_init_main(uint32_t cpu)
     m->slice_start_ns = time_monotonic_ns();
     m->kernel_rsp = arch_kernel_stack();
     list_add(m);
+}
+
+sched_thread_t *sched_thread_adopt_idle(uint32_t cpu)
+{
+    sched_thread_t *t = kzalloc(sizeof(*t));
+    if (!t)
+        return NULL;
+    t->id = __atomic_fetch_add(&next_thread_id, 1, __ATOMIC_RELAXED);
+    fmt_snprintf(t->name, sizeof(t->name), "idle%u", cpu);
+    t->is_idle = true;
+    t->priority = SCHED_PRIORITY_BATCH_MAX;
+    t->affinity = 1ull << cpu;
+    t->cpu = cpu;
+    t->rq_level = -1;
+    t->state = SCHED_THREAD_RUNNING;
+    t->kernel_rsp = arch_kernel_stack();
+    t->slice_start_ns = time_monotonic_ns();
+    list_add(t);
+    return t;
 }
 
 /* The first switch to a thread "returns" into arch_thread_trampoline with entry in r12

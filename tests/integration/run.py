@@ -108,6 +108,32 @@ def kernel_tests():
         g.close()
 
 
+def kernel_tests_smp():
+    """The in-kernel suite again on four CPUs (one boot): every CPU must come up, and the
+    SMP KTESTs (pinning, cross-CPU wake-ups, lock stress, TLB shootdown) run for real."""
+    g = Guest(cmdline='console=serial log=info test=kernel', smp=4, extra=['-cpu', 'max'])
+    try:
+        status = g.wait_exit(timeout=240)
+        out = g.text()
+        check('smp.four_cpus_online', re.search(r'smp: 4 CPUs online', out), 'no summary line')
+        check('smp.each_cpu_logged', len(re.findall(r'smp: CPU \d \(apic id \d+\) online in \d+ us', out)) == 3)
+        summary = re.search(r'ktest: (\d+) passed, (\d+) failed', out)
+        failed = [m.group(1) for m in re.finditer(r'^ktest: FAIL (\S+)', out, re.M)]
+        check('smp.ktests_pass', summary is not None and summary.group(2) == '0',
+              'failed: %s' % ' '.join(failed))
+        for name in re.findall(r'^ktest: PASS (smp_\S+)', out, re.M):
+            check('smp.ktest.' + name, True)
+        check('smp.exit_status', status == qemu_exit_status(EXIT_TESTS_PASSED), 'status %s' % status)
+        check('smp.no_panic', 'PANIC' not in out)
+        if failed or status != qemu_exit_status(EXIT_TESTS_PASSED) or 'PANIC' in out:
+            dump_tail(g, 60)
+    except BootError as e:
+        check('kernel_tests_smp', False, str(e))
+        dump_tail(g)
+    finally:
+        g.close()
+
+
 def kernel_tests_debug():
     """The same in-kernel suite on the DEBUG=1 kernel (make debug-kernel): slab redzones,
     poisoning and double-free checks armed while everything runs."""
@@ -154,6 +180,32 @@ def panic_report():
               'frames: %s' % frames)
     except BootError as e:
         check('panic_report', False, str(e))
+        dump_tail(g)
+    finally:
+        g.close()
+
+
+def panic_report_smp():
+    """test=panic on four vCPUs limited to three by smp=3: the other CPUs log without
+    pause until the panic, and the report must come out whole, after stopping them."""
+    g = Guest(cmdline='console=serial test=panic smp=3', smp=4)
+    try:
+        status = g.wait_exit(timeout=90)
+        out = g.text()
+        check('panic_smp.limit_smp_3', re.search(r'smp: 3 CPUs online \(limit 3\), 0 failed to start, '
+                                                 r'1 left off by the limit', out), 'no summary')
+        check('panic_smp.exit_status', status == qemu_exit_status(EXIT_PANIC), 'status %s' % status)
+        check('panic_smp.others_were_logging', re.search(r'chatter: CPU 1 line', out) and
+              re.search(r'chatter: CPU 2 line', out))
+        report = out[out.find('PANIC:'):]
+        check('panic_smp.report_not_interleaved', 'PANIC:' in out and 'chatter' not in report,
+              report[:400])
+        check('panic_smp.names_exception', re.search(r'PANIC: page fault \(vector 14\) in kernel at 0x[0-9a-f]+ '
+                                                     r'kernel_test_panic_fault\+0x', report))
+        check('panic_smp.backtrace_complete', re.search(r'#1\s+0x[0-9a-f]+ run_mode\+', report))
+        check('panic_smp.others_stopped_first', 'System halted (2 other CPUs stopped first).' in report)
+    except BootError as e:
+        check('panic_report_smp', False, str(e))
         dump_tail(g)
     finally:
         g.close()
@@ -338,8 +390,8 @@ def vkbench_smoke():
     bench_smoke.run(check, Guest, qemu_exit_status)
 
 
-SUITES = [disk_image, run_qemu_script, boot_default, kernel_tests, kernel_tests_debug,
-          panic_report, bad_kernel,
+SUITES = [disk_image, run_qemu_script, boot_default, kernel_tests, kernel_tests_smp,
+          kernel_tests_debug, panic_report, panic_report_smp, bad_kernel,
           gdb_attach, gdb_process_helpers, user_programs, vkbench_smoke]
 
 
