@@ -239,6 +239,7 @@ __attribute__((noreturn)) static void kernel_main_stage2(void *arg)
     time_init();
     sched_init();
     proc_init();
+    aspace_init();
     start_other_cpus();
     log_set_clock(time_monotonic_ns);
     pci_init();

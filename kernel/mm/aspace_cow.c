@@ -81,8 +81,10 @@ int aspace_cow_break(aspace_t *as, uint64_t *pte, uint64_t va, unsigned prot)
     }
     bool present = (*pte & ASPACE_PTE_P) != 0;
     *pte = aspace_pt_make(own, prot);
-    if (present && aspace_is_active(as))
-        arch_invlpg(va);
+    /* Every CPU with the space loaded must drop the read-only translation of the shared
+     * frame before this one writes its private copy. */
+    if (present)
+        aspace_flush(as, va, 1);
     return 0;
 }
 
@@ -142,9 +144,9 @@ aspace_t *aspace_clone(aspace_t *src)
         dst->region_count = src->region_count;
         err = clone_range(src, dst, phys_to_virt(src->root_phys), 3, 0);
     }
-    /* The parent's entries lost their write bit: stale writable TLB entries must go. */
-    if (aspace_is_active(src))
-        arch_write_cr3(arch_read_cr3());
+    /* The parent's entries lost their write bit: stale writable TLB entries must go, on
+     * every CPU that has the parent loaded. */
+    aspace_flush(src, 0, 0);
     spinlock_unlock_irqrestore(&src->lock, f);
     if (err) {
         log_warn("aspace: fork ran out of memory (error %d)", err);

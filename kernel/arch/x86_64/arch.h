@@ -186,6 +186,8 @@ void arch_ipi_send(unsigned index, uint8_t vector);
  * TLB when pages is 0 or large. Works with interrupts off and spinlocks held (it uses
  * NMIs), and returns once every target has flushed. */
 void arch_tlb_shootdown(uint64_t cpu_mask, uint64_t start, uint64_t pages);
+/* The same on the calling CPU only. */
+void arch_tlb_flush_local(uint64_t start, uint64_t pages);
 /* Stops every other CPU (NMI, then cli; hlt), for panic: waits a bounded time and
  * returns how many confirmed they stopped. */
 unsigned arch_halt_other_cpus(void);

@@ -57,7 +57,7 @@ static void send_nmis(uint64_t mask)
             lapic_send_ipi(cpu_get(i)->apic_id, LAPIC_ICR_NMI | LAPIC_ICR_ASSERT);
 }
 
-static void flush_local(uint64_t start, uint64_t pages)
+void arch_tlb_flush_local(uint64_t start, uint64_t pages)
 {
     if (pages == 0 || pages > CONFIG_TLB_SHOOTDOWN_MAX_PAGES) {
         arch_write_cr3(arch_read_cr3()); /* user pages are never global */
@@ -100,7 +100,7 @@ bool ipi_handle_nmi(void)
     uint64_t bit = 1ull << me;
     bool handled = false;
     if (__atomic_load_n(&pending, __ATOMIC_ACQUIRE) & bit) {
-        flush_local(request_start, request_pages);
+        arch_tlb_flush_local(request_start, request_pages);
         __atomic_fetch_and(&pending, ~bit, __ATOMIC_RELEASE);
         handled = true;
     }
