@@ -8,6 +8,7 @@
  */
 #include "proc/proc.h"
 #include "proc/exec.h"
+#include "proc/signal.h"
 #include "core/kernel.h"
 #include "core/log.h"
 #include "core/panic.h"
@@ -322,6 +323,21 @@ process_t *proc_find(long pid)
             found = p;
     spinlock_unlock_irqrestore(&lock, f);
     return found; /* FIXME: reference-count once processes can be reaped concurrently */
+}
+
+int proc_signal(long pid, int sig)
+{
+    uint64_t f = spinlock_lock_irqsave(&lock);
+    int err = -VK_ESRCH;
+    for (process_t *p = all; p; p = p->next)
+        if ((long)p->pid == pid && p->state == PROC_RUNNING) {
+            if (sig)
+                signal_raise(p, sig);
+            err = 0;
+            break;
+        }
+    spinlock_unlock_irqrestore(&lock, f);
+    return err;
 }
 
 long proc_wait(long pid, int *status, bool nohang)

@@ -73,8 +73,9 @@ static bool default_ignores(int sig)
 
 void signal_raise(process_t *p, int sig)
 {
+    /* Atomic: the sender runs on another CPU than the target, which clears bits. */
     if (sig >= 1 && sig <= PROC_SIGNALS)
-        p->signal_pending |= signal_bit(sig);
+        __atomic_fetch_or(&p->signal_pending, signal_bit(sig), __ATOMIC_RELEASE);
 }
 
 static void fill_context(sigcontext_t *c, const arch_frame_t *f, uint64_t oldmask)
@@ -135,11 +136,11 @@ static bool enter_handler(process_t *p, arch_frame_t *f, int sig, const siginfo_
 bool signal_deliver_pending(arch_frame_t *f)
 {
     process_t *p = proc_current();
-    uint64_t ready = p->signal_pending & ~p->signal_mask;
+    uint64_t ready = __atomic_load_n(&p->signal_pending, __ATOMIC_ACQUIRE) & ~p->signal_mask;
     if (!ready)
         return false;
     int sig = __builtin_ctzll(ready) + 1;
-    p->signal_pending &= ~signal_bit(sig);
+    __atomic_fetch_and(&p->signal_pending, ~signal_bit(sig), __ATOMIC_ACQ_REL);
     proc_sigaction_t *act = &p->actions[sig - 1];
     if (act->handler == SIG_IGN || (act->handler == SIG_DFL && default_ignores(sig)))
         return false;
