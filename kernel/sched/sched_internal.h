@@ -5,7 +5,13 @@
  *
  * Lock order (outer first): a caller's lock (mutex, semaphore, join lock, ...) ->
  * wait-queue lock -> a CPU's timer_lock -> a CPU's lock. sched_threads_lock -> a CPU's
- * lock. The stack-pool lock is a leaf. Every one of them is taken with interrupts off.
+ * lock. Two CPU locks (moving a thread between CPUs) are taken lower index first. The
+ * stack-pool lock is a leaf. Every one of them is taken with interrupts off.
+ *
+ * A thread's scheduling fields are guarded by the lock of the CPU named by its `cpu`
+ * field, and `cpu` itself changes only with the locks of both the old and the new CPU
+ * held. So whoever wants a thread's lock takes sched_cpus[t->cpu].lock and checks that
+ * t->cpu did not change meanwhile (sched_lock_thread_cpu).
  *
  * A CPU's lock is held across the context switch: the thread that switches takes it,
  * the thread switched to releases it (sched_finish_switch), xv6-style. So whoever holds
@@ -108,10 +114,13 @@ typedef struct {
     sched_thread_t *current;
     sched_thread_t *idle;
     sched_thread_t *switch_from; /* handed across arch_context_switch */
+    bool switch_migrate;         /* switch_from must move to a CPU its affinity allows */
+    bool running_idle;           /* also read without the lock, as a load hint */
     bool need_resched;
     bool online;
     uint64_t last_switch_ns;
     uint64_t idle_ns, busy_ns, context_switches, preemptions, ticks;
+    uint64_t migrations_in, steals;
 
     spinlock_t timer_lock;
     /* Guarded by timer_lock: sleeping threads sorted by deadline (equal deadlines FIFO).
@@ -146,6 +155,8 @@ void sched_rq_remove(sched_runqueue_t *rq, sched_thread_t *t);
 sched_thread_t *sched_rq_pop(sched_runqueue_t *rq);
 /* Most urgent queued level, or -1 when empty. */
 int sched_rq_best_level(const sched_runqueue_t *rq);
+/* The most urgent queued thread whose affinity has cpu_bit, or NULL. */
+sched_thread_t *sched_rq_find_allowed(const sched_runqueue_t *rq, uint64_t cpu_bit);
 int sched_effective_priority(const sched_thread_t *t);
 uint64_t sched_slice_ns(const sched_thread_t *t);
 
@@ -160,8 +171,11 @@ bool sched_wake_thread(sched_thread_t *t, sched_wake_reason_t reason);
 void sched_make_runnable(sched_thread_t *t);
 /* Set the blocking state of the current thread under its CPU lock. */
 void sched_set_current_state(sched_thread_state_t state);
-/* The CPU a new thread starts on. */
+/* The CPU a new thread starts on: the least loaded one its affinity allows. */
 uint32_t sched_pick_cpu(uint64_t affinity);
+/* Locks and returns the CPU that t belongs to (see the lock rules above). Interrupts
+ * off. */
+sched_cpu_t *sched_lock_thread_cpu(sched_thread_t *t);
 
 /* thread.c */
 void sched_thread_dead(sched_thread_t *t); /* after its last switch: join or free */

@@ -324,8 +324,7 @@ static void fill_info(sched_thread_t *t, sched_thread_info_t *out, uint64_t now)
 void sched_thread_info(sched_thread_t *t, sched_thread_info_t *out)
 {
     uint64_t f = sched_irq_save();
-    sched_cpu_t *cpu = &sched_cpus[t->cpu];
-    spinlock_lock(&cpu->lock);
+    sched_cpu_t *cpu = sched_lock_thread_cpu(t);
     fill_info(t, out, time_monotonic_ns());
     spinlock_unlock(&cpu->lock);
     sched_irq_restore(f);
@@ -337,8 +336,7 @@ unsigned sched_snapshot(sched_thread_info_t *out, unsigned max)
     uint64_t f = spinlock_lock_irqsave(&sched_threads_lock);
     uint64_t now = time_monotonic_ns();
     for (sched_thread_t *t = sched_threads_first; t && n < max; t = t->all_next, n++) {
-        sched_cpu_t *cpu = &sched_cpus[t->cpu];
-        spinlock_lock(&cpu->lock);
+        sched_cpu_t *cpu = sched_lock_thread_cpu(t);
         fill_info(t, &out[n], now);
         spinlock_unlock(&cpu->lock);
     }
