@@ -14,6 +14,7 @@
 #include "core/string.h"
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/lapic.h"
+#include "arch/x86_64/ioapic.h"
 #include "drivers/serial/serial.h"
 #include "drivers/fbcon/fbcon.h"
 #include "mm/mm.h"
@@ -236,6 +237,7 @@ __attribute__((noreturn)) static void kernel_main_stage2(void *arg)
     if (acpi_init(boot_info->acpi_rsdp) < 0)
         log_warn("ACPI unavailable: no power-off, no HPET, no MCFG");
     lapic_init();
+    ioapic_init();
     time_init();
     sched_init();
     proc_init();

@@ -13,6 +13,7 @@
 #include "arch/x86_64/lapic.h"
 #include "acpi/acpi.h"
 #include "arch/x86_64/arch.h"
+#include "arch/x86_64/cpu.h"
 #include "core/log.h"
 #include "core/panic.h"
 #include "mm/mm.h"
@@ -200,6 +201,7 @@ void lapic_init(void)
     reg_write(REG_ESR, 0);
     /* Retire anything the firmware left in service. */
     lapic_eoi();
+    cpu_current()->apic_id = lapic_id(); /* IPIs and I/O APIC routes address CPUs by it */
 
     log_write((apic_base & APIC_BASE_BSP) ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG,
               "lapic: CPU apic id %u%s, %s mode, version 0x%x, %u LVT entries", lapic_id(),

@@ -134,8 +134,7 @@ static bool start_one(uint8_t *tramp, uint64_t phys, cpu_t *c)
 
 unsigned arch_smp_start(unsigned limit, __attribute__((noreturn)) void (*enter)(unsigned index))
 {
-    cpu_t *bsp = cpu_get(0);
-    bsp->apic_id = lapic_id();
+    cpu_t *bsp = cpu_get(0); /* its apic_id was recorded by lapic_init */
     const acpi_madt_t *madt = acpi_madt();
     const vk_boot_info_t *info = kernel_boot_info();
     if (limit > CONFIG_MAX_CPUS)
