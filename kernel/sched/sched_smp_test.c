@@ -15,11 +15,12 @@
 #include "mm/usercopy.h"
 #include "arch/x86_64/arch.h"
 #include "test/ktest.h"
+#include "sched/sched_test_util.h"
 #include "time/time.h"
 #include <vk/errno.h>
 
-#define NS_PER_MS     1000000ull
-#define HANG_LIMIT_NS (5000 * NS_PER_MS)
+#define NS_PER_MS     SCHED_TEST_NS_PER_MS
+#define HANG_LIMIT_NS SCHED_TEST_HANG_LIMIT_NS
 #define MAX_WORKERS   (2 * CONFIG_MAX_CPUS)
 
 static unsigned cpus(void)
@@ -43,24 +44,6 @@ static unsigned this_cpu(void)
     return i;
 }
 
-static sched_thread_t *spawn_on(const char *name, sched_entry_t entry, void *arg, int priority,
-                                uint64_t affinity)
-{
-    sched_thread_params_t p = { .name = name, .entry = entry, .arg = arg, .priority = priority,
-                                .affinity = affinity };
-    return sched_thread_spawn(&p);
-}
-
-static bool wait_until(volatile unsigned *value, unsigned at_least)
-{
-    uint64_t give_up = time_monotonic_ns() + HANG_LIMIT_NS;
-    while (__atomic_load_n(value, __ATOMIC_ACQUIRE) < at_least) {
-        if (time_monotonic_ns() > give_up)
-            return false;
-        sched_sleep_ns(NS_PER_MS);
-    }
-    return true;
-}
 
 /* ---- CPUs and pinning --------------------------------------------------------------- */
 
@@ -102,7 +85,7 @@ KTEST(smp_pinned_threads_run_only_on_their_cpu)
     pinned_wrong = 0;
     sched_thread_t *t[CONFIG_MAX_CPUS];
     for (unsigned i = 0; i < cpus(); i++)
-        t[i] = spawn_on("pinned", record_cpu, (void *)(uintptr_t)i, SCHED_PRIORITY_DEFAULT,
+        t[i] = sched_test_spawn("pinned", record_cpu, (void *)(uintptr_t)i, SCHED_PRIORITY_DEFAULT,
                         1ull << i);
     for (unsigned i = 0; i < cpus(); i++) {
         KTEST_EXPECT(t[i] != NULL);
@@ -141,7 +124,7 @@ KTEST(smp_wakeups_cross_cpus_in_both_directions)
     sched_sem_init(&pong, 0);
     ping_cpu_wrong = 0;
     unsigned other = cpus() - 1;
-    sched_thread_t *t = spawn_on("ponger", ponger, (void *)(uintptr_t)other,
+    sched_thread_t *t = sched_test_spawn("ponger", ponger, (void *)(uintptr_t)other,
                                  SCHED_PRIORITY_DEFAULT, 1ull << other);
     KTEST_EXPECT(t != NULL);
     if (!t)
@@ -193,7 +176,7 @@ KTEST(smp_mutex_from_every_cpu_counts_exactly)
     unsigned n = 2 * cpus();
     sched_thread_t *t[MAX_WORKERS];
     for (unsigned i = 0; i < n; i++) /* two per CPU, pinned, so every CPU contends */
-        t[i] = spawn_on("mutex-hammer", mutex_hammer, NULL, SCHED_PRIORITY_DEFAULT,
+        t[i] = sched_test_spawn("mutex-hammer", mutex_hammer, NULL, SCHED_PRIORITY_DEFAULT,
                         1ull << (i % cpus()));
     for (unsigned i = 0; i < n; i++)
         if (t[i])
@@ -232,11 +215,11 @@ KTEST(smp_semaphore_units_cross_cpus_exactly_once)
     sched_thread_t *c[CONFIG_MAX_CPUS], *p[CONFIG_MAX_CPUS];
     for (unsigned i = 0; i < cpus(); i++) {
         unsigned share = total / cpus() + (i < total % cpus() ? 1 : 0);
-        c[i] = spawn_on("consumer", consumer, (void *)(uintptr_t)share, SCHED_PRIORITY_DEFAULT,
+        c[i] = sched_test_spawn("consumer", consumer, (void *)(uintptr_t)share, SCHED_PRIORITY_DEFAULT,
                         1ull << i);
     }
     for (unsigned i = 0; i < producers; i++)
-        p[i] = spawn_on("producer", producer, NULL, SCHED_PRIORITY_DEFAULT, 1ull << (i + 1));
+        p[i] = sched_test_spawn("producer", producer, NULL, SCHED_PRIORITY_DEFAULT, 1ull << (i + 1));
     for (unsigned i = 0; i < producers; i++)
         if (p[i])
             sched_thread_join(p[i]);
@@ -272,7 +255,7 @@ KTEST(smp_affinity_change_moves_running_and_calling_threads)
     spin_stop = false;
     spinner_cpu[0] = ~0u;
     unsigned last = cpus() - 1;
-    sched_thread_t *t = spawn_on("spinner", spinner, (void *)0, SCHED_PRIORITY_BATCH_MIN, 1ull << 1);
+    sched_thread_t *t = sched_test_spawn("spinner", spinner, (void *)0, SCHED_PRIORITY_BATCH_MIN, 1ull << 1);
     KTEST_EXPECT(t != NULL);
     if (!t)
         return;
@@ -313,7 +296,7 @@ KTEST(smp_idle_cpus_steal_queued_threads)
     sched_thread_t *t[3];
     for (unsigned i = 0; i < n; i++) {
         spinner_cpus_seen[i] = 0;
-        t[i] = spawn_on("stealable", spinner, (void *)(uintptr_t)i, SCHED_PRIORITY_BATCH_MIN, 1);
+        t[i] = sched_test_spawn("stealable", spinner, (void *)(uintptr_t)i, SCHED_PRIORITY_BATCH_MIN, 1);
     }
     /* Still queued behind main: widen the masks without giving up the CPU. */
     for (unsigned i = 0; i < n; i++)
@@ -348,7 +331,7 @@ static int shoot_read_before, shoot_read_after, shoot_write_after_protect;
 
 static void step_wait(unsigned value)
 {
-    wait_until(&shoot_step, value);
+    sched_test_wait_for_count(&shoot_step, value);
 }
 
 /* On another CPU: load the space, pull the page into this CPU's TLB, and try again
@@ -388,7 +371,7 @@ KTEST(smp_tlb_shootdown_reaches_the_cpu_that_has_the_space_loaded)
     shoot_step = 0;
     shoot_read_before = shoot_read_after = shoot_write_after_protect = 1;
     unsigned other = cpus() - 1;
-    sched_thread_t *t = spawn_on("shoot-reader", shoot_reader, NULL, SCHED_PRIORITY_DEFAULT,
+    sched_thread_t *t = sched_test_spawn("shoot-reader", shoot_reader, NULL, SCHED_PRIORITY_DEFAULT,
                                  1ull << other);
     KTEST_EXPECT(t != NULL);
     if (t) {
@@ -409,7 +392,7 @@ KTEST(smp_tlb_shootdown_reaches_the_cpu_that_has_the_space_loaded)
     /* That CPU is fine afterwards. */
     memset(pinned_seen, 0, sizeof(pinned_seen));
     pinned_wrong = 0;
-    t = spawn_on("after-evict", record_cpu, (void *)(uintptr_t)other, SCHED_PRIORITY_DEFAULT,
+    t = sched_test_spawn("after-evict", record_cpu, (void *)(uintptr_t)other, SCHED_PRIORITY_DEFAULT,
                  1ull << other);
     if (t)
         sched_thread_join(t);

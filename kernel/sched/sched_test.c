@@ -19,11 +19,12 @@
 #include "proc/proc.h"
 #include "arch/x86_64/arch.h"
 #include "test/ktest.h"
+#include "sched/sched_test_util.h"
 #include "time/time.h"
 #include <vk/errno.h>
 
-#define NS_PER_MS  1000000ull
-#define HANG_LIMIT_NS (5000 * NS_PER_MS) /* "it did not hang", never a performance bound */
+#define NS_PER_MS     SCHED_TEST_NS_PER_MS
+#define HANG_LIMIT_NS SCHED_TEST_HANG_LIMIT_NS
 
 /* A thread pinned to the calling CPU, so a test sees one CPU's scheduling. */
 static uint64_t here(void)
@@ -33,21 +34,7 @@ static uint64_t here(void)
 
 static sched_thread_t *create_here(const char *name, sched_entry_t entry, void *arg, int priority)
 {
-    sched_thread_params_t p = { .name = name, .entry = entry, .arg = arg, .priority = priority,
-                                .affinity = here() };
-    return sched_thread_spawn(&p);
-}
-
-/* Sleep in 1 ms steps until *flag (read under no lock: a word) reaches value. */
-static bool wait_for_count(volatile unsigned *counter, unsigned value)
-{
-    uint64_t give_up = time_monotonic_ns() + HANG_LIMIT_NS;
-    while (__atomic_load_n(counter, __ATOMIC_ACQUIRE) < value) {
-        if (time_monotonic_ns() > give_up)
-            return false;
-        sched_sleep_ns(NS_PER_MS);
-    }
-    return true;
+    return sched_test_spawn(name, entry, arg, priority, here());
 }
 
 /* ---- the run queue as a data structure ------------------------------------------ */
@@ -360,13 +347,13 @@ KTEST(sched_wake_one_wakes_one_and_wake_all_the_rest)
     for (unsigned i = 0; i < 3; i++)
         t[i] = create_here("waiter", queue_waiter, NULL, SCHED_PRIORITY_DEFAULT);
     /* `waiting` is raised under the lock that sched_wait releases only once queued. */
-    KTEST_EXPECT(wait_for_count(&wq_test.waiting, 3));
+    KTEST_EXPECT(sched_test_wait_for_count(&wq_test.waiting, 3));
     uint64_t f = spinlock_lock_irqsave(&wq_test.lock);
     spinlock_unlock_irqrestore(&wq_test.lock, f);
     KTEST_EXPECT_EQ(sched_wait_queue_length(&wq_test.queue), 3);
 
     KTEST_EXPECT(sched_wake_one(&wq_test.queue));
-    KTEST_EXPECT(wait_for_count(&wq_test.woken, 1));
+    KTEST_EXPECT(sched_test_wait_for_count(&wq_test.woken, 1));
     sched_sleep_ns(20 * NS_PER_MS); /* room for a wrong second wake-up to show */
     KTEST_EXPECT_EQ(wq_test.woken, 1);
     KTEST_EXPECT_EQ(sched_wait_queue_length(&wq_test.queue), 2);

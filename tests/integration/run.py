@@ -108,6 +108,18 @@ def kernel_tests():
         g.close()
 
 
+def ktest_result_checks(prefix, out, status):
+    """The end of a test=kernel boot: no test failed and QEMU exited as 'all passed'.
+    Returns True when something is off, so the caller shows the log."""
+    summary = re.search(r'ktest: (\d+) passed, (\d+) failed', out)
+    failed = [m.group(1) for m in re.finditer(r'^ktest: FAIL (\S+)', out, re.M)]
+    check(prefix + '.ktests_pass', summary is not None and summary.group(2) == '0',
+          'failed: %s' % ' '.join(failed))
+    ok = status == qemu_exit_status(EXIT_TESTS_PASSED)
+    check(prefix + '.exit_status', ok, 'status %s' % status)
+    return bool(failed) or summary is None or not ok
+
+
 def kernel_tests_smp():
     """The in-kernel suite again on four CPUs (one boot): every CPU must come up, and the
     SMP KTESTs (pinning, cross-CPU wake-ups, lock stress, TLB shootdown) run for real."""
@@ -117,15 +129,11 @@ def kernel_tests_smp():
         out = g.text()
         check('smp.four_cpus_online', re.search(r'smp: 4 CPUs online', out), 'no summary line')
         check('smp.each_cpu_logged', len(re.findall(r'smp: CPU \d \(apic id \d+\) online in \d+ us', out)) == 3)
-        summary = re.search(r'ktest: (\d+) passed, (\d+) failed', out)
-        failed = [m.group(1) for m in re.finditer(r'^ktest: FAIL (\S+)', out, re.M)]
-        check('smp.ktests_pass', summary is not None and summary.group(2) == '0',
-              'failed: %s' % ' '.join(failed))
+        bad = ktest_result_checks('smp', out, status)
         for name in re.findall(r'^ktest: PASS (smp_\S+)', out, re.M):
             check('smp.ktest.' + name, True)
-        check('smp.exit_status', status == qemu_exit_status(EXIT_TESTS_PASSED), 'status %s' % status)
         check('smp.no_panic', 'PANIC' not in out)
-        if failed or status != qemu_exit_status(EXIT_TESTS_PASSED) or 'PANIC' in out:
+        if bad or 'PANIC' in out:
             dump_tail(g, 60)
     except BootError as e:
         check('kernel_tests_smp', False, str(e))
@@ -145,16 +153,11 @@ def kernel_tests_debug():
     try:
         status = g.wait_exit(timeout=180)
         out = g.text()
-        summary = re.search(r'ktest: (\d+) passed, (\d+) failed', out)
-        failed = [m.group(1) for m in re.finditer(r'^ktest: FAIL (\S+)', out, re.M)]
-        check('debug_kernel.ktests_pass', summary is not None and summary.group(2) == '0',
-              'failed: %s' % ' '.join(failed))
-        check('debug_kernel.exit_status', status == qemu_exit_status(EXIT_TESTS_PASSED),
-              'status %s' % status)
+        bad = ktest_result_checks('debug_kernel', out, status)
         check('debug_kernel.slab_debug_armed', 'SLAB_DEBUG redzones and poison' in out,
               'the heap did not report debug mode')
         check('debug_kernel.no_heap_corruption_report', 'PANIC' not in out)
-        if failed or status != qemu_exit_status(EXIT_TESTS_PASSED):
+        if bad:
             dump_tail(g, 40)
     except BootError as e:
         check('kernel_tests_debug', False, str(e))
