@@ -6,7 +6,9 @@
 #ifndef KERNEL_CONFIG_H
 #define KERNEL_CONFIG_H
 
-#define CONFIG_MAX_CPUS            16   /* CPUs the kernel will bring up */
+#define CONFIG_MAX_CPUS            16   /* CPUs the kernel will bring up (at most 64: masks) */
+#define CONFIG_SMP_START_TIMEOUT_MS 1000 /* a secondary CPU not up by then is skipped */
+#define CONFIG_TLB_SHOOTDOWN_MAX_PAGES 32 /* longer ranges flush the whole TLB instead */
 #define CONFIG_KERNEL_STACK_PAGES  4    /* 16 KiB kernel stacks, plus one guard page */
 #define CONFIG_IST_STACK_PAGES     2    /* stacks for #DF, NMI and #MC */
 #define CONFIG_LOG_RING_BYTES      (64 * 1024) /* kernel log ring buffer */

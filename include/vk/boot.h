@@ -14,11 +14,15 @@
 #include <stddef.h>
 
 #define VK_BOOT_MAGIC   0x31305442534b5f56ull /* "V_KSBT01" little-endian */
-#define VK_BOOT_VERSION 1u
+#define VK_BOOT_VERSION 2u /* 2: smp_trampoline is VK_BOOT_SMP_TRAMPOLINE_PAGES pages */
 
 /* Virtual layout fixed by the loader (docs/memory.md). */
 #define VK_BOOT_DIRECT_MAP_BASE 0xffff800000000000ull
 #define VK_BOOT_KERNEL_BASE     0xffffffff80000000ull
+
+/* Pages below 1 MiB the loader reserves for starting the other CPUs (docs/boot.md): the
+ * real-mode trampoline and the page tables it needs before it can reach the kernel. */
+#define VK_BOOT_SMP_TRAMPOLINE_PAGES 4u
 
 /* Memory region types handed to the kernel (after converting the UEFI map). */
 #define VK_MEM_USABLE        1u /* free RAM (conventional + boot services) */
@@ -78,7 +82,7 @@ typedef struct {
 
     uint64_t cmdline;           /* physical address of a NUL-terminated string */
     uint64_t acpi_rsdp;         /* physical address of the RSDP, 0 if not found */
-    uint64_t smp_trampoline;    /* physical page below 1 MiB reserved for AP start-up, 0 if none */
+    uint64_t smp_trampoline;    /* physical, below 1 MiB: VK_BOOT_SMP_TRAMPOLINE_PAGES pages for AP start-up, 0 if none */
     uint64_t uefi_system_table; /* physical; only runtime services remain valid */
 
     vk_boot_framebuffer_t framebuffer;

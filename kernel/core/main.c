@@ -14,6 +14,7 @@
 #include "core/string.h"
 #include "arch/x86_64/arch.h"
 #include "arch/x86_64/lapic.h"
+#include "arch/x86_64/ioapic.h"
 #include "drivers/serial/serial.h"
 #include "drivers/fbcon/fbcon.h"
 #include "drivers/virtio_blk/virtio_blk.h"
@@ -111,6 +112,34 @@ static void load_symbols(void)
     panic_set_symbol_map(phys_to_virt(m->base), m->size);
 }
 
+/* test=panic on several CPUs: a thread on every other CPU keeps logging, so a report
+ * that did not stop them first would come out interleaved with their lines. */
+static unsigned chatter_started; /* atomic */
+
+static void chatter(void *arg)
+{
+    __atomic_fetch_add(&chatter_started, 1, __ATOMIC_RELEASE);
+    for (unsigned n = 0;; n++) {
+        log_printf("chatter: CPU %u line %u\n", (unsigned)(uintptr_t)arg, n);
+        time_delay_us(200);
+    }
+}
+
+static void start_chatter(void)
+{
+    unsigned cpus = arch_cpu_count();
+    for (unsigned i = 1; i < cpus; i++) {
+        sched_thread_params_t p = { .name = "chatter", .entry = chatter, .arg = (void *)(uintptr_t)i,
+                                    .priority = SCHED_PRIORITY_DEFAULT, .affinity = 1ull << i,
+                                    .detached = true };
+        sched_thread_spawn(&p);
+    }
+    uint64_t give_up = time_monotonic_ns() + 5000000000ull;
+    while (__atomic_load_n(&chatter_started, __ATOMIC_ACQUIRE) < cpus - 1 &&
+           time_monotonic_ns() < give_up)
+        sched_sleep_ns(1000000);
+}
+
 /* test=panic: a null-pointer write the panic report must name. */
 __attribute__((noinline)) void kernel_test_panic_fault(void)
 {
@@ -166,11 +195,38 @@ __attribute__((noreturn)) static void run_mode(void)
         arch_halt_forever();
     }
     if (test && strcmp(test, "panic") == 0) {
+        start_chatter();
         kernel_test_panic_fault();
     }
     if (test && *test)
         log_warn("test=%s unknown (kernel or panic); starting the monitor", test);
     monitor_run();
+}
+
+/* A secondary CPU, its architectural state set up by arch_smp_start: tick, scheduler. */
+__attribute__((noreturn)) static void secondary_main(unsigned index)
+{
+    (void)index;
+    time_tick_start_cpu();
+    sched_start_cpu();
+}
+
+/* smp=N limits the CPUs started (smp=1: the boot CPU alone); default: all of them. */
+static void start_other_cpus(void)
+{
+    unsigned limit = CONFIG_MAX_CPUS;
+    const char *smp = cmdline_get(&cmdline, "smp");
+    if (smp) {
+        unsigned n = 0;
+        const char *s = smp;
+        while (*s >= '0' && *s <= '9' && n <= CONFIG_MAX_CPUS)
+            n = n * 10 + (unsigned)(*s++ - '0');
+        if (*s || n == 0)
+            log_warn("smp=%s is not a CPU count of 1 or more; starting every CPU", smp);
+        else
+            limit = n;
+    }
+    arch_smp_start(limit, secondary_main);
 }
 
 __attribute__((noreturn)) static void kernel_main_stage2(void *arg)
@@ -184,9 +240,12 @@ __attribute__((noreturn)) static void kernel_main_stage2(void *arg)
     if (acpi_init(boot_info->acpi_rsdp) < 0)
         log_warn("ACPI unavailable: no power-off, no HPET, no MCFG");
     lapic_init();
+    ioapic_init();
     time_init();
     sched_init();
     proc_init();
+    aspace_init();
+    start_other_cpus();
     log_set_clock(time_monotonic_ns);
     pci_init();
     vfs_init();

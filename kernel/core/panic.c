@@ -5,6 +5,10 @@
  * kernel's symbol map), then every CPU halts. In test modes QEMU is left through
  * isa-debug-exit so CI never waits on a dead machine.
  *
+ * On several CPUs the first CPU to panic owns the report: it stops the others with an
+ * NMI (arch_halt_other_cpus) before printing anything, so nothing interleaves with the
+ * report. A CPU that panics while another one reports just halts.
+ *
  * The backtrace follows saved frame pointers (the kernel is built with
  * -fno-omit-frame-pointer). Each frame address is checked to be mapped kernel memory
  * before it is read, so a corrupt stack ends the walk instead of faulting again.
@@ -22,6 +26,8 @@ static const char *symbol_map;
 static size_t symbol_map_len;
 static uint8_t exit_code; /* 0: halt and keep the screen for the user */
 static int panic_depth;
+static int panic_cpu = -1; /* the CPU that owns the report (atomic) */
+static unsigned halted_others;
 
 void panic_set_symbol_map(const char *map, size_t len)
 {
@@ -73,16 +79,24 @@ void panic_backtrace(unsigned long rip, unsigned long rbp)
 
 __attribute__((noreturn)) static void finish(void)
 {
-    log_printf("System halted.\n");
+    if (halted_others)
+        log_printf("System halted (%u other CPUs stopped first).\n", halted_others);
+    else
+        log_printf("System halted.\n");
     if (exit_code)
         arch_qemu_exit(exit_code);
-    /* FIXME: stop the other CPUs with an NMI IPI once SMP is up (issue: SMP). */
     arch_halt_forever();
 }
 
 static void enter(void)
 {
     arch_irq_disable();
+    int me = (int)arch_cpu_index(), owner = -1;
+    if (!__atomic_compare_exchange_n(&panic_cpu, &owner, me, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE) && owner != me)
+        arch_halt_forever(); /* another CPU is reporting; its NMI may already be on the way */
+    if (owner == -1)
+        halted_others = arch_halt_other_cpus();
     log_enter_panic();
     if (++panic_depth > 1) {
         /* Panicking inside the panic report: print nothing more that could fault. */

@@ -16,6 +16,11 @@
  *     entries the kernel adds later are copied in on activation and, as a safety net, on
  *     a kernel-mode fault (aspace_sync_kernel_entry). FIXME: have vmm preallocate all 256
  *     kernel PDPTs at boot so the kernel half can never diverge.
+ *   - Several CPUs: each CPU has its own active space (kernel threads keep the last
+ *     process's space loaded, so a space can be loaded on CPUs that run none of its
+ *     threads). The space's `cpus` mask says where, and page-table changes shoot down
+ *     exactly those CPUs (aspace_flush). aspace_destroy first makes every CPU drop the
+ *     space with an IPI, so no CPU is left with a freed root in CR3.
  */
 #include "mm/aspace_internal.h"
 #include "core/log.h"
@@ -25,15 +30,10 @@
 #define PAGE_MASK (PAGE_SIZE - 1)
 #define REGION_SLACK 2
 
-/* Guarded by running with interrupts off (single CPU). FIXME: per-CPU with SMP. */
-static aspace_t *current;
-static uint64_t kernel_cr3; /* 0 until the first aspace_create */
-
-static void capture_kernel_root(void)
-{
-    if (!kernel_cr3 && !current)
-        kernel_cr3 = arch_read_cr3();
-}
+/* active[n]: the space in CR3 on CPU n; written only by CPU n with interrupts off. */
+static aspace_t *active[CONFIG_MAX_CPUS];
+static uint64_t kernel_cr3;   /* set by aspace_init, read-only afterwards */
+static uint8_t evict_vector;  /* the IPI that asks a CPU to drop a dying space */
 
 static uint64_t *kernel_pml4(void)
 {
@@ -42,17 +42,81 @@ static uint64_t *kernel_pml4(void)
 
 aspace_t *aspace_current(void)
 {
-    return current;
+    bool irq = arch_irq_enabled();
+    arch_irq_disable();
+    aspace_t *as = active[arch_cpu_index()];
+    if (irq)
+        arch_irq_enable();
+    return as;
 }
 
 bool aspace_is_active(aspace_t *as)
 {
-    return as && as == current;
+    return as && as == active[arch_cpu_index()];
+}
+
+/* The evict IPI: drop the space loaded here if aspace_destroy is waiting for it. The
+ * interrupted code is a kernel thread (a space's own threads are gone before it dies),
+ * and the switch hook runs with interrupts off, so nothing here is half-done. */
+static void evict_interrupt(arch_frame_t *frame)
+{
+    (void)frame;
+    aspace_t *as = active[arch_cpu_index()];
+    if (as && __atomic_load_n(&as->dying, __ATOMIC_ACQUIRE))
+        aspace_activate(NULL);
+}
+
+void aspace_init(void)
+{
+    kernel_cr3 = arch_read_cr3();
+    evict_vector = arch_irq_alloc_vector();
+    if (!evict_vector)
+        panic("aspace: no interrupt vector for address-space eviction");
+    arch_irq_register(evict_vector, evict_interrupt, true);
+}
+
+/* Until the space is loaded nowhere: drop it here, ask the other CPUs by IPI. Called
+ * with interrupts on and no lock held, so those CPUs' own requests still get served. */
+static void evict_everywhere(aspace_t *as)
+{
+    __atomic_store_n(&as->dying, true, __ATOMIC_SEQ_CST);
+    uint64_t sent = 0;
+    for (;;) {
+        uint64_t mask = __atomic_load_n(&as->cpus, __ATOMIC_ACQUIRE);
+        if (!mask)
+            return;
+        bool irq = arch_irq_enabled();
+        arch_irq_disable();
+        unsigned me = arch_cpu_index();
+        if (active[me] == as)
+            aspace_activate(NULL);
+        for (unsigned i = 0; i < CONFIG_MAX_CPUS; i++)
+            if (i != me && (mask & ~sent & (1ull << i))) {
+                arch_ipi_send(i, evict_vector);
+                sent |= 1ull << i;
+            }
+        if (irq)
+            arch_irq_enable();
+        arch_pause();
+    }
+}
+
+void aspace_flush(aspace_t *as, uint64_t start, uint64_t pages)
+{
+    /* The entries were written before this: order those stores before reading the mask
+     * (a CPU that sets its bit later loads CR3 later, and so sees the new entries). */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    uint64_t mask = __atomic_load_n(&as->cpus, __ATOMIC_ACQUIRE);
+    uint64_t self = 1ull << arch_cpu_index();
+    if (mask & self)
+        arch_tlb_flush_local(start, pages);
+    if (mask & ~self)
+        arch_tlb_shootdown(mask & ~self, start, pages);
 }
 
 aspace_t *aspace_create(void)
 {
-    capture_kernel_root();
+    KASSERT(kernel_cr3 != 0);
     aspace_t *as = kzalloc(sizeof(*as));
     if (!as)
         goto fail;
@@ -81,8 +145,7 @@ void aspace_destroy(aspace_t *as)
 {
     if (!as)
         return;
-    if (as == current)
-        panic("aspace_destroy: %p is the active address space", (void *)as);
+    evict_everywhere(as);
     aspace_pt_unmap(as, 0, ASPACE_LOWER_HALF_END);
     KASSERT(as->resident_pages == 0);
     aspace_pt_frame_free(as->root_phys);
@@ -103,9 +166,11 @@ void aspace_activate(aspace_t *as)
 {
     bool irq = arch_irq_enabled();
     arch_irq_disable();
-    capture_kernel_root();
-    if (as != current) {
+    unsigned me = arch_cpu_index();
+    aspace_t *old = active[me];
+    if (as != old) {
         if (as) {
+            __atomic_fetch_or(&as->cpus, 1ull << me, __ATOMIC_SEQ_CST);
             spinlock_lock(&as->lock);
             sync_kernel_half(as);
             spinlock_unlock(&as->lock);
@@ -113,7 +178,9 @@ void aspace_activate(aspace_t *as)
         } else {
             arch_write_cr3(kernel_cr3);
         }
-        current = as;
+        active[me] = as;
+        if (old)
+            __atomic_fetch_and(&old->cpus, ~(1ull << me), __ATOMIC_RELEASE);
     }
     if (irq)
         arch_irq_enable();
@@ -121,7 +188,7 @@ void aspace_activate(aspace_t *as)
 
 bool aspace_sync_kernel_entry(uint64_t addr)
 {
-    aspace_t *as = current;
+    aspace_t *as = active[arch_cpu_index()];
     if (!as || !kernel_cr3 || addr < 0xffff800000000000ull)
         return false;
     unsigned i = (addr >> 39) & 511;

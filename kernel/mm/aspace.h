@@ -12,8 +12,8 @@
  *     W+X pages only if it asked for both (JITs).
  *   - Ring-0 code reaches user memory only through mm/usercopy.h; a kernel fault on a user
  *     address anywhere else is a bug and is never paged in.
- *   - Single CPU for now: one "current" space, no TLB shootdown (FIXME: per-CPU current
- *     and shootdown IPIs arrive with SMP scheduling).
+ *   - Several CPUs: each CPU has its own active space; changes to page tables are shot
+ *     down on every CPU that has the space loaded (aspace.c).
  *
  * Errors are -VK_E* from <vk/errno.h>.
  */
@@ -56,15 +56,19 @@ typedef struct {
 
 typedef struct aspace aspace_t; /* kernel/mm/aspace_internal.h */
 
+/* Once, on the boot CPU before any space exists: remembers the kernel's root and sets
+ * up the IPI that makes other CPUs drop a dying space. */
+void aspace_init(void);
 /* A new space: empty user half, the kernel half shared. NULL when out of memory. */
 aspace_t *aspace_create(void);
-/* Frees every user frame, user page-table page, the regions and the struct. The space
- * must not be active: switch away with aspace_activate first (a broken invariant
- * panics). Never touches the shared kernel half. */
+/* Frees every user frame, user page-table page, the regions and the struct. No thread
+ * may still use the space; CPUs that merely have it loaded (kernel threads after one of
+ * its threads) are made to drop it first, by IPI. Call with interrupts on and no
+ * spinlock held. Never touches the shared kernel half. */
 void aspace_destroy(aspace_t *as);
-/* Loads CR3 with the space's root (NULL: the kernel's root) and makes it current. */
+/* Loads CR3 with the space's root (NULL: the kernel's root) on the calling CPU. */
 void aspace_activate(aspace_t *as);
-/* The active space; NULL while the kernel's own root is loaded. */
+/* The calling CPU's active space; NULL while the kernel's own root is loaded. */
 aspace_t *aspace_current(void);
 
 /* Demand-zero memory at [start, start + len); len is rounded up to pages. -VK_EINVAL for

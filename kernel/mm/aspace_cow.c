@@ -4,8 +4,8 @@
  * every page that holds a frame, an entry pointing at the same frame. Both entries lose
  * their write bit and gain ASPACE_PTE_COW, and the frame's share count goes up by one.
  * The first write from either side faults. If the frame is still shared, the writer gets
- * a private copy and the count goes down. If it was the last sharer, it simply takes
- * the frame back writable.
+ * a private copy and the count goes down (after the copy: see aspace_cow_break). If it
+ * was the last sharer, it simply takes the frame back writable.
  *
  * Share counts are extra owners: 0 means one owner. They live in one uint16 per
  * physical page of the direct map, allocated when the first fork happens.
@@ -65,24 +65,40 @@ static void share(uint64_t frame)
     spinlock_unlock_irqrestore(&shares_lock, f);
 }
 
+/* True when another space still maps frame. */
+static bool shared_with_others(uint64_t frame)
+{
+    uint64_t pfn = frame / PAGE_SIZE;
+    if (!shares || pfn >= shares_pages)
+        return false;
+    uint64_t f = spinlock_lock_irqsave(&shares_lock);
+    bool shared = shares[pfn] != 0;
+    spinlock_unlock_irqrestore(&shares_lock, f);
+    return shared;
+}
+
 int aspace_cow_break(aspace_t *as, uint64_t *pte, uint64_t va, unsigned prot)
 {
     uint64_t frame = *pte & ASPACE_PTE_ADDR;
     uint64_t own = frame;
-    if (!aspace_cow_release(frame)) {
-        /* Still shared: this space gets its own copy. aspace_cow_release dropped our
-         * share already; give it back if there is no memory for the copy. */
+    /* Copy while this space still holds its share. Two CPUs can break the same frame
+     * at once (parent and child under their own locks); had this side dropped its share
+     * first, the other could take the frame as its last owner and write to it while this
+     * copy is still being made. The share goes only once nothing here maps the frame. */
+    if (shared_with_others(frame)) {
         own = aspace_pt_frame_alloc();
-        if (!own) {
-            share(frame);
+        if (!own)
             return -VK_ENOMEM;
-        }
         memcpy(phys_to_virt(own), phys_to_virt(frame), PAGE_SIZE);
     }
     bool present = (*pte & ASPACE_PTE_P) != 0;
     *pte = aspace_pt_make(own, prot);
-    if (present && aspace_is_active(as))
-        arch_invlpg(va);
+    /* Every CPU with the space loaded must drop the read-only translation of the shared
+     * frame before this one writes its private copy. */
+    if (present)
+        aspace_flush(as, va, 1);
+    if (own != frame && aspace_cow_release(frame)) /* the others let go meanwhile */
+        aspace_pt_frame_free(frame);
     return 0;
 }
 
@@ -142,9 +158,9 @@ aspace_t *aspace_clone(aspace_t *src)
         dst->region_count = src->region_count;
         err = clone_range(src, dst, phys_to_virt(src->root_phys), 3, 0);
     }
-    /* The parent's entries lost their write bit: stale writable TLB entries must go. */
-    if (aspace_is_active(src))
-        arch_write_cr3(arch_read_cr3());
+    /* The parent's entries lost their write bit: stale writable TLB entries must go, on
+     * every CPU that has the parent loaded. */
+    aspace_flush(src, 0, 0);
     spinlock_unlock_irqrestore(&src->lock, f);
     if (err) {
         log_warn("aspace: fork ran out of memory (error %d)", err);

@@ -32,6 +32,12 @@ struct aspace {
     /* Set by aspace_create, never changed. */
     uint64_t root_phys;          /* the PML4 */
 
+    /* Atomic: CPUs that have this space in CR3 (bit n = CPU n), the ones a TLB
+     * shootdown must reach. Each CPU sets its bit before loading CR3 and clears it after
+     * loading another root, in aspace_activate. */
+    uint64_t cpus;
+    bool dying;                  /* atomic: aspace_destroy asks the others to drop it */
+
     /* Guarded by lock: the regions, the user half of the page tables, the counter. */
     aspace_region_t *regions;    /* sorted by start, non-overlapping */
     unsigned region_count;
@@ -48,8 +54,8 @@ uint64_t aspace_pt_make(uint64_t frame, unsigned prot);
 /* A zeroed frame counted in aspace_frames_in_use; 0 when out of memory. */
 uint64_t aspace_pt_frame_alloc(void);
 void aspace_pt_frame_free(uint64_t frame);
-/* Frees the frames in [start, end) and the page tables the range covers entirely;
- * flushes the TLB when as is active. */
+/* Frees the frames in [start, end) and the page tables the range covers entirely, after
+ * flushing the TLB of every CPU that has the space loaded. */
 void aspace_pt_unmap(aspace_t *as, uint64_t start, uint64_t end);
 /* Rewrites every frame-holding entry in [start, end) for rights prot. */
 void aspace_pt_protect(aspace_t *as, uint64_t start, uint64_t end, unsigned prot);
@@ -66,8 +72,12 @@ int aspace_cow_break(aspace_t *as, uint64_t *pte, uint64_t va, unsigned prot);
 aspace_region_t *aspace_region_at(aspace_t *as, uint64_t addr);
 /* Index of the first region ending above addr (region_count if none). */
 unsigned aspace_region_index(aspace_t *as, uint64_t addr);
-/* True when as is the space loaded in CR3. */
+/* True when as is the space loaded in CR3 on the calling CPU. */
 bool aspace_is_active(aspace_t *as);
+/* After changing present entries of as (lock held, interrupts off): drop stale TLB
+ * entries on this CPU and on every other CPU that has the space loaded, before the
+ * caller frees anything the old entries pointed to. pages 0: the whole TLB. */
+void aspace_flush(aspace_t *as, uint64_t start, uint64_t pages);
 /* A kernel-half PML4 entry missing from the current space: copied from the kernel's
  * root. True if that resolved a kernel-mode fault at addr. */
 bool aspace_sync_kernel_entry(uint64_t addr);

@@ -12,6 +12,9 @@
  *     unmaps stay until aspace_destroy (bounded by the space's own use).
  *   - Every frame and table page is counted in aspace_frames_in_use, so tests can prove
  *     destroy gives everything back.
+ *   - Several CPUs: a walk gathers what it unmaps, shoots the TLBs down once
+ *     (aspace_flush: batched invlpg, or a full flush past
+ *     CONFIG_TLB_SHOOTDOWN_MAX_PAGES or when tables were freed) and only then frees.
  */
 #include "mm/aspace_internal.h"
 #include "core/string.h"
@@ -76,13 +79,42 @@ uint64_t *aspace_pt_entry(aspace_t *as, uint64_t va, bool create)
     return &table[index_at(va, 0)];
 }
 
+/* A range walk. Frames and tables it unmaps are only gathered, and freed after the TLB
+ * flush (gather_flush): until every CPU has dropped the old entries one of them could
+ * still write through a stale translation into a frame that has a new owner. */
+#define GATHER_MAX 64
+
 typedef struct {
     aspace_t *as;
     bool unmap;          /* else re-protect */
     unsigned prot;
-    bool active;         /* flush the TLB as entries change */
     bool tables_freed;   /* paging-structure caches may hold freed tables */
+    uint64_t lo, hi;     /* span of present entries changed since the last flush */
+    unsigned count;      /* gathered frames */
+    uint64_t frames[GATHER_MAX];
 } walk_t;
+
+static void gather_flush(walk_t *w)
+{
+    if (w->hi > w->lo) {
+        uint64_t pages = (w->hi - w->lo) / PAGE_SIZE;
+        aspace_flush(w->as, w->lo, w->tables_freed ? 0 : pages);
+    } else if (w->tables_freed) {
+        aspace_flush(w->as, 0, 0);
+    }
+    for (unsigned i = 0; i < w->count; i++)
+        aspace_pt_frame_free(w->frames[i]);
+    w->count = 0;
+    w->lo = w->hi = 0;
+    w->tables_freed = false;
+}
+
+static void gather_frame(walk_t *w, uint64_t frame)
+{
+    if (w->count == GATHER_MAX)
+        gather_flush(w);
+    w->frames[w->count++] = frame;
+}
 
 static void walk_leaf(walk_t *w, uint64_t *e, uint64_t va)
 {
@@ -92,15 +124,18 @@ static void walk_leaf(walk_t *w, uint64_t *e, uint64_t va)
     if (w->unmap) {
         *e = 0;
         if (aspace_cow_release(old & ASPACE_PTE_ADDR)) /* shared after fork: keep it */
-            aspace_pt_frame_free(old & ASPACE_PTE_ADDR);
+            gather_frame(w, old & ASPACE_PTE_ADDR);
         w->as->resident_pages--;
     } else {
         *e = aspace_pt_make(old & ASPACE_PTE_ADDR, w->prot);
         if (old & ASPACE_PTE_COW) /* still shared: writes must fault and copy */
             *e = (*e & ~ASPACE_PTE_W) | ASPACE_PTE_COW;
     }
-    if (w->active && (old & ASPACE_PTE_P))
-        arch_invlpg(va);
+    if (old & ASPACE_PTE_P) {
+        if (w->hi == w->lo)
+            w->lo = va;
+        w->hi = va + PAGE_SIZE;
+    }
 }
 
 /* Visits [start, end) inside the table at `level` whose span begins at base. */
@@ -124,22 +159,21 @@ static void walk(walk_t *w, uint64_t *table, int level, uint64_t base, uint64_t 
              hi < end ? hi : end);
         if (w->unmap && start <= lo && hi <= end) {
             table[i] = 0; /* every entry below was just cleared */
-            aspace_pt_frame_free(child);
             w->tables_freed = true;
+            gather_frame(w, child);
         }
     }
 }
 
 static void walk_range(aspace_t *as, uint64_t start, uint64_t end, bool unmap, unsigned prot)
 {
-    walk_t w = { as, unmap, prot, aspace_is_active(as), false };
+    walk_t w = { .as = as, .unmap = unmap, .prot = prot };
     if (start >= end)
         return;
     walk(&w, phys_to_virt(as->root_phys), 3, 0, start, end);
     /* invlpg drops paging-structure cache entries, but a freed table with no present
-     * leaf got none: reload CR3 (user pages are not global). */
-    if (w.active && w.tables_freed)
-        arch_write_cr3(arch_read_cr3());
+     * leaf got none: tables_freed flushes everything (user pages are not global). */
+    gather_flush(&w);
 }
 
 void aspace_pt_unmap(aspace_t *as, uint64_t start, uint64_t end)

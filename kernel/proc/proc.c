@@ -136,9 +136,8 @@ static void process_thread(void *arg)
     p->state = PROC_ZOMBIE;
     uint32_t parent_pid = p->parent_pid;
     spinlock_unlock_irqrestore(&lock, f);
-    process_t *parent = parent_pid ? proc_find(parent_pid) : NULL;
-    if (parent)
-        signal_raise(parent, SIG_CHLD); /* after this p may be reaped at any moment */
+    if (parent_pid)
+        proc_signal(parent_pid, SIG_CHLD); /* after this p may be reaped at any moment */
     sched_wake_all(&exited);
 }
 
@@ -438,6 +437,21 @@ process_t *proc_find(long pid)
             found = p;
     spinlock_unlock_irqrestore(&lock, f);
     return found; /* FIXME: reference-count once processes can be reaped concurrently */
+}
+
+int proc_signal(long pid, int sig)
+{
+    uint64_t f = spinlock_lock_irqsave(&lock);
+    int err = -VK_ESRCH;
+    for (process_t *p = all; p; p = p->next)
+        if ((long)p->pid == pid && p->state == PROC_RUNNING) {
+            if (sig)
+                signal_raise(p, sig);
+            err = 0;
+            break;
+        }
+    spinlock_unlock_irqrestore(&lock, f);
+    return err;
 }
 
 long proc_wait(long pid, int *status, bool nohang)

@@ -45,7 +45,7 @@ typedef struct process {
     uint64_t fs_base;           /* arch_prctl(ARCH_SET_FS) */
     uint64_t clear_child_tid;   /* set_tid_address */
     uint64_t signal_mask;       /* blocked signals: bit (n - 1) for signal n */
-    uint64_t signal_pending;    /* raised, not yet delivered */
+    uint64_t signal_pending;    /* raised, not yet delivered; atomic (other CPUs raise) */
     bool sigsuspend_active;     /* rt_sigsuspend: signal_mask is temporary ... */
     uint64_t sigsuspend_saved;  /* ... and this comes back after the handler */
     proc_sigaction_t actions[PROC_SIGNALS];
@@ -98,8 +98,13 @@ __attribute__((noreturn)) void proc_kill_on_fault(const arch_frame_t *f, int sig
 /* Installs the scheduler switch hook; called once after sched_init. */
 void proc_init(void);
 unsigned proc_snapshot(void *out, unsigned max);
-/* A live (running or suspended, not zombie) process by pid, or NULL. */
+/* A live (running or suspended, not zombie) process by pid, or NULL. The pointer is
+ * not pinned: another CPU may reap the process at any time, so only the calling
+ * process's own pid is safe to look up this way (use proc_signal to signal others). */
 process_t *proc_find(long pid);
+/* Raises sig (0: only checks) in the live process pid, under the process lock so it
+ * cannot be reaped meanwhile. 0 or -VK_ESRCH. */
+int proc_signal(long pid, int sig);
 unsigned proc_live_count(void);
 
 #endif

@@ -78,6 +78,7 @@ void signal_raise(process_t *p, int sig)
 {
     if (sig < 1 || sig > PROC_SIGNALS)
         return;
+    /* Atomic: the sender runs on another CPU than the target, which clears bits. */
     __atomic_fetch_or(&p->signal_pending, signal_bit(sig), __ATOMIC_RELEASE);
     /* A blocking call of p's thread ends with EINTR so the signal is seen at once. */
     if (p->thread && signal_deliverable(p))
@@ -165,7 +166,8 @@ bool signal_deliver_pending(arch_frame_t *f, bool interrupted, uint64_t nr)
 {
     process_t *p = proc_current();
     for (;;) {
-        uint64_t ready = p->signal_pending & ~p->signal_mask;
+        uint64_t ready =
+            __atomic_load_n(&p->signal_pending, __ATOMIC_ACQUIRE) & ~p->signal_mask;
         if (!ready) {
             if (interrupted)
                 restart_syscall(f, nr); /* interrupted by signals that were ignored */

@@ -126,3 +126,16 @@ sched_thread_t *sched_rq_pop(sched_runqueue_t *rq)
     sched_rq_remove(rq, t);
     return t;
 }
+
+sched_thread_t *sched_rq_find_allowed(const sched_runqueue_t *rq, uint64_t cpu_bit)
+{
+    for (int w = 0; w < SCHED_BITMAP_WORDS; w++) {
+        for (uint64_t bits = rq->bitmap[w]; bits; bits &= bits - 1) {
+            int level = w * 64 + __builtin_ctzll(bits);
+            for (sched_thread_t *t = rq->head[level]; t; t = t->rq_next)
+                if (t->affinity & cpu_bit)
+                    return t;
+        }
+    }
+    return NULL;
+}

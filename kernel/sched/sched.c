@@ -38,9 +38,9 @@ sched_cpu_t sched_cpus[CONFIG_MAX_CPUS];
 bool sched_is_ready;
 static sched_switch_hook_t switch_hook; /* atomic */
 
-void sched_set_switch_hook(sched_switch_hook_t hook)
+sched_switch_hook_t sched_set_switch_hook(sched_switch_hook_t hook)
 {
-    __atomic_store_n(&switch_hook, hook, __ATOMIC_RELEASE);
+    return __atomic_exchange_n(&switch_hook, hook, __ATOMIC_ACQ_REL);
 }
 
 bool sched_ready(void)
@@ -69,12 +69,110 @@ static bool need_resched(sched_cpu_t *cpu)
     return __atomic_load_n(&cpu->need_resched, __ATOMIC_ACQUIRE);
 }
 
-/* Would t, once queued on cpu, be more urgent than what runs there? CPU lock held. */
+static uint8_t resched_vector; /* the reschedule IPI; 0 before sched_init */
+
+static uint32_t cpu_index_of(const sched_cpu_t *cpu) { return (uint32_t)(cpu - sched_cpus); }
+
+/* Would t, once queued on cpu, be more urgent than what runs there? Then cpu must
+ * reschedule: at its next preemption point if it is this CPU, through a reschedule IPI
+ * if it is another one (unless one is already on its way). CPU lock held. */
 static void check_preempt(sched_cpu_t *cpu, sched_thread_t *t)
 {
-    if (t != cpu->current && sched_effective_priority(t) < sched_effective_priority(cpu->current))
-        set_need_resched(cpu);
-    /* FIXME(issue 4): a reschedule IPI when cpu is not the calling CPU. */
+    if (t == cpu->current ||
+        sched_effective_priority(t) >= sched_effective_priority(cpu->current))
+        return;
+    bool already = __atomic_exchange_n(&cpu->need_resched, true, __ATOMIC_ACQ_REL);
+    if (!already && cpu != sched_this_cpu() && resched_vector)
+        arch_ipi_send(cpu_index_of(cpu), resched_vector);
+}
+
+/* Runnable threads queued or running on cpu: a hint read without its lock. */
+static unsigned cpu_load(sched_cpu_t *cpu)
+{
+    return __atomic_load_n(&cpu->rq.count, __ATOMIC_RELAXED) +
+           (__atomic_load_n(&cpu->running_idle, __ATOMIC_RELAXED) ? 0 : 1);
+}
+
+static uint64_t online_mask(void);
+
+/* The least loaded online CPU in `allowed`, `prefer` when it ties for least. */
+static uint32_t least_loaded(uint64_t allowed, uint32_t prefer)
+{
+    allowed &= online_mask();
+    if (!allowed)
+        return prefer;
+    uint32_t best = prefer;
+    unsigned best_load = (allowed & (1ull << prefer)) ? cpu_load(&sched_cpus[prefer]) : ~0u;
+    for (uint64_t m = allowed; m; m &= m - 1) {
+        uint32_t i = (uint32_t)__builtin_ctzll(m);
+        unsigned load = cpu_load(&sched_cpus[i]);
+        if (load < best_load) {
+            best = i;
+            best_load = load;
+        }
+    }
+    return best;
+}
+
+static void lock_two(sched_cpu_t *a, sched_cpu_t *b)
+{
+    if (a == b) {
+        spinlock_lock(&a->lock);
+    } else if (a < b) {
+        spinlock_lock(&a->lock);
+        spinlock_lock(&b->lock);
+    } else {
+        spinlock_lock(&b->lock);
+        spinlock_lock(&a->lock);
+    }
+}
+
+static void unlock_two(sched_cpu_t *a, sched_cpu_t *b)
+{
+    spinlock_unlock(&a->lock);
+    if (a != b)
+        spinlock_unlock(&b->lock);
+}
+
+sched_cpu_t *sched_lock_thread_cpu(sched_thread_t *t)
+{
+    for (;;) {
+        sched_cpu_t *cpu = &sched_cpus[__atomic_load_n(&t->cpu, __ATOMIC_ACQUIRE)];
+        spinlock_lock(&cpu->lock);
+        if (&sched_cpus[t->cpu] == cpu)
+            return cpu;
+        spinlock_unlock(&cpu->lock);
+    }
+}
+
+/* Locks t's CPU and `to_index` (chosen by pick(t, from)), retrying if t moved. */
+static void lock_thread_and_target(sched_thread_t *t, uint32_t (*pick)(sched_thread_t *, uint32_t),
+                                   sched_cpu_t **from, sched_cpu_t **to)
+{
+    for (;;) {
+        uint32_t f = __atomic_load_n(&t->cpu, __ATOMIC_ACQUIRE);
+        *from = &sched_cpus[f];
+        *to = &sched_cpus[pick(t, f)];
+        lock_two(*from, *to);
+        if (t->cpu == f)
+            return;
+        unlock_two(*from, *to);
+    }
+}
+
+static void enqueue(sched_cpu_t *cpu, sched_thread_t *t, bool front);
+
+/* t, queued on `from` or on no queue, goes to `to`'s queue. Both locks held. */
+static void move_and_enqueue(sched_cpu_t *from, sched_cpu_t *to, sched_thread_t *t)
+{
+    if (t->rq_level >= 0)
+        sched_rq_remove(&from->rq, t);
+    if (from != to) {
+        __atomic_store_n(&t->cpu, cpu_index_of(to), __ATOMIC_RELEASE);
+        to->migrations_in++;
+    }
+    enqueue(to, t, false);
+    check_preempt(to, t);
 }
 
 static void enqueue(sched_cpu_t *cpu, sched_thread_t *t, bool front)
@@ -90,15 +188,31 @@ static void enqueue(sched_cpu_t *cpu, sched_thread_t *t, bool front)
 
 /* The part of the switch that runs in the thread switched to, with the CPU lock still
  * held by the thread that switched: release it, then deal with a dead predecessor. */
+static uint32_t pick_for_affinity(sched_thread_t *t, uint32_t from)
+{
+    uint64_t allowed = t->affinity & online_mask();
+    return least_loaded(allowed, allowed ? (uint32_t)__builtin_ctzll(allowed) : from);
+}
+
 static void finish_switch(void)
 {
     sched_cpu_t *cpu = sched_this_cpu();
     sched_thread_t *prev = cpu->switch_from;
+    bool migrate = cpu->switch_migrate;
     cpu->switch_from = NULL;
+    cpu->switch_migrate = false;
     bool prev_dead = prev && prev->state == SCHED_THREAD_DEAD;
     spinlock_unlock(&cpu->lock);
     if (prev_dead)
         sched_thread_dead(prev);
+    if (migrate) {
+        /* prev is RUNNABLE on no queue: its context is saved now, so another CPU may run
+         * it. Wakers leave a RUNNABLE thread alone, so nobody else queues it. */
+        sched_cpu_t *from, *to;
+        lock_thread_and_target(prev, pick_for_affinity, &from, &to);
+        move_and_enqueue(from, to, prev);
+        unlock_two(from, to);
+    }
 }
 
 /* Pick and switch; CPU lock held, interrupts off. Returns with the lock released, when
@@ -112,8 +226,14 @@ static void switch_locked(sched_cpu_t *cpu, sched_switch_reason_t reason)
     uint64_t ran = now - prev->slice_start_ns;
     prev->slice_left_ns = ran >= prev->slice_left_ns ? 0 : prev->slice_left_ns - ran;
     prev->slice_start_ns = now;
+    bool migrate = false;
     if (prev->is_idle) {
         prev->state = SCHED_THREAD_RUNNABLE; /* never queued: picked when nothing else is */
+    } else if ((prev->state == SCHED_THREAD_RUNNING || prev->state == SCHED_THREAD_RUNNABLE) &&
+               !(prev->affinity & (1ull << cpu_index_of(cpu)))) {
+        /* Its affinity changed while it ran: finish_switch moves it. */
+        prev->state = SCHED_THREAD_RUNNABLE;
+        migrate = true;
     } else if (prev->state == SCHED_THREAD_RUNNING || prev->state == SCHED_THREAD_RUNNABLE) {
         /* RUNNABLE here means it was woken between setting its blocking state and this
          * switch: it simply keeps going. */
@@ -152,7 +272,9 @@ static void switch_locked(sched_cpu_t *cpu, sched_switch_reason_t reason)
     next->slice_start_ns = now;
 
     cpu->current = next;
+    __atomic_store_n(&cpu->running_idle, next->is_idle, __ATOMIC_RELAXED);
     cpu->switch_from = prev;
+    cpu->switch_migrate = migrate;
     sched_switch_hook_t hook = __atomic_load_n(&switch_hook, __ATOMIC_ACQUIRE);
     if (hook)
         hook(prev, next);
@@ -237,10 +359,20 @@ void sched_set_current_state(sched_thread_state_t state)
     spinlock_unlock(&cpu->lock);
 }
 
-/* With cpu->lock held: wakes t if it is blocked or sleeping (and, when
- * only_interruptible, blocked in an interruptible wait). */
-static bool wake_locked(sched_cpu_t *cpu, sched_thread_t *t, sched_wake_reason_t reason,
-                        bool only_interruptible)
+/* Where a woken thread goes: back to its CPU when that one idles, else the least
+ * loaded CPU it may use (its own CPU on a tie, for a warm cache). */
+static uint32_t pick_for_wake(sched_thread_t *t, uint32_t from)
+{
+    sched_cpu_t *own = &sched_cpus[from];
+    if ((t->affinity & (1ull << from)) && cpu_load(own) == 0)
+        return from;
+    return least_loaded(t->affinity, from);
+}
+
+/* With t's CPU and the target CPU locked (lock_thread_and_target): wakes t if it is
+ * blocked or sleeping (and, when only_interruptible, blocked in an interruptible wait). */
+static bool wake_locked(sched_cpu_t *cpu, sched_cpu_t *to, sched_thread_t *t,
+                        sched_wake_reason_t reason, bool only_interruptible)
 {
     if (t->state != SCHED_THREAD_BLOCKED && t->state != SCHED_THREAD_SLEEPING)
         return false;
@@ -255,20 +387,19 @@ static bool wake_locked(sched_cpu_t *cpu, sched_thread_t *t, sched_wake_reason_t
         t->boost = SCHED_INTERACTIVE_BOOST;
     t->state = SCHED_THREAD_RUNNABLE;
     /* Still current: it set its blocking state but has not switched yet (another CPU is
-     * waking it). switch_locked sees RUNNABLE and lets it continue. */
-    if (t != cpu->current) {
-        enqueue(cpu, t, false);
-        check_preempt(cpu, t);
-    }
+     * waking it). switch_locked sees RUNNABLE and lets it continue there. Otherwise its
+     * context is saved (its CPU's lock is held across a switch), so any CPU may run it. */
+    if (t != cpu->current)
+        move_and_enqueue(cpu, to, t);
     return true;
 }
 
 bool sched_wake_thread(sched_thread_t *t, sched_wake_reason_t reason)
 {
-    sched_cpu_t *cpu = &sched_cpus[t->cpu];
-    spinlock_lock(&cpu->lock);
-    bool woke = wake_locked(cpu, t, reason, false);
-    spinlock_unlock(&cpu->lock);
+    sched_cpu_t *cpu, *to;
+    lock_thread_and_target(t, pick_for_wake, &cpu, &to);
+    bool woke = wake_locked(cpu, to, t, reason, false);
+    unlock_two(cpu, to);
     return woke;
 }
 
@@ -291,10 +422,10 @@ void sched_thread_interrupt(sched_thread_t *t)
 {
     __atomic_store_n(&t->interrupt_pending, true, __ATOMIC_RELEASE);
     uint64_t f = sched_irq_save();
-    sched_cpu_t *cpu = &sched_cpus[t->cpu];
-    spinlock_lock(&cpu->lock);
-    bool woke = wake_locked(cpu, t, SCHED_WAKE_INTERRUPTED, true);
-    spinlock_unlock(&cpu->lock);
+    sched_cpu_t *cpu, *to;
+    lock_thread_and_target(t, pick_for_wake, &cpu, &to);
+    bool woke = wake_locked(cpu, to, t, SCHED_WAKE_INTERRUPTED, true);
+    unlock_two(cpu, to);
     sched_irq_restore(f);
     if (woke)
         sched_preempt_point();
@@ -307,8 +438,7 @@ void sched_interrupt_clear(void)
 
 void sched_make_runnable(sched_thread_t *t)
 {
-    sched_cpu_t *cpu = &sched_cpus[t->cpu];
-    spinlock_lock(&cpu->lock);
+    sched_cpu_t *cpu = sched_lock_thread_cpu(t);
     t->state = SCHED_THREAD_RUNNABLE;
     enqueue(cpu, t, false);
     check_preempt(cpu, t);
@@ -320,8 +450,7 @@ int sched_set_priority(sched_thread_t *t, int priority)
     if (priority < 0 || priority >= SCHED_PRIORITY_LEVELS || t->is_idle)
         return -VK_EINVAL;
     uint64_t f = sched_irq_save();
-    sched_cpu_t *cpu = &sched_cpus[t->cpu];
-    spinlock_lock(&cpu->lock);
+    sched_cpu_t *cpu = sched_lock_thread_cpu(t);
     bool queued = t->rq_level >= 0;
     if (queued)
         sched_rq_remove(&cpu->rq, t);
@@ -348,8 +477,7 @@ int sched_set_policy(sched_thread_t *t, sched_policy_t policy)
     if (policy != SCHED_POLICY_RR && policy != SCHED_POLICY_FIFO)
         return -VK_EINVAL;
     uint64_t f = sched_irq_save();
-    sched_cpu_t *cpu = &sched_cpus[t->cpu];
-    spinlock_lock(&cpu->lock);
+    sched_cpu_t *cpu = sched_lock_thread_cpu(t);
     t->policy = policy;
     t->slice_left_ns = sched_slice_ns(t);
     spinlock_unlock(&cpu->lock);
@@ -357,36 +485,60 @@ int sched_set_policy(sched_thread_t *t, sched_policy_t policy)
     return 0;
 }
 
+/* Bit n set once CPU n has its idle thread and takes work (atomic). */
+static uint64_t online_cpus;
+
 static uint64_t online_mask(void)
 {
-    uint64_t m = 0;
-    for (unsigned i = 0; i < CONFIG_MAX_CPUS; i++)
-        if (sched_cpus[i].online)
-            m |= 1ull << i;
-    return m;
+    return __atomic_load_n(&online_cpus, __ATOMIC_ACQUIRE);
 }
+
+uint64_t sched_online_mask(void) { return online_mask(); }
 
 int sched_set_affinity(sched_thread_t *t, uint64_t mask)
 {
     if (!(mask & online_mask()) || t->is_idle)
         return -VK_EINVAL;
     uint64_t f = sched_irq_save();
-    sched_cpu_t *cpu = &sched_cpus[t->cpu];
-    spinlock_lock(&cpu->lock);
+    sched_cpu_t *cpu = sched_lock_thread_cpu(t);
     t->affinity = mask;
+    uint32_t index = cpu_index_of(cpu);
+    bool off = !(mask & (1ull << index));
+    bool self = t == cpu->current && cpu == sched_this_cpu();
+    if (off && t == cpu->current) {
+        /* Running: it moves at its next switch (switch_locked sees the mask). */
+        bool already = __atomic_exchange_n(&cpu->need_resched, true, __ATOMIC_ACQ_REL);
+        if (!self && !already && resched_vector)
+            arch_ipi_send(index, resched_vector);
+        off = false;
+    }
     spinlock_unlock(&cpu->lock);
+    if (off) {
+        /* Queued, blocked or sleeping: move it now (a blocked one is simply woken on an
+         * allowed CPU later; a RUNNABLE thread on no queue is finish_switch's). */
+        sched_cpu_t *from, *to;
+        lock_thread_and_target(t, pick_for_affinity, &from, &to);
+        if (!(t->affinity & (1ull << cpu_index_of(from))) && t != from->current) {
+            if (t->rq_level >= 0) {
+                move_and_enqueue(from, to, t);
+            } else if (t->state == SCHED_THREAD_BLOCKED || t->state == SCHED_THREAD_SLEEPING) {
+                __atomic_store_n(&t->cpu, cpu_index_of(to), __ATOMIC_RELEASE);
+            }
+        }
+        unlock_two(from, to);
+    }
     sched_irq_restore(f);
+    if (self)
+        sched_preempt_point();
     return 0;
 }
 
-/* The CPU a new thread starts on: this one if allowed, else the lowest allowed online. */
 uint32_t sched_pick_cpu(uint64_t affinity)
 {
-    uint32_t self = cpu_current()->index;
+    uint32_t self = arch_cpu_index();
     uint64_t allowed = affinity & online_mask();
-    if (allowed & (1ull << self))
-        return self;
-    return allowed ? (uint32_t)__builtin_ctzll(allowed) : self;
+    return least_loaded(allowed, (allowed & (1ull << self)) || !allowed
+                                     ? self : (uint32_t)__builtin_ctzll(allowed));
 }
 
 /* ---- the tick and the idle thread ---------------------------------------------- */
@@ -425,17 +577,58 @@ void time_tick_hook(void)
     }
 }
 
+/* Idle-time balancing: take the most urgent thread this CPU may run from the CPU with
+ * the longest run queue. Its thread there is waiting while that CPU runs something
+ * else, so even one queued thread is worth taking. Interrupts off. */
+static void steal(sched_cpu_t *self)
+{
+    sched_cpu_t *busiest = NULL;
+    unsigned most = 0;
+    for (uint64_t m = online_mask() & ~(1ull << cpu_index_of(self)); m; m &= m - 1) {
+        sched_cpu_t *c = &sched_cpus[__builtin_ctzll(m)];
+        unsigned queued = __atomic_load_n(&c->rq.count, __ATOMIC_RELAXED);
+        if (queued > most) {
+            most = queued;
+            busiest = c;
+        }
+    }
+    if (!busiest)
+        return;
+    lock_two(self, busiest);
+    sched_thread_t *t = sched_rq_find_allowed(&busiest->rq, 1ull << cpu_index_of(self));
+    if (t) {
+        move_and_enqueue(busiest, self, t);
+        self->steals++;
+    }
+    unlock_two(self, busiest);
+}
+
 static void idle_loop(void *arg)
 {
     sched_cpu_t *cpu = arg;
     for (;;) {
         arch_irq_disable();
+        if (!__atomic_load_n(&cpu->rq.count, __ATOMIC_RELAXED))
+            steal(cpu);
         if (need_resched(cpu) || __atomic_load_n(&cpu->rq.count, __ATOMIC_RELAXED)) {
             sched_switch(SCHED_SWITCH_PREEMPT);
             arch_irq_enable();
         } else {
             arch_wait_for_interrupt(); /* sti; hlt: no wake-up slips in between */
         }
+    }
+}
+
+/* The reschedule IPI: a thread more urgent than ours was queued here by another CPU.
+ * Switch as the tick does (EOI first, see the file comment); the idle thread simply
+ * wakes from hlt and finds its queue non-empty. */
+static void resched_interrupt(arch_frame_t *frame)
+{
+    (void)frame;
+    sched_cpu_t *cpu = sched_this_cpu();
+    if (need_resched(cpu) && cpu->current->preempt_count == 0) {
+        lapic_eoi();
+        sched_switch(SCHED_SWITCH_PREEMPT);
     }
 }
 
@@ -459,18 +652,46 @@ static void init_cpu(uint32_t index)
     cpu->idle = idle;
     cpu->last_switch_ns = time_monotonic_ns();
     cpu->online = true;
+    __atomic_fetch_or(&online_cpus, 1ull << index, __ATOMIC_RELEASE);
+}
+
+void sched_start_cpu(void)
+{
+    KASSERT(!arch_irq_enabled() && sched_ready());
+    uint32_t index = arch_cpu_index();
+    sched_cpu_t *cpu = &sched_cpus[index];
+    sched_rq_init(&cpu->rq);
+    sched_thread_t *idle = sched_thread_adopt_idle(index);
+    if (!idle)
+        panic("sched: no memory for the idle thread of CPU %u", index);
+    spinlock_lock(&cpu->lock);
+    cpu->idle = idle;
+    cpu->current = idle;
+    cpu->running_idle = true;
+    cpu->last_switch_ns = time_monotonic_ns();
+    cpu->online = true;
+    spinlock_unlock(&cpu->lock);
+    __atomic_fetch_or(&online_cpus, 1ull << index, __ATOMIC_RELEASE);
+    arch_smp_cpu_ready();
+    idle_loop(cpu);
+    __builtin_unreachable();
 }
 
 void sched_init(void)
 {
     KASSERT(!arch_irq_enabled());
     KASSERT(!sched_ready());
-    uint32_t index = cpu_current()->index;
+    uint32_t index = arch_cpu_index();
     sched_cpu_t *cpu = &sched_cpus[index];
     sched_thread_t *m = &sched_main_thread;
     sched_thread_init_main(index);
     cpu->current = m;
     init_cpu(index);
+    resched_vector = arch_irq_alloc_vector();
+    if (resched_vector)
+        arch_irq_register(resched_vector, resched_interrupt, true);
+    else
+        log_warn("sched: no vector for the reschedule IPI; other CPUs react at their tick");
     __atomic_store_n(&sched_is_ready, true, __ATOMIC_RELEASE);
     log_info("sched: thread 0 \"main\" (priority %d) and %s on CPU %u; slices %llu/%llu/%llu ms "
              "(real-time RR/interactive/batch), tick %u Hz",
@@ -498,6 +719,8 @@ bool sched_cpu_info(unsigned index, sched_cpu_info_t *out)
     out->preemptions = cpu->preemptions;
     out->ticks = cpu->ticks;
     out->runnable = cpu->rq.count;
+    out->migrations_in = cpu->migrations_in;
+    out->steals = cpu->steals;
     out->current_id = cpu->current->id;
     spinlock_unlock(&cpu->lock);
     sched_irq_restore(f);

@@ -67,6 +67,11 @@ sched_class_t sched_priority_class(int priority);
  * and creates the boot CPU's idle thread. Call once, after time_init. */
 void sched_init(void);
 bool sched_ready(void);
+/* On a secondary CPU, interrupts off, its tick armed: the start-up context becomes the
+ * CPU's idle thread and the CPU joins the scheduler. Never returns. */
+__attribute__((noreturn)) void sched_start_cpu(void);
+/* CPUs that take threads (bit n = CPU n). */
+uint64_t sched_online_mask(void);
 
 /* ---- threads -------------------------------------------------------------------- */
 
@@ -103,7 +108,9 @@ void sched_yield(void);
 int sched_set_priority(sched_thread_t *t, int priority);
 int sched_set_policy(sched_thread_t *t, sched_policy_t policy);
 /* Restricts t to the CPUs in mask (bits of online CPUs). 0 or -EINVAL when no CPU of
- * the mask is online. FIXME(issue 4): migration with SMP; today every thread is on CPU 0. */
+ * the mask is online. A queued or blocked thread moves at once; a running one at its
+ * next switch (the calling thread itself: before this returns, unless its preempt
+ * count is raised or interrupts are off). */
 int sched_set_affinity(sched_thread_t *t, uint64_t mask);
 
 uint64_t sched_thread_id(const sched_thread_t *t);
@@ -118,9 +125,10 @@ void *sched_thread_owner(const sched_thread_t *t);
 /* Called on every switch between two different threads, on the CPU that switches, with
  * interrupts off and that CPU's scheduler lock held: it must not block, allocate or take
  * any lock. For kernel/proc: load the incoming thread's address space and FS base when
- * its owner differs. NULL removes it. One hook at a time. */
+ * its owner differs. NULL removes it. One hook at a time; returns the one it replaces
+ * (tests put it back). */
 typedef void (*sched_switch_hook_t)(sched_thread_t *prev, sched_thread_t *next);
-void sched_set_switch_hook(sched_switch_hook_t hook);
+sched_switch_hook_t sched_set_switch_hook(sched_switch_hook_t hook);
 
 /* ---- preemption control --------------------------------------------------------- */
 
@@ -243,6 +251,8 @@ typedef struct {
     uint64_t preemptions;    /* involuntary switches */
     uint64_t ticks;          /* scheduler ticks seen on this CPU */
     unsigned runnable;       /* threads on the run queue now */
+    uint64_t migrations_in;  /* threads moved here from another CPU (wake-up, affinity, steal) */
+    uint64_t steals;         /* of those, taken by this CPU's idle thread from a busier one */
     uint64_t current_id;
 } sched_cpu_info_t;
 

@@ -5,7 +5,13 @@
  *
  * Lock order (outer first): a caller's lock (mutex, semaphore, join lock, ...) ->
  * wait-queue lock -> a CPU's timer_lock -> a CPU's lock. sched_threads_lock -> a CPU's
- * lock. The stack-pool lock is a leaf. Every one of them is taken with interrupts off.
+ * lock. Two CPU locks (moving a thread between CPUs) are taken lower index first. The
+ * stack-pool lock is a leaf. Every one of them is taken with interrupts off.
+ *
+ * A thread's scheduling fields are guarded by the lock of the CPU named by its `cpu`
+ * field, and `cpu` itself changes only with the locks of both the old and the new CPU
+ * held. So whoever wants a thread's lock takes sched_cpus[t->cpu].lock and checks that
+ * t->cpu did not change meanwhile (sched_lock_thread_cpu).
  *
  * A CPU's lock is held across the context switch: the thread that switches takes it,
  * the thread switched to releases it (sched_finish_switch), xv6-style. So whoever holds
@@ -113,10 +119,13 @@ typedef struct {
     sched_thread_t *current;
     sched_thread_t *idle;
     sched_thread_t *switch_from; /* handed across arch_context_switch */
+    bool switch_migrate;         /* switch_from must move to a CPU its affinity allows */
+    bool running_idle;           /* also read without the lock, as a load hint */
     bool need_resched;
     bool online;
     uint64_t last_switch_ns;
     uint64_t idle_ns, busy_ns, context_switches, preemptions, ticks;
+    uint64_t migrations_in, steals;
 
     spinlock_t timer_lock;
     /* Guarded by timer_lock: sleeping threads sorted by deadline (equal deadlines FIFO).
@@ -128,9 +137,8 @@ extern sched_cpu_t sched_cpus[CONFIG_MAX_CPUS];
 extern spinlock_t sched_threads_lock;
 extern sched_thread_t *sched_threads_first, *sched_threads_last; /* guarded by it */
 
-/* The calling CPU's scheduler state. FIXME(issue 4): an arch_cpu_index() in arch.h;
- * until then the per-CPU record of kernel/arch/x86_64/cpu.h is read directly. */
-static inline sched_cpu_t *sched_this_cpu(void) { return &sched_cpus[cpu_current()->index]; }
+/* The calling CPU's scheduler state (interrupts off, or the answer may be stale). */
+static inline sched_cpu_t *sched_this_cpu(void) { return &sched_cpus[arch_cpu_index()]; }
 
 static inline uint64_t sched_irq_save(void)
 {
@@ -152,6 +160,8 @@ void sched_rq_remove(sched_runqueue_t *rq, sched_thread_t *t);
 sched_thread_t *sched_rq_pop(sched_runqueue_t *rq);
 /* Most urgent queued level, or -1 when empty. */
 int sched_rq_best_level(const sched_runqueue_t *rq);
+/* The most urgent queued thread whose affinity has cpu_bit, or NULL. */
+sched_thread_t *sched_rq_find_allowed(const sched_runqueue_t *rq, uint64_t cpu_bit);
 int sched_effective_priority(const sched_thread_t *t);
 uint64_t sched_slice_ns(const sched_thread_t *t);
 
@@ -169,13 +179,19 @@ void sched_set_current_state(sched_thread_state_t state);
 /* Same for an interruptible block: false (and nothing changed) when an interrupt is
  * already pending. */
 bool sched_set_current_blocked_interruptible(void);
-/* The CPU a new thread starts on. */
+/* The CPU a new thread starts on: the least loaded one its affinity allows. */
 uint32_t sched_pick_cpu(uint64_t affinity);
+/* Locks and returns the CPU that t belongs to (see the lock rules above). Interrupts
+ * off. */
+sched_cpu_t *sched_lock_thread_cpu(sched_thread_t *t);
 
 /* thread.c */
 void sched_thread_dead(sched_thread_t *t); /* after its last switch: join or free */
 sched_thread_t *sched_thread_alloc(const sched_thread_params_t *p);
 void sched_thread_init_main(uint32_t cpu); /* the calling context becomes "main" */
+/* The calling context (a secondary CPU's start-up stack) becomes that CPU's idle
+ * thread, RUNNING; NULL when out of memory. */
+sched_thread_t *sched_thread_adopt_idle(uint32_t cpu);
 extern sched_thread_t sched_main_thread;
 
 /* timer.c */

@@ -6,6 +6,11 @@
  * a tight upper time bound: "within one tick" is checked by counting ticks (which the
  * guest cannot skip while interrupts are off), and the only wall-clock upper bounds are
  * the multi-second limits that keep a broken scheduler from hanging the suite.
+ *
+ * The tests below check what happens on one CPU (interleaving, preemption within a tick,
+ * per-CPU accounting), so they pin their threads to the CPU "main" runs on (the runner
+ * pins main to CPU 0): with several CPUs online they would otherwise spread out. The
+ * tests of several CPUs are in sched_smp_test.c.
  */
 #include "sched/sched_internal.h"
 #include "core/log.h"
@@ -14,22 +19,22 @@
 #include "proc/proc.h"
 #include "arch/x86_64/arch.h"
 #include "test/ktest.h"
+#include "sched/sched_test_util.h"
 #include "time/time.h"
 #include <vk/errno.h>
 
-#define NS_PER_MS  1000000ull
-#define HANG_LIMIT_NS (5000 * NS_PER_MS) /* "it did not hang", never a performance bound */
+#define NS_PER_MS     SCHED_TEST_NS_PER_MS
+#define HANG_LIMIT_NS SCHED_TEST_HANG_LIMIT_NS
 
-/* Sleep in 1 ms steps until *flag (read under no lock: a word) reaches value. */
-static bool wait_for_count(volatile unsigned *counter, unsigned value)
+/* A thread pinned to the calling CPU, so a test sees one CPU's scheduling. */
+static uint64_t here(void)
 {
-    uint64_t give_up = time_monotonic_ns() + HANG_LIMIT_NS;
-    while (__atomic_load_n(counter, __ATOMIC_ACQUIRE) < value) {
-        if (time_monotonic_ns() > give_up)
-            return false;
-        sched_sleep_ns(NS_PER_MS);
-    }
-    return true;
+    return 1ull << arch_cpu_index();
+}
+
+static sched_thread_t *create_here(const char *name, sched_entry_t entry, void *arg, int priority)
+{
+    return sched_test_spawn(name, entry, arg, priority, here());
 }
 
 /* ---- the run queue as a data structure ------------------------------------------ */
@@ -144,9 +149,13 @@ static void yielder(void *arg)
 static unsigned hook_calls;
 static bool hook_saw_pair;
 
+static sched_switch_hook_t previous_hook;
+
 static void count_switches(sched_thread_t *prev, sched_thread_t *next)
 {
-    hook_calls++;
+    if (previous_hook)
+        previous_hook(prev, next);
+    __atomic_fetch_add(&hook_calls, 1, __ATOMIC_RELAXED);
     if (strcmp(prev->name, "yield-a") == 0 && strcmp(next->name, "yield-b") == 0)
         hook_saw_pair = true;
 }
@@ -156,14 +165,17 @@ KTEST(sched_two_threads_yielding_interleave_exactly)
     memset(&trace, 0, sizeof(trace));
     hook_calls = 0;
     hook_saw_pair = false;
-    sched_set_switch_hook(count_switches);
+    /* Chains to kernel/proc's hook, put back afterwards: without it a process thread
+     * that another CPU picks up would run with that CPU's address space. */
+    previous_hook = sched_set_switch_hook(count_switches);
     sched_thread_t *self = sched_current();
     int saved = sched_thread_priority(self);
     /* Above both while creating them, so neither starts before the other exists. FIFO so
      * the tick never reorders them: only the yields do. */
     KTEST_EXPECT_EQ(sched_set_priority(self, 10), 0);
     sched_thread_params_t p = { .name = "yield-a", .entry = yielder, .arg = (void *)'A',
-                                .priority = 50, .policy = SCHED_POLICY_FIFO };
+                                .priority = 50, .policy = SCHED_POLICY_FIFO,
+                                .affinity = here() };
     sched_thread_t *a = sched_thread_spawn(&p);
     p.name = "yield-b";
     p.arg = (void *)'B';
@@ -175,7 +187,7 @@ KTEST(sched_two_threads_yielding_interleave_exactly)
         sched_thread_join(a);
     if (b)
         sched_thread_join(b);
-    sched_set_switch_hook(NULL);
+    sched_set_switch_hook(previous_hook);
     KTEST_EXPECT(hook_calls >= 10); /* every A->B and B->A switch at least */
     KTEST_EXPECT(hook_saw_pair);
     KTEST_EXPECT(strcmp(trace.text, "ABABABABAB") == 0);
@@ -219,9 +231,9 @@ KTEST(sched_realtime_preempts_batch_busy_loop_within_one_tick)
     spin_stop = false;
     spin_counts[0] = 0;
     memset(&rt_seen, 0, sizeof(rt_seen));
-    batch_thread = sched_thread_create("busy-batch", spinner, (void *)0, 170);
+    batch_thread = create_here("busy-batch", spinner, (void *)0, 170);
     /* Runs at once (more urgent than main) and goes to sleep. */
-    sched_thread_t *rt = sched_thread_create("rt-sleeper", rt_sleeper, NULL, 20);
+    sched_thread_t *rt = create_here("rt-sleeper", rt_sleeper, NULL, 20);
     KTEST_EXPECT(batch_thread && rt);
     if (!batch_thread || !rt)
         return;
@@ -242,8 +254,8 @@ KTEST(sched_equal_threads_share_the_cpu_through_the_tick)
 {
     spin_stop = false;
     spin_counts[0] = spin_counts[1] = 0;
-    sched_thread_t *a = sched_thread_create("spin-a", spinner, (void *)0, 130);
-    sched_thread_t *b = sched_thread_create("spin-b", spinner, (void *)1, 130);
+    sched_thread_t *a = create_here("spin-a", spinner, (void *)0, 130);
+    sched_thread_t *b = create_here("spin-b", spinner, (void *)1, 130);
     KTEST_EXPECT(a && b);
     if (!a || !b)
         return;
@@ -284,7 +296,7 @@ KTEST(sched_sleeps_of_30_10_20_ms_wake_in_deadline_order)
     static const unsigned ms[3] = { 30, 10, 20 };
     sched_thread_t *t[3];
     for (unsigned i = 0; i < 3; i++)
-        t[i] = sched_thread_create("sleeper", sleeper, (void *)(uintptr_t)ms[i],
+        t[i] = create_here("sleeper", sleeper, (void *)(uintptr_t)ms[i],
                                    SCHED_PRIORITY_DEFAULT);
     for (unsigned i = 0; i < 3; i++)
         if (t[i])
@@ -333,15 +345,15 @@ KTEST(sched_wake_one_wakes_one_and_wake_all_the_rest)
     memset(&wq_test, 0, sizeof(wq_test));
     sched_thread_t *t[3];
     for (unsigned i = 0; i < 3; i++)
-        t[i] = sched_thread_create("waiter", queue_waiter, NULL, SCHED_PRIORITY_DEFAULT);
+        t[i] = create_here("waiter", queue_waiter, NULL, SCHED_PRIORITY_DEFAULT);
     /* `waiting` is raised under the lock that sched_wait releases only once queued. */
-    KTEST_EXPECT(wait_for_count(&wq_test.waiting, 3));
+    KTEST_EXPECT(sched_test_wait_for_count(&wq_test.waiting, 3));
     uint64_t f = spinlock_lock_irqsave(&wq_test.lock);
     spinlock_unlock_irqrestore(&wq_test.lock, f);
     KTEST_EXPECT_EQ(sched_wait_queue_length(&wq_test.queue), 3);
 
     KTEST_EXPECT(sched_wake_one(&wq_test.queue));
-    KTEST_EXPECT(wait_for_count(&wq_test.woken, 1));
+    KTEST_EXPECT(sched_test_wait_for_count(&wq_test.woken, 1));
     sched_sleep_ns(20 * NS_PER_MS); /* room for a wrong second wake-up to show */
     KTEST_EXPECT_EQ(wq_test.woken, 1);
     KTEST_EXPECT_EQ(sched_wait_queue_length(&wq_test.queue), 2);
@@ -375,7 +387,7 @@ KTEST(sched_wait_with_timeout_times_out_or_is_woken)
     KTEST_EXPECT(time_monotonic_ns() - t0 >= 20 * NS_PER_MS);
     KTEST_EXPECT_EQ(sched_wait_queue_length(&wq_test.queue), 0);
 
-    sched_thread_t *w = sched_thread_create("late-waker", late_waker, NULL, SCHED_PRIORITY_DEFAULT);
+    sched_thread_t *w = create_here("late-waker", late_waker, NULL, SCHED_PRIORITY_DEFAULT);
     KTEST_EXPECT(w != NULL);
     f = spinlock_lock_irqsave(&wq_test.lock);
     r = 0;
@@ -458,7 +470,7 @@ KTEST(sched_mutex_under_contention_from_4_threads_counts_exactly)
     mutex_counter = 0;
     sched_thread_t *t[MUTEX_THREADS];
     for (unsigned i = 0; i < MUTEX_THREADS; i++)
-        t[i] = sched_thread_create("mutex-worker", mutex_worker, NULL, SCHED_PRIORITY_DEFAULT);
+        t[i] = create_here("mutex-worker", mutex_worker, NULL, SCHED_PRIORITY_DEFAULT);
     for (unsigned i = 0; i < MUTEX_THREADS; i++)
         if (t[i])
             sched_thread_join(t[i]);
@@ -491,7 +503,7 @@ KTEST(sched_semaphore_hands_over_every_unit)
     uint64_t t0 = time_monotonic_ns();
     KTEST_EXPECT_EQ(sched_sem_down_deadline(&test_sem, t0 + 10 * NS_PER_MS), -VK_ETIMEDOUT);
     KTEST_EXPECT(time_monotonic_ns() - t0 >= 10 * NS_PER_MS);
-    sched_thread_t *p = sched_thread_create("producer", producer, NULL, SCHED_PRIORITY_DEFAULT);
+    sched_thread_t *p = create_here("producer", producer, NULL, SCHED_PRIORITY_DEFAULT);
     KTEST_EXPECT(p != NULL);
     unsigned consumed = 0;
     for (unsigned i = 0; i < SEM_ITEMS; i++) {
@@ -519,7 +531,7 @@ static void run_batch(unsigned *ran)
 {
     sched_thread_t *t[BATCH];
     for (unsigned i = 0; i < BATCH; i++)
-        t[i] = sched_thread_create("short", count_and_return, ran, SCHED_PRIORITY_DEFAULT);
+        t[i] = create_here("short", count_and_return, ran, SCHED_PRIORITY_DEFAULT);
     for (unsigned i = 0; i < BATCH; i++)
         if (t[i])
             sched_thread_join(t[i]);
@@ -564,7 +576,7 @@ KTEST(sched_join_returns_after_the_thread_has_exited)
 {
     for (uintptr_t explicit_exit = 0; explicit_exit < 2; explicit_exit++) {
         exit_flag = after_exit_flag = false;
-        sched_thread_t *t = sched_thread_create("slow-exit", slow_exit, (void *)explicit_exit,
+        sched_thread_t *t = create_here("slow-exit", slow_exit, (void *)explicit_exit,
                                                 SCHED_PRIORITY_DEFAULT);
         KTEST_EXPECT(t != NULL);
         if (!t)
@@ -608,7 +620,7 @@ KTEST(sched_accounting_counts_run_time_switches_and_wakeups)
     KTEST_EXPECT(sched_cpu_info(0, &before));
     KTEST_EXPECT(!sched_cpu_info(CONFIG_MAX_CPUS, &after));
     memset(&self_info, 0, sizeof(self_info));
-    sched_thread_t *t = sched_thread_create("accounted", busy_then_sleep, NULL, 110);
+    sched_thread_t *t = create_here("accounted", busy_then_sleep, NULL, 110);
     KTEST_EXPECT(t != NULL);
     if (!t)
         return;
@@ -658,7 +670,7 @@ KTEST(sched_preempts_a_ring3_program_and_its_syscalls)
     sched_thread_info_t before, after;
     sched_thread_info(sched_current(), &before);
     uint64_t kernel_stack = arch_kernel_stack();
-    sched_thread_t *t = sched_thread_create("ticker", ticker, NULL, 10);
+    sched_thread_t *t = create_here("ticker", ticker, NULL, 10);
     KTEST_EXPECT(t != NULL);
     /* test-basic: syscalls, sleeps, and page faults over tens of MiB. */
     static const char *const argv[] = { "test-basic.vbin", NULL };

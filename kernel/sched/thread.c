@@ -23,6 +23,7 @@
 #include "core/string.h"
 #include "mm/mm.h"
 #include "time/time.h"
+#include "lib/fmt.h"
 
 #define STACK_BYTES (CONFIG_KERNEL_STACK_PAGES * PAGE_SIZE)
 #define RFLAGS_RESERVED 0x2ull /* bit 1 always reads 1; IF stays off until the trampoline */
@@ -124,6 +125,25 @@ void sched_thread_init_main(uint32_t cpu)
     m->slice_start_ns = time_monotonic_ns();
     m->kernel_rsp = arch_kernel_stack();
     list_add(m);
+}
+
+sched_thread_t *sched_thread_adopt_idle(uint32_t cpu)
+{
+    sched_thread_t *t = kzalloc(sizeof(*t));
+    if (!t)
+        return NULL;
+    t->id = __atomic_fetch_add(&next_thread_id, 1, __ATOMIC_RELAXED);
+    fmt_snprintf(t->name, sizeof(t->name), "idle%u", cpu);
+    t->is_idle = true;
+    t->priority = SCHED_PRIORITY_BATCH_MAX;
+    t->affinity = 1ull << cpu;
+    t->cpu = cpu;
+    t->rq_level = -1;
+    t->state = SCHED_THREAD_RUNNING;
+    t->kernel_rsp = arch_kernel_stack();
+    t->slice_start_ns = time_monotonic_ns();
+    list_add(t);
+    return t;
 }
 
 /* The first switch to a thread "returns" into arch_thread_trampoline with entry in r12
@@ -304,8 +324,7 @@ static void fill_info(sched_thread_t *t, sched_thread_info_t *out, uint64_t now)
 void sched_thread_info(sched_thread_t *t, sched_thread_info_t *out)
 {
     uint64_t f = sched_irq_save();
-    sched_cpu_t *cpu = &sched_cpus[t->cpu];
-    spinlock_lock(&cpu->lock);
+    sched_cpu_t *cpu = sched_lock_thread_cpu(t);
     fill_info(t, out, time_monotonic_ns());
     spinlock_unlock(&cpu->lock);
     sched_irq_restore(f);
@@ -317,8 +336,7 @@ unsigned sched_snapshot(sched_thread_info_t *out, unsigned max)
     uint64_t f = spinlock_lock_irqsave(&sched_threads_lock);
     uint64_t now = time_monotonic_ns();
     for (sched_thread_t *t = sched_threads_first; t && n < max; t = t->all_next, n++) {
-        sched_cpu_t *cpu = &sched_cpus[t->cpu];
-        spinlock_lock(&cpu->lock);
+        sched_cpu_t *cpu = sched_lock_thread_cpu(t);
         fill_info(t, &out[n], now);
         spinlock_unlock(&cpu->lock);
     }

@@ -53,12 +53,7 @@ static long send(uint64_t pid, uint64_t sig)
 {
     if (sig > PROC_SIGNALS)
         return -VK_EINVAL;
-    process_t *p = proc_find((long)(int32_t)pid);
-    if (!p)
-        return -VK_ESRCH;
-    if (sig)
-        signal_raise(p, (int)sig);
-    return 0;
+    return proc_signal((long)(int32_t)pid, (int)sig); /* under the process lock (SMP) */
 }
 
 long sys_kill(const syscall_args_t *a)

@@ -80,15 +80,15 @@ int syscall_dispatch(arch_frame_t *f)
     syscall_fn_t fn = NULL;
     if (s >= 0 && s < LINUX_TABLE_SIZE) {
         fn = linux_table[s];
-        linux_counts[s]++;
+        __atomic_fetch_add(&linux_counts[s], 1, __ATOMIC_RELAXED); /* from every CPU */
     } else if (s >= LINUX_TABLE_SIZE) {
         fn = vk_table[s - LINUX_TABLE_SIZE];
-        vk_counts[s - LINUX_TABLE_SIZE]++;
+        __atomic_fetch_add(&vk_counts[s - LINUX_TABLE_SIZE], 1, __ATOMIC_RELAXED);
     }
     if (fn) {
         f->rax = (uint64_t)fn(&a);
     } else {
-        enosys_total++;
+        __atomic_fetch_add(&enosys_total, 1, __ATOMIC_RELAXED);
         if (s < 0 || !enosys_logged[s]) {
             const char *name = syscall_name(nr);
             process_t *p = proc_current();

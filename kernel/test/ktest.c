@@ -5,9 +5,12 @@
  *   ktest: PASS name
  *   ktest: FAIL name (file:line: expression)
  *   ktest: N passed, N failed
+ * The runner ("main") is pinned to the boot CPU for the whole run: many tests load an
+ * address space or count on one CPU's scheduling while they run.
  */
 #include "test/ktest.h"
 #include "core/log.h"
+#include "sched/sched.h"
 
 extern const ktest_t __start_ktests[], __stop_ktests[];
 
@@ -34,6 +37,7 @@ void ktest_check_eq(uint64_t a, uint64_t b, const char *ea, const char *eb, cons
 int ktest_run_all(void)
 {
     int passed = 0, failed = 0;
+    sched_set_affinity(sched_current(), 1);
     for (const ktest_t *t = __start_ktests; t < __stop_ktests; t++) {
         current_failed = false;
         t->fn();

@@ -404,7 +404,8 @@ efi_status_t efi_main(efi_handle_t image, efi_system_table_t *st)
     info->acpi_rsdp = find_rsdp();
     if (!info->acpi_rsdp)
         loader_print("vkernel loader: warning: no ACPI tables found\r\n");
-    info->smp_trampoline = (uint64_t)loader_alloc_pages_below(1, 0x9ffff);
+    /* Below the EBDA and video memory (0xa0000), where a SIPI vector can point. */
+    info->smp_trampoline = (uint64_t)loader_alloc_pages_below(VK_BOOT_SMP_TRAMPOLINE_PAGES, 0x9ffff);
     info->uefi_system_table = (uint64_t)st;
     find_framebuffer(&info->framebuffer);
     loader_print("vkernel loader: kernel %llu KiB at 0x%llx, %u modules, cmdline \"%s\"\r\n",

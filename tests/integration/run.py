@@ -155,6 +155,43 @@ def kernel_tests():
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def ktest_result_checks(prefix, out, status):
+    """The end of a test=kernel boot: no test failed and QEMU exited as 'all passed'.
+    Returns True when something is off, so the caller shows the log."""
+    summary = re.search(r'ktest: (\d+) passed, (\d+) failed', out)
+    failed = [m.group(1) for m in re.finditer(r'^ktest: FAIL (\S+)', out, re.M)]
+    check(prefix + '.ktests_pass', summary is not None and summary.group(2) == '0',
+          'failed: %s' % ' '.join(failed))
+    ok = status == qemu_exit_status(EXIT_TESTS_PASSED)
+    check(prefix + '.exit_status', ok, 'status %s' % status)
+    return bool(failed) or summary is None or not ok
+
+
+def kernel_tests_smp():
+    """The in-kernel suite again on four CPUs (one boot): every CPU must come up, and the
+    SMP KTESTs (pinning, cross-CPU wake-ups, lock stress, TLB shootdown) run for real."""
+    scratch = tempfile.mkdtemp(prefix='vkscratch.')
+    g = Guest(cmdline='console=serial log=info test=kernel', smp=4,
+              extra=['-cpu', 'max'] + scratch_disk_args(scratch))
+    try:
+        status = g.wait_exit(timeout=240)
+        out = g.text()
+        check('smp.four_cpus_online', re.search(r'smp: 4 CPUs online', out), 'no summary line')
+        check('smp.each_cpu_logged', len(re.findall(r'smp: CPU \d \(apic id \d+\) online in \d+ us', out)) == 3)
+        bad = ktest_result_checks('smp', out, status)
+        for name in re.findall(r'^ktest: PASS (smp_\S+)', out, re.M):
+            check('smp.ktest.' + name, True)
+        check('smp.no_panic', 'PANIC' not in out)
+        if bad or 'PANIC' in out:
+            dump_tail(g, 60)
+    except BootError as e:
+        check('kernel_tests_smp', False, str(e))
+        dump_tail(g)
+    finally:
+        g.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def kernel_tests_debug():
     """The same in-kernel suite on the DEBUG=1 kernel (make debug-kernel): slab redzones,
     poisoning and double-free checks armed while everything runs."""
@@ -167,17 +204,12 @@ def kernel_tests_debug():
     try:
         status = g.wait_exit(timeout=180)
         out = g.text()
-        summary = re.search(r'ktest: (\d+) passed, (\d+) failed', out)
-        failed = [m.group(1) for m in re.finditer(r'^ktest: FAIL (\S+)', out, re.M)]
-        check('debug_kernel.ktests_pass', summary is not None and summary.group(2) == '0',
-              'failed: %s' % ' '.join(failed))
-        check('debug_kernel.exit_status', status == qemu_exit_status(EXIT_TESTS_PASSED),
-              'status %s' % status)
+        bad = ktest_result_checks('debug_kernel', out, status)
         check('debug_kernel.slab_debug_armed', 'SLAB_DEBUG redzones and poison' in out,
               'the heap did not report debug mode')
         check('debug_kernel.no_heap_corruption_report', 'PANIC' not in out)
         check_scratch_tests_ran('debug_kernel', out)
-        if failed or status != qemu_exit_status(EXIT_TESTS_PASSED):
+        if bad:
             dump_tail(g, 40)
     except BootError as e:
         check('kernel_tests_debug', False, str(e))
@@ -204,6 +236,32 @@ def panic_report():
               'frames: %s' % frames)
     except BootError as e:
         check('panic_report', False, str(e))
+        dump_tail(g)
+    finally:
+        g.close()
+
+
+def panic_report_smp():
+    """test=panic on four vCPUs limited to two by smp=2: the other CPU logs without
+    pause until the panic, and the report must come out whole, after stopping it."""
+    g = Guest(cmdline='console=serial test=panic smp=2', smp=4)
+    try:
+        status = g.wait_exit(timeout=90)
+        out = g.text()
+        check('panic_smp.limit_smp_2', re.search(r'smp: 2 CPUs online \(limit 2\), 0 failed to start, '
+                                                 r'2 left off by the limit', out), 'no summary')
+        check('panic_smp.exit_status', status == qemu_exit_status(EXIT_PANIC), 'status %s' % status)
+        check('panic_smp.other_cpu_was_logging', re.search(r'chatter: CPU 1 line', out) and
+              not re.search(r'chatter: CPU [23]', out))
+        report = out[out.find('PANIC:'):]
+        check('panic_smp.report_not_interleaved', 'PANIC:' in out and 'chatter' not in report,
+              report[:400])
+        check('panic_smp.names_exception', re.search(r'PANIC: page fault \(vector 14\) in kernel at 0x[0-9a-f]+ '
+                                                     r'kernel_test_panic_fault\+0x', report))
+        check('panic_smp.backtrace_complete', re.search(r'#1\s+0x[0-9a-f]+ run_mode\+', report))
+        check('panic_smp.other_stopped_first', 'System halted (1 other CPUs stopped first).' in report)
+    except BootError as e:
+        check('panic_report_smp', False, str(e))
         dump_tail(g)
     finally:
         g.close()
@@ -323,12 +381,12 @@ def run_qemu_script():
 EXIT_INIT_OK = 0x20  # init exited with status 0 (kernel/core/main.c run_init)
 
 
-def user_suite(program, args='', boot_name=None, init=None):
+def user_suite(program, args='', boot_name=None, smp=1, init=None):
     """Boots init=PROGRAM in test mode; the program's own PASS/FAIL lines become checks,
     and init must exit 0 (QEMU status for isa-debug-exit 0x20)."""
     name = boot_name or program
     init = init or '/bin/%s.vbin' % program
-    g = Guest(cmdline='console=serial test=user init=%s %s' % (init, args), smp=1)
+    g = Guest(cmdline='console=serial test=user init=%s %s' % (init, args), smp=smp)
     try:
         status = g.wait_exit(timeout=180)
         out = g.text()
@@ -368,6 +426,10 @@ def user_programs():
     user_suite('test-signals')
     user_suite('test-fork')
     user_suite('test-files')
+    # The same two on two CPUs: parent and children, handlers and faults on different
+    # CPUs, copy-on-write shot down across them.
+    user_suite('test-signals', boot_name='test-signals-smp2', smp=2)
+    user_suite('test-fork', boot_name='test-fork-smp2', smp=2)
     out = user_suite('test-isolation')
     check('isolation.kill_reports_logged', len(re.findall(r'test-crash.vbin\[\d+\] killed by SIG', out)) >= 8,
           'expected a kill report per crash')
@@ -456,9 +518,8 @@ def vkbench_smoke():
     bench_smoke.run(check, Guest, qemu_exit_status)
 
 
-SUITES = [disk_image, run_qemu_script, boot_default, kernel_tests, kernel_tests_debug,
-          busybox, fat32_data,
-          panic_report, bad_kernel,
+SUITES = [disk_image, run_qemu_script, boot_default, kernel_tests, kernel_tests_smp,
+          kernel_tests_debug, busybox, fat32_data, panic_report, panic_report_smp, bad_kernel,
           gdb_attach, gdb_process_helpers, user_programs, vkbench_smoke]
 
 

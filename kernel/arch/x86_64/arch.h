@@ -159,6 +159,38 @@ void arch_fpu_reset(void);
 void arch_fpu_init_state(arch_fpu_state_t *s);
 static inline bool arch_frame_from_user(const arch_frame_t *f) { return (f->cs & 3) == 3; }
 
+/* ---- several CPUs (kernel/arch/x86_64/smp.c, ipi.c; docs/sched.md) ---- */
+/* Index of the calling CPU (0 = the boot CPU), from the per-CPU block (offset 8,
+ * asserted in cpu.h). Stable only while the caller cannot migrate (interrupts off or
+ * preemption disabled). */
+static inline unsigned arch_cpu_index(void)
+{
+    uint32_t i;
+    __asm__ volatile("movl %%gs:8, %0" : "=r"(i));
+    return i;
+}
+/* Starts the other enabled CPUs of the MADT, one at a time, up to `limit` CPUs in all
+ * (the boot CPU included). Each runs `enter(index)` with interrupts off once its
+ * architectural state matches the boot CPU's; enter must call arch_smp_cpu_ready when
+ * the CPU can take work. A CPU that does not get there within
+ * CONFIG_SMP_START_TIMEOUT_MS is logged, sent back to wait-for-SIPI and skipped.
+ * Returns the number of CPUs online, the boot CPU included. */
+unsigned arch_smp_start(unsigned limit, __attribute__((noreturn)) void (*enter)(unsigned index));
+void arch_smp_cpu_ready(void);
+/* CPUs started so far, the boot CPU included; indexes are 0..count-1. */
+unsigned arch_cpu_count(void);
+/* A fixed interrupt with `vector` to CPU `index` (not the caller). */
+void arch_ipi_send(unsigned index, uint8_t vector);
+/* Drops TLB entries for user addresses on the CPUs in cpu_mask (bit n = CPU n; the
+ * calling CPU is skipped: flush it yourself): pages from start, or the whole non-global
+ * TLB when pages is 0 or large. Works with interrupts off and spinlocks held (it uses
+ * NMIs), and returns once every target has flushed. */
+void arch_tlb_shootdown(uint64_t cpu_mask, uint64_t start, uint64_t pages);
+/* The same on the calling CPU only. */
+void arch_tlb_flush_local(uint64_t start, uint64_t pages);
+/* Stops every other CPU (NMI, then cli; hlt), for panic: waits a bounded time and
+ * returns how many confirmed they stopped. */
+unsigned arch_halt_other_cpus(void);
 /* Continue execution in fn(arg) on the stack whose top is `top`; never returns. */
 __attribute__((noreturn)) void arch_switch_stack(void *top, void (*fn)(void *), void *arg);
 /* Replace the boot-time IST stacks of this CPU with guarded ones (after vmm_init). */

@@ -3,7 +3,9 @@
  * Bring one CPU into the kernel's state: GDT/TSS with IST stacks, IDT, GS-based per-CPU
  * pointer, and the protection bits of CR0/CR4 (Intel SDM vol. 3A, 2.5 "Control
  * Registers"): WP always; SMEP, SMAP, UMIP and PGE when CPUID reports them. EFER.NXE was
- * set by the loader; it is checked here.
+ * set by the loader (the SMP trampoline on the other CPUs); it is checked here.
+ * The boot CPU runs arch_init_cpu; every other CPU runs cpu_init_secondary with the
+ * features the boot CPU detected, so all of them end up with the same bits.
  */
 #include "arch/x86_64/cpu.h"
 #include "core/log.h"
@@ -23,7 +25,8 @@
 #define CR4_SMAP (1ull << 21)
 #define EFER_NXE (1ull << 11)
 
-static cpu_t bsp;
+/* cpus[0] is the boot CPU; the others are filled by smp.c before each one starts. */
+static cpu_t cpus[CONFIG_MAX_CPUS];
 static arch_features_t features;
 /* Boot-time IST stacks for the BSP, used until vmm can hand out guarded ones. */
 static uint8_t early_ist[3][4096] __attribute__((aligned(16)));
@@ -104,20 +107,32 @@ static void enable_protection(void)
     }
 }
 
+cpu_t *cpu_get(unsigned index)
+{
+    return index < CONFIG_MAX_CPUS ? &cpus[index] : NULL;
+}
+
+/* GDT and TSS of c, then GS pointing at c. */
+static void load_cpu_record(cpu_t *c)
+{
+    c->self = c;
+    cpu_gdt_init(c);
+    /* After cpu_gdt_init: loading a selector into GS clears the base. */
+    arch_wrmsr(MSR_GS_BASE, (uint64_t)c);
+    arch_wrmsr(MSR_KERNEL_GS_BASE, 0);
+}
+
 void arch_init_cpu(void)
 {
     detect_features();
     if (!features.nx)
         panic("this CPU has no NX bit; vkernel needs it for W^X");
-    bsp.self = &bsp;
-    bsp.index = 0;
-    cpu_gdt_init(&bsp);
-    /* After cpu_gdt_init: loading a selector into GS clears the base. */
-    arch_wrmsr(MSR_GS_BASE, (uint64_t)&bsp);
-    arch_wrmsr(MSR_KERNEL_GS_BASE, 0);
-    bsp.tss.ist[CPU_IST_DOUBLE_FAULT - 1] = (uint64_t)(early_ist[0] + sizeof(early_ist[0]));
-    bsp.tss.ist[CPU_IST_NMI - 1] = (uint64_t)(early_ist[1] + sizeof(early_ist[1]));
-    bsp.tss.ist[CPU_IST_MACHINE_CHECK - 1] = (uint64_t)(early_ist[2] + sizeof(early_ist[2]));
+    cpu_t *bsp = &cpus[0];
+    bsp->index = 0;
+    load_cpu_record(bsp);
+    bsp->tss.ist[CPU_IST_DOUBLE_FAULT - 1] = (uint64_t)(early_ist[0] + sizeof(early_ist[0]));
+    bsp->tss.ist[CPU_IST_NMI - 1] = (uint64_t)(early_ist[1] + sizeof(early_ist[1]));
+    bsp->tss.ist[CPU_IST_MACHINE_CHECK - 1] = (uint64_t)(early_ist[2] + sizeof(early_ist[2]));
     cpu_idt_init();
     cpu_idt_load();
     enable_protection();
@@ -125,6 +140,15 @@ void arch_init_cpu(void)
     log_info("cpu: %s \"%s\" nx=%d smep=%d smap=%d umip=%d pge=%d pat=%d x2apic=%d",
              features.vendor, features.brand, features.nx, features.smep, features.smap,
              features.umip, features.pge, features.pat, features.x2apic);
+}
+
+void cpu_init_secondary(cpu_t *c)
+{
+    load_cpu_record(c);
+    arch_init_ist_stacks(); /* guarded ones at once: vmm is up */
+    cpu_idt_load();         /* the one IDT every CPU shares */
+    enable_protection();    /* the boot CPU's feature set: CPUs of one machine match */
+    cpu_syscall_init();
 }
 
 void arch_init_ist_stacks(void)

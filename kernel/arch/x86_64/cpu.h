@@ -29,6 +29,7 @@ typedef struct __attribute__((packed)) {
 _Static_assert(sizeof(cpu_tss_t) == 104, "TSS size");
 
 /* Offsets used by kernel/arch/x86_64/syscall.S: keep in sync (asserted below). */
+#define CPU_OFFSET_INDEX      8
 #define CPU_OFFSET_KERNEL_RSP 16
 #define CPU_OFFSET_USER_RSP   24
 #define CPU_OFFSET_PROCESS    32
@@ -44,6 +45,7 @@ typedef struct cpu {
     cpu_tss_t tss __attribute__((aligned(16)));
 } cpu_t;
 
+_Static_assert(__builtin_offsetof(cpu_t, index) == CPU_OFFSET_INDEX, "cpu_t");
 _Static_assert(__builtin_offsetof(cpu_t, kernel_rsp) == CPU_OFFSET_KERNEL_RSP, "cpu_t");
 _Static_assert(__builtin_offsetof(cpu_t, user_rsp) == CPU_OFFSET_USER_RSP, "cpu_t");
 _Static_assert(__builtin_offsetof(cpu_t, process) == CPU_OFFSET_PROCESS, "cpu_t");
@@ -53,5 +55,12 @@ void cpu_syscall_init(void);
 void cpu_idt_init(void);
 void cpu_idt_load(void);
 cpu_t *cpu_current(void);
+/* The record of CPU `index` (0 = the boot CPU), NULL past CONFIG_MAX_CPUS. */
+cpu_t *cpu_get(unsigned index);
+/* On a secondary CPU, paging on with the kernel's root: GDT, TSS, guarded IST stacks,
+ * GS, IDT, CR0/CR4/PAT and the SYSCALL MSRs, as arch_init_cpu did on the boot CPU. */
+void cpu_init_secondary(cpu_t *c);
+/* ipi.c: an NMI that was a shootdown or halt request (true: handled, or never returns). */
+bool ipi_handle_nmi(void);
 
 #endif

@@ -39,20 +39,20 @@ static uint64_t exception_counts[32];
 static void (*breakpoint_hook)(arch_frame_t *);
 static arch_fault_hooks_t fault_hooks;
 
-/* Armed by arch_fault_catch: the next kernel-mode exception resumes there. FIXME: per
- * CPU once other CPUs run kernel code. */
-static arch_fault_catch_t *armed_catch;
+/* Armed by arch_fault_catch: the next kernel-mode exception on the same CPU resumes
+ * there. The arming code runs with preemption or interrupts off until it disarms. */
+static arch_fault_catch_t *armed_catch[CONFIG_MAX_CPUS];
 __attribute__((noreturn)) void arch_fault_resume(arch_fault_catch_t *c);
 
 void arch_fault_catch_arm(arch_fault_catch_t *c)
 {
     c->vector = c->error_code = c->cr2 = c->fault_rip = 0;
-    armed_catch = c;
+    armed_catch[arch_cpu_index()] = c;
 }
 
 void arch_fault_catch_end(void)
 {
-    armed_catch = NULL;
+    armed_catch[arch_cpu_index()] = NULL;
 }
 
 void arch_set_fault_hooks(const arch_fault_hooks_t *hooks)
@@ -153,6 +153,9 @@ static bool apply_fixup(arch_frame_t *f)
 
 static void exception(arch_frame_t *f)
 {
+    /* TLB shootdowns and panic halts arrive as NMIs (ipi.c); GS is not trusted here. */
+    if (f->vector == 2 && ipi_handle_nmi())
+        return;
     __atomic_fetch_add(&exception_counts[f->vector], 1, __ATOMIC_RELAXED);
     /* Demand paging, for ring 3 and for the kernel's user-copy routines. */
     if (f->vector == 14 && fault_hooks.page_fault && fault_hooks.page_fault(f, arch_read_cr2()))
@@ -171,9 +174,9 @@ static void exception(arch_frame_t *f)
         }
         if (apply_fixup(f))
             return;
-        arch_fault_catch_t *c = armed_catch;
-        if (c && f->vector != 2) {
-            armed_catch = NULL;
+        arch_fault_catch_t *c = f->vector != 2 ? armed_catch[arch_cpu_index()] : NULL;
+        if (c) {
+            armed_catch[arch_cpu_index()] = NULL;
             c->vector = f->vector;
             c->error_code = f->error_code;
             c->cr2 = arch_read_cr2();

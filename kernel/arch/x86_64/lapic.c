@@ -7,12 +7,13 @@
  * editions. The register window is mapped once (by whichever CPU gets here first, the
  * boot CPU in practice) and shared: each CPU addresses its own LAPIC through it.
  *
- * Not done here: IPIs (SMP bring-up adds them), the error LVT (masked; nothing reads
+ * Not done here: the error LVT (masked; nothing reads
  * ESR yet), logical destination mode (only physical destinations are used).
  */
 #include "arch/x86_64/lapic.h"
 #include "acpi/acpi.h"
 #include "arch/x86_64/arch.h"
+#include "arch/x86_64/cpu.h"
 #include "core/log.h"
 #include "core/panic.h"
 #include "mm/mm.h"
@@ -25,6 +26,10 @@
 #define REG_EOI         0x0b0
 #define REG_SVR         0x0f0
 #define REG_ESR         0x280
+#define REG_ICR_LOW     0x300
+#define REG_ICR_HIGH    0x310
+#define X2APIC_MSR_ICR  0x830u /* x2APIC: one 64-bit ICR, destination in bits 63:32 */
+#define ICR_DELIVERY_PENDING (1u << 12) /* xAPIC only */
 #define REG_LVT_CMCI    0x2f0
 #define REG_LVT_TIMER   0x320
 #define REG_LVT_THERMAL 0x330
@@ -196,6 +201,7 @@ void lapic_init(void)
     reg_write(REG_ESR, 0);
     /* Retire anything the firmware left in service. */
     lapic_eoi();
+    cpu_current()->apic_id = lapic_id(); /* IPIs and I/O APIC routes address CPUs by it */
 
     log_write((apic_base & APIC_BASE_BSP) ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG,
               "lapic: CPU apic id %u%s, %s mode, version 0x%x, %u LVT entries", lapic_id(),
@@ -270,4 +276,24 @@ void lapic_timer_stop(void)
 uint32_t lapic_timer_current(void)
 {
     return initialised ? reg_read(REG_TIMER_CUR) : 0;
+}
+
+void lapic_send_ipi(uint32_t apic_id, uint32_t command)
+{
+    if (!initialised)
+        return;
+    /* Interrupts off: a handler that sent an IPI between the two xAPIC writes would
+     * leave this one going to its destination. */
+    uint64_t flags;
+    __asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
+    if (use_x2apic) {
+        arch_wrmsr(X2APIC_MSR_ICR, ((uint64_t)apic_id << 32) | command);
+    } else {
+        reg_write(REG_ICR_HIGH, apic_id << 24);
+        reg_write(REG_ICR_LOW, command);
+        while (reg_read(REG_ICR_LOW) & ICR_DELIVERY_PENDING)
+            arch_pause();
+    }
+    if (flags & 0x200)
+        __asm__ volatile("sti" ::: "memory");
 }

@@ -30,6 +30,17 @@ void lapic_eoi(void);
 /* APIC ID of the calling CPU (CPUID's initial APIC ID before lapic_init). */
 uint32_t lapic_id(void);
 
+/* Interprocessor interrupts (SDM Vol. 3A, "Issuing Interprocessor Interrupts"): the low
+ * word of the Interrupt Command Register. Physical destination, no shorthand. */
+#define LAPIC_ICR_FIXED   (0u << 8)  /* | vector */
+#define LAPIC_ICR_NMI     (4u << 8)
+#define LAPIC_ICR_INIT    (5u << 8)
+#define LAPIC_ICR_STARTUP (6u << 8)  /* | start page (physical address >> 12) */
+#define LAPIC_ICR_ASSERT  (1u << 14)
+/* Sends `command` to the LAPIC with `apic_id` and waits until it has been accepted (the
+ * delivery-status bit in xAPIC mode). Safe from any context, NMI handlers excepted. */
+void lapic_send_ipi(uint32_t apic_id, uint32_t command);
+
 /* Timer (Intel SDM Vol. 3A, "APIC Timer"). divide is the input clock divisor: 1, 2, 4,
  * ..., 128 (anything else is treated as 16). The periodic timer raises vector every
  * initial_count divided clocks. */
