@@ -220,14 +220,21 @@ static int fat_rename(vnode_t *old_dir, const char *old_name, vnode_t *new_dir,
     return 0;
 }
 
-static long fat_read(vnode_t *v, uint64_t offset, vfs_buf_t buf, size_t len)
+/* 0 when v's data can be reached: -VK_EIO after unmount, -VK_ESTALE once unlinked. */
+static int data_reachable(vnode_t *v)
 {
     if (!fs_of(v)->vol)
-        return -VK_EIO; /* unmounted at shutdown */
+        return -VK_EIO;
+    return fv_of(v)->gone ? -VK_ESTALE : 0;
+}
+
+static long fat_read(vnode_t *v, uint64_t offset, vfs_buf_t buf, size_t len)
+{
+    int bad = data_reachable(v);
+    if (bad)
+        return bad;
     fat_fs_t *fs = fs_of(v);
     fat_vnode_t *f = fv_of(v);
-    if (f->gone)
-        return -VK_ESTALE;
     size_t done = 0;
     while (done < len) {
         size_t chunk = len - done < BOUNCE_BYTES ? len - done : BOUNCE_BYTES;
@@ -248,12 +255,11 @@ static long fat_read(vnode_t *v, uint64_t offset, vfs_buf_t buf, size_t len)
 
 static long fat_write(vnode_t *v, uint64_t offset, vfs_buf_t buf, size_t len)
 {
-    if (!fs_of(v)->vol)
-        return -VK_EIO; /* unmounted at shutdown */
+    int bad = data_reachable(v);
+    if (bad)
+        return bad;
     fat_fs_t *fs = fs_of(v);
     fat_vnode_t *f = fv_of(v);
-    if (f->gone)
-        return -VK_ESTALE;
     size_t done = 0;
     while (done < len) {
         size_t chunk = len - done < BOUNCE_BYTES ? len - done : BOUNCE_BYTES;
@@ -272,10 +278,8 @@ static long fat_write(vnode_t *v, uint64_t offset, vfs_buf_t buf, size_t len)
 
 static int fat_truncate(vnode_t *v, uint64_t size)
 {
-    if (!fs_of(v)->vol)
-        return -VK_EIO; /* unmounted at shutdown */
-    fat_vnode_t *f = fv_of(v);
-    return f->gone ? -VK_ESTALE : fat32_truncate(fs_of(v)->vol, &f->node, size);
+    int bad = data_reachable(v);
+    return bad ? bad : fat32_truncate(fs_of(v)->vol, &fv_of(v)->node, size);
 }
 
 static int fat_readdir(vnode_t *dir, uint64_t *cookie, vfs_dirent_t *out)

@@ -74,6 +74,19 @@ static void path_done(char *path, vnode_t *at)
     vnode_unref(at);
 }
 
+/* The vnode a *at() call names (a reference). */
+static int lookup_at(int64_t dirfd, uint64_t user_path, vnode_t **out)
+{
+    char *path;
+    vnode_t *at;
+    int err = path_args(dirfd, user_path, &path, &at);
+    if (err)
+        return err;
+    err = vfs_lookup(at, path, out);
+    path_done(path, at);
+    return err;
+}
+
 /* ---- open --------------------------------------------------------------------------- */
 
 static long do_open(int64_t dirfd, uint64_t user_path, uint64_t flags, uint64_t mode)
@@ -176,13 +189,8 @@ static long stat_at(int64_t dirfd, uint64_t user_path, uint64_t user_stat, uint6
                        ? put_stat(user_stat, proc_current()->cwd)
                        : stat_fd((uint64_t)(uint32_t)dirfd, user_stat);
     }
-    char *path;
-    vnode_t *at, *v;
-    int err = path_args(dirfd, user_path, &path, &at);
-    if (err)
-        return err;
-    err = vfs_lookup(at, path, &v);
-    path_done(path, at);
+    vnode_t *v;
+    int err = lookup_at(dirfd, user_path, &v);
     if (err)
         return err;
     err = put_stat(user_stat, v);
@@ -203,13 +211,8 @@ static long access_at(int64_t dirfd, uint64_t user_path, uint64_t mode, uint64_t
 {
     if ((mode & ~7ull) || (flags & ~(uint64_t)(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)))
         return -VK_EINVAL;
-    char *path;
-    vnode_t *at, *v;
-    int err = path_args(dirfd, user_path, &path, &at);
-    if (err)
-        return err;
-    err = vfs_lookup(at, path, &v);
-    path_done(path, at);
+    vnode_t *v;
+    int err = lookup_at(dirfd, user_path, &v);
     if (err)
         return err;
     vfs_stat_t st;
@@ -446,13 +449,8 @@ long sys_ftruncate(const syscall_args_t *a)
 
 static long readlink_at(int64_t dirfd, uint64_t user_path)
 {
-    char *path;
-    vnode_t *at, *v;
-    int err = path_args(dirfd, user_path, &path, &at);
-    if (err)
-        return err;
-    err = vfs_lookup(at, path, &v);
-    path_done(path, at);
+    vnode_t *v;
+    int err = lookup_at(dirfd, user_path, &v);
     if (err)
         return err;
     vnode_unref(v);

@@ -4,17 +4,7 @@
 # Each check prints "PASS name" or "FAIL name: detail"; the last line is
 # "busybox-test: N passed, N failed" and the exit status is 0 only when all passed.
 # There are no applet links yet, so applets are called as "busybox NAME".
-bb=/bin/busybox
-passed=0
-failed=0
-
-check() { # name, expected, actual
-  if [ "$2" = "$3" ]; then
-    echo "PASS $1"; passed=$((passed + 1))
-  else
-    echo "FAIL $1: expected [$2] got [$3]"; failed=$((failed + 1))
-  fi
-}
+. /boot/modules/check.sh
 
 check echo "hi" "$(echo hi)"
 check arithmetic "42" "$((6 * 7))"
@@ -57,5 +47,4 @@ check sed_subst "hello world" "$(echo hello there | $bb sed 's/there/world/')"
 check awk "6" "$(echo '1 2 3' | $bb awk '{print $1+$2+$3}')"
 check exec_replaces_shell "ok" "$($bb sh -c 'exec echo ok; echo not-reached')"
 
-echo "busybox-test: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish busybox-test

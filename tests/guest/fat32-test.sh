@@ -2,16 +2,7 @@
 # Runs inside vkernel under busybox: file operations on the FAT32 data partition
 # (/data). The host then checks the partition with fsck.fat and mtools (run.py, suite
 # fat32_data). PASS/FAIL lines, then "fat32-test: N passed, N failed".
-bb=/bin/busybox
-passed=0
-failed=0
-check() { # name, expected, actual
-  if [ "$2" = "$3" ]; then
-    echo "PASS $1"; passed=$((passed + 1))
-  else
-    echo "FAIL $1: expected [$2] got [$3]"; failed=$((failed + 1))
-  fi
-}
+. /boot/modules/check.sh
 
 check readme_from_build "This is vkernel's data partition. Programs, settings and media live here." \
   "$($bb cat /data/README.txt)"
@@ -50,5 +41,4 @@ check ls_dot_entries "yes" "$($bb ls -a /data | $bb grep -qx '\.\.' && echo yes)
 check efi_partition_has_loader "yes" "$([ -f /boot/efi/EFI/BOOT/BOOTX64.EFI ] && echo yes)"
 $bb sync
 
-echo "fat32-test: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish fat32-test
