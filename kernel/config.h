@@ -35,6 +35,7 @@
 #define CONFIG_USER_STACK_MAX          (8ull << 20) /* how far a stack region grows down */
 #define CONFIG_ASPACE_MAX_REGIONS      1024         /* regions per address space */
 #define CONFIG_PROC_MAX                64           /* processes alive or unreaped */
+#define CONFIG_PROC_THREADS_MAX        256          /* threads of one process */
 #define CONFIG_USER_MIN_ADDR           0x10000ull   /* nothing mapped below: NULL stays a fault */
 
 /* Files (kernel/fs). */

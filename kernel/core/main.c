@@ -252,6 +252,7 @@ __attribute__((noreturn)) static void kernel_main_stage2(void *arg)
     static const arch_fault_hooks_t hooks = {
         .page_fault = aspace_handle_page_fault,
         .user_fault = signal_deliver_fault,
+        .user_return = signal_on_interrupt_return,
     };
     arch_set_fault_hooks(&hooks);
     arch_irq_enable();

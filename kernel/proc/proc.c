@@ -6,7 +6,7 @@
  * /bin/NAME.vbin until the disk is mounted. Symbol maps for crash reports still come
  * from the boot modules ("modules/NAME.map").
  */
-#include "proc/proc.h"
+#include "proc/proc_internal.h"
 #include "proc/exec.h"
 #include "proc/signal.h"
 #include "core/kernel.h"
@@ -34,32 +34,12 @@ static uint32_t next_pid = 1;
 /* Woken whenever a process becomes a zombie; waiters re-check under lock. */
 static sched_wait_queue_t exited = SCHED_WAIT_QUEUE_INIT;
 
-process_t *proc_current(void)
+uint32_t proc_allocate_id(void)
 {
-    return arch_cpu_process(); /* kept equal to the running thread's owner (below) */
-}
-
-/* Runs with the CPU's scheduler lock held and interrupts off: only cheap, lock-free
- * work. Kernel threads have no owner and never touch CR3-dependent or FPU state, so the
- * previous process's address space simply stays loaded while they run. */
-static void switch_hook(sched_thread_t *prev, sched_thread_t *next)
-{
-    process_t *from = sched_thread_owner(prev), *to = sched_thread_owner(next);
-    arch_set_cpu_process(to); /* on every switch, so it can never go stale */
-    if (from == to)
-        return;
-    if (from)
-        arch_fpu_save(&from->fpu);
-    if (to) {
-        aspace_activate(to->aspace);
-        arch_set_user_fs(to->fs_base);
-        arch_fpu_restore(&to->fpu);
-    }
-}
-
-void proc_init(void)
-{
-    sched_set_switch_hook(switch_hook);
+    uint64_t f = spinlock_lock_irqsave(&lock);
+    uint32_t id = next_pid++;
+    spinlock_unlock_irqrestore(&lock, f);
+    return id;
 }
 
 static const char *path_basename(const char *path)
@@ -99,35 +79,8 @@ static void free_process(process_t *p)
     kfree(p);
 }
 
-/* The process's thread: enter ring 3, and when the program ends (proc_exit or a fatal
- * fault resumes arch_user_enter), take its address space down and leave the status. */
-static void process_thread(void *arg)
+void proc_last_thread_ended(process_t *p, int status)
 {
-    process_t *p = arg;
-    p->thread = sched_current();
-    sched_thread_set_owner(sched_current(), p);
-    arch_set_cpu_process(p); /* the switch into this thread saw no owner yet */
-    aspace_activate(p->aspace);
-    arch_set_user_fs(p->fs_base);
-    arch_fpu_restore(&p->fpu); /* a clean image, or the parent's registers after fork */
-    int status;
-    if (p->forked) {
-        uint32_t pid = p->pid;
-        if (p->set_child_tid && usercopy_to(p->set_child_tid, &pid, sizeof(pid)))
-            log_warn("proc: %s[%u]: CLONE_CHILD_SETTID address 0x%llx not writable", p->name,
-                     pid, (unsigned long long)p->set_child_tid);
-        status = arch_user_enter_frame(&p->fork_frame, &p->resume);
-    } else {
-        log_debug("proc: %s[%u] starts at 0x%llx", p->name, p->pid,
-                  (unsigned long long)p->entry);
-        status = arch_user_enter(p->entry, p->user_stack, &p->resume);
-    }
-
-    arch_irq_enable();
-    /* From here on the switch hook must not touch p: it is about to lose its memory. */
-    sched_thread_set_owner(sched_current(), NULL);
-    arch_set_cpu_process(NULL);
-    aspace_activate(NULL);
     aspace_destroy(p->aspace);
     p->aspace = NULL;
     release_files(p); /* pipe readers see end of file now, not when the parent reaps */
@@ -141,11 +94,12 @@ static void process_thread(void *arg)
     sched_wake_all(&exited);
 }
 
-/* Publishes p (pid, list) and starts its thread; on failure p is freed. */
-static long start_process(process_t *p)
+/* Publishes p (pid, list) and starts its first thread t; on failure both are freed. */
+static long start_process(process_t *p, proc_thread_t *t)
 {
     p->start_ns = time_monotonic_ns();
     p->state = PROC_RUNNING;
+    sched_wait_queue_init(&p->thread_ended);
     uint64_t f = spinlock_lock_irqsave(&lock);
     p->pid = next_pid++;
     long pid = p->pid;
@@ -153,11 +107,7 @@ static long start_process(process_t *p)
     all = p;
     spinlock_unlock_irqrestore(&lock, f);
 
-    sched_thread_params_t params = {
-        .name = p->name, .entry = process_thread, .arg = p,
-        .priority = SCHED_PRIORITY_DEFAULT, .detached = true,
-    };
-    if (!sched_thread_spawn(&params)) {
+    if (proc_thread_start(t, (uint32_t)pid)) {
         f = spinlock_lock_irqsave(&lock);
         for (process_t **link = &all; *link; link = &(*link)->next)
             if (*link == p) {
@@ -165,6 +115,7 @@ static long start_process(process_t *p)
                 break;
             }
         spinlock_unlock_irqrestore(&lock, f);
+        kfree(t);
         free_process(p);
         return -VK_ENOMEM;
     }
@@ -192,11 +143,15 @@ long proc_clone(const arch_frame_t *frame, const proc_clone_args_t *args)
     if (too_many_processes("fork"))
         return -VK_EAGAIN;
     process_t *p = kzalloc(sizeof(*p));
-    if (!p)
+    proc_thread_t *t = p ? proc_thread_new(p) : NULL;
+    if (!t) {
+        kfree(p);
         return -VK_ENOMEM;
+    }
     p->aspace = aspace_clone(parent->aspace);
     p->fds = fdtable_clone(parent->fds);
     if (!p->aspace || !p->fds) {
+        kfree(t);
         free_process(p);
         return -VK_ENOMEM;
     }
@@ -208,23 +163,9 @@ long proc_clone(const arch_frame_t *frame, const proc_clone_args_t *args)
     p->image_end = parent->image_end;
     p->brk_start = parent->brk_start;
     p->brk = parent->brk;
-    p->fs_base = parent->fs_base;
-    p->signal_mask = parent->signal_mask;
     memcpy(p->actions, parent->actions, sizeof(p->actions));
-    arch_fpu_save(&p->fpu); /* the parent's live user registers */
-    p->forked = true;
-    p->fork_frame = *frame;
-    p->fork_frame.rax = 0;  /* fork returns 0 in the child */
-    p->fork_frame.rflags = (frame->rflags & 0x0cd5ull) | 0x202;
-    if (args->stack)
-        p->fork_frame.rsp = args->stack;
-    if (args->set_tls)
-        p->fs_base = args->tls;
-    if (args->set_child_tid)
-        p->set_child_tid = args->child_tid;
-    if (args->clear_child_tid)
-        p->clear_child_tid = args->child_tid;
-    return start_process(p);
+    proc_thread_copy_registers(t, frame, args);
+    return start_process(p, t);
 }
 
 /* Descriptors 0, 1 and 2 on one open file description of the console, as a terminal
@@ -255,7 +196,9 @@ long proc_spawn(const char *path, const char *const *argv, const char *const *en
         return -VK_EAGAIN;
     }
     process_t *p = kzalloc(sizeof(*p));
-    if (!p) {
+    proc_thread_t *t = p ? proc_thread_new(p) : NULL;
+    if (!t) {
+        kfree(p);
         kfree(elf);
         return -VK_ENOMEM;
     }
@@ -265,7 +208,7 @@ long proc_spawn(const char *path, const char *const *argv, const char *const *en
     p->umask = 022;
     p->parent_pid = parent ? parent->pid : 0;
     strlcpy(p->name, path_basename(path), sizeof(p->name));
-    arch_fpu_init_state(&p->fpu);
+    arch_fpu_init_state(&t->fpu);
     exec_start_t start;
     err = !p->aspace || !p->fds ? -VK_ENOMEM : open_console(p->fds);
     if (!err)
@@ -273,27 +216,28 @@ long proc_spawn(const char *path, const char *const *argv, const char *const *en
     kfree(elf);
     if (err) {
         log_warn("proc: cannot start %s: error %d", path, err);
+        kfree(t);
         free_process(p);
         return err;
     }
-    p->entry = start.entry;
-    p->user_stack = start.stack_pointer;
-    return start_process(p);
+    t->entry = start.entry;
+    t->user_stack = start.stack_pointer;
+    return start_process(p, t);
 }
 
 /* What execve resets: handlers (ignored signals stay ignored), TLS, FPU, name. */
-static void reset_for_exec(process_t *p, const char *path)
+static void reset_for_exec(process_t *p, proc_thread_t *t, const char *path)
 {
     for (int i = 0; i < PROC_SIGNALS; i++) {
         bool ignored = p->actions[i].handler == 1;
         memset(&p->actions[i], 0, sizeof(p->actions[i]));
         p->actions[i].handler = ignored ? 1 : 0;
     }
-    p->fs_base = 0;
+    t->fs_base = 0;
     arch_set_user_fs(0);
-    p->clear_child_tid = 0;
-    arch_fpu_init_state(&p->fpu);
-    arch_fpu_restore(&p->fpu);
+    t->clear_child_tid = 0;
+    arch_fpu_init_state(&t->fpu);
+    arch_fpu_restore(&t->fpu);
     strlcpy(p->name, path_basename(path), sizeof(p->name));
     fdtable_close_on_exec(p->fds);
 }
@@ -305,6 +249,8 @@ long proc_exec(arch_frame_t *frame, const char *path, const char *const *argv,
     void *elf;
     size_t size;
     int err = exec_read_file(p->cwd, path, &elf, &size);
+    if (!err && (err = proc_become_single_threaded()))
+        kfree(elf);
     if (err)
         return err;
     aspace_t *old = p->aspace, *fresh = aspace_create();
@@ -331,7 +277,7 @@ long proc_exec(arch_frame_t *frame, const char *path, const char *const *argv,
     }
     aspace_activate(fresh);
     aspace_destroy(old);
-    reset_for_exec(p, path);
+    reset_for_exec(p, proc_thread_current(), path);
     uint64_t cs = frame->cs, ss = frame->ss;
     memset(frame, 0, sizeof(*frame));
     frame->cs = cs;
@@ -342,14 +288,6 @@ long proc_exec(arch_frame_t *frame, const char *path, const char *const *argv,
     frame->rflags = 0x202;
     log_debug("proc: %s[%u] execs %s", p->name, p->pid, path);
     return 0;
-}
-
-void proc_exit(int wait_status)
-{
-    process_t *p = proc_current();
-    KASSERT(p != NULL);
-    arch_irq_disable();
-    arch_user_resume(p->resume, wait_status);
 }
 
 static const char *signal_name(int sig)
@@ -450,6 +388,34 @@ int proc_signal(long pid, int sig)
             err = 0;
             break;
         }
+    spinlock_unlock_irqrestore(&lock, f);
+    return err;
+}
+
+/* Raises sig (0: none) in p's thread tid if it has one; under p->lock, so the thread
+ * cannot end meanwhile. */
+static bool raise_in_thread(process_t *p, long tid, int sig)
+{
+    uint64_t f = spinlock_lock_irqsave(&p->lock);
+    bool found = false;
+    for (proc_thread_t *t = p->threads; t && !found; t = t->next)
+        if ((long)t->tid == tid) {
+            found = true;
+            if (sig)
+                signal_raise_thread(t, sig);
+        }
+    spinlock_unlock_irqrestore(&p->lock, f);
+    return found;
+}
+
+int proc_signal_thread(long tgid, long tid, int sig)
+{
+    uint64_t f = spinlock_lock_irqsave(&lock);
+    int err = -VK_ESRCH;
+    for (process_t *p = all; p && err; p = p->next)
+        if (p->state == PROC_RUNNING && (!tgid || (long)p->pid == tgid) &&
+            raise_in_thread(p, tid, sig))
+            err = 0;
     spinlock_unlock_irqrestore(&lock, f);
     return err;
 }

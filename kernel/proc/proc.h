@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Processes: one address space and one thread of execution in ring 3.
+ * Processes and their threads in ring 3.
  *
- * Each process runs on a scheduler thread of its own (kernel/sched), which owns it
- * (sched_thread_owner); a switch hook loads the incoming process's address space, FS
- * base and FPU state. proc_spawn() starts the child and returns its pid at once; the
- * parent collects it with wait4 (proc_wait). One thread per process until clone
- * threads arrive.
+ * A process is an address space, open files, signal handlers and one or more threads
+ * (proc_thread_t). Each thread runs on a scheduler thread of its own (kernel/sched),
+ * which owns it (sched_thread_owner); a switch hook loads the incoming thread's address
+ * space, FS base and FPU state. proc_spawn() starts the child and returns its pid at
+ * once; the parent collects it with wait4 (proc_wait). The process ends with its last
+ * thread.
  */
 #ifndef KERNEL_PROC_PROC_H
 #define KERNEL_PROC_PROC_H
@@ -32,7 +33,31 @@ typedef struct {
     uint64_t mask;     /* blocked while the handler runs */
 } proc_sigaction_t;
 
-typedef struct process {
+typedef struct process process_t;
+
+/* One thread of a process: what each has of its own. The scheduler thread it runs on
+ * owns it (sched_thread_owner). */
+typedef struct proc_thread {
+    uint32_t tid;               /* from the pid space; the first thread's is the pid */
+    process_t *process;
+    sched_thread_t *sched;      /* set when it starts */
+    uint64_t resume;            /* arch_user_enter's resume token while running */
+    bool full_restore;          /* this syscall must return through IRET (sigreturn) */
+    arch_fpu_state_t fpu;       /* user FPU/SSE registers while switched out */
+    uint64_t fs_base;           /* arch_prctl(ARCH_SET_FS), CLONE_SETTLS */
+    uint64_t clear_child_tid;   /* set_tid_address, CLONE_CHILD_CLEARTID */
+    uint64_t set_child_tid;     /* CLONE_CHILD_SETTID: the tid is written here first */
+    uint64_t signal_mask;       /* blocked signals: bit (n - 1) for signal n */
+    uint64_t signal_pending;    /* raised for this thread only (tkill); atomic */
+    bool sigsuspend_active;     /* rt_sigsuspend: signal_mask is temporary ... */
+    uint64_t sigsuspend_saved;  /* ... and this comes back after the handler */
+    bool from_frame;            /* starts from start_frame (fork, clone) ... */
+    arch_frame_t start_frame;   /* ... with these registers, RAX = 0 */
+    uint64_t entry, user_stack; /* ... or at the program's entry (spawn, from exec_load) */
+    struct proc_thread *next;   /* the process's threads; guarded by process->lock */
+} proc_thread_t;
+
+struct process {
     uint32_t pid;
     uint32_t parent_pid;
     char name[PROC_NAME_MAX];
@@ -42,29 +67,26 @@ typedef struct process {
     aspace_t *aspace;
     uint64_t image_base, image_end;
     uint64_t brk_start, brk;    /* program break: [brk_start, brk) */
-    uint64_t fs_base;           /* arch_prctl(ARCH_SET_FS) */
-    uint64_t clear_child_tid;   /* set_tid_address */
-    uint64_t signal_mask;       /* blocked signals: bit (n - 1) for signal n */
     uint64_t signal_pending;    /* raised, not yet delivered; atomic (other CPUs raise) */
-    bool sigsuspend_active;     /* rt_sigsuspend: signal_mask is temporary ... */
-    uint64_t sigsuspend_saved;  /* ... and this comes back after the handler */
     proc_sigaction_t actions[PROC_SIGNALS];
     fdtable_t *fds;             /* open files */
     vnode_t *cwd;               /* working directory (a reference) */
     uint32_t umask;
-    sched_thread_t *thread;     /* the thread running it (set when it starts) */
-    uint64_t resume;            /* arch_user_enter's resume token while running */
-    uint64_t entry, user_stack; /* where the program starts (from exec_load) */
-    bool full_restore;          /* this syscall must return through IRET (sigreturn) */
-    arch_fpu_state_t fpu;       /* user FPU/SSE registers while switched out */
-    bool forked;                /* starts from fork_frame instead of entry/user_stack */
-    uint64_t set_child_tid;     /* clone CLONE_CHILD_SETTID: write the pid here first */
-    arch_frame_t fork_frame;    /* the parent's registers at fork, RAX = 0 */
     uint64_t start_ns;
+
+    spinlock_t lock;            /* guards the fields below */
+    proc_thread_t *threads;     /* the live threads */
+    unsigned thread_count;
+    bool group_exit;            /* exit_group, a fatal signal or execve: all but ... */
+    proc_thread_t *survivor;    /* ... this thread (NULL: every thread) must end */
+    int group_exit_status;
+    sched_wait_queue_t thread_ended; /* woken as each thread ends (execve waits) */
+
     struct process *next;       /* all processes, newest first (zombies until reaped) */
-} process_t;
+};
 
 process_t *proc_current(void);
+proc_thread_t *proc_thread_current(void);
 /* Loads the program at path (looked up from the caller's working directory) and starts
  * it on a new thread with descriptors 0-2 on /dev/console. Returns the new pid (>0) or
  * a negative errno. */
@@ -73,13 +95,14 @@ long proc_spawn(const char *path, const char *const *argv, const char *const *en
  * the syscall whose frame is given. Returns the child's pid or a negative errno. */
 long proc_fork(const arch_frame_t *frame);
 
-/* clone() without CLONE_VM's sharing: fork, plus what the flags ask of the child. */
+/* What clone's flags ask of the child (fork-like or a thread). */
 typedef struct {
     uint64_t stack;       /* the child's RSP, or 0 for the parent's */
     uint64_t tls;         /* CLONE_SETTLS: the child's FS base */
     bool set_tls;
     uint64_t child_tid;   /* CLONE_CHILD_SETTID / CLONE_CHILD_CLEARTID address */
     bool set_child_tid, clear_child_tid;
+    uint64_t parent_tid;  /* threads: CLONE_PARENT_SETTID address, written before start */
 } proc_clone_args_t;
 long proc_clone(const arch_frame_t *frame, const proc_clone_args_t *args);
 /* execve: replaces the calling process's program with the one at path, rewriting
@@ -91,8 +114,19 @@ long proc_exec(arch_frame_t *frame, const char *path, const char *const *argv,
  * its pid, 0 with nohang when none has ended, or -VK_ECHILD when there is no such child.
  * Called from the kernel's main thread it waits for processes with no parent. */
 long proc_wait(long pid, int *status, bool nohang);
-/* Ends the current process with a wait4-style status; never returns. */
+/* Ends the calling thread (exit); the process ends with its last thread, with this
+ * wait4-style status. Never returns. */
+__attribute__((noreturn)) void proc_thread_exit(int wait_status);
+/* Ends the whole process (exit_group, fatal signals): every other thread is stopped
+ * at its next return to ring 3 or from its blocking call. Never returns. */
 __attribute__((noreturn)) void proc_exit(int wait_status);
+/* On a return to ring 3 (syscall or interrupt): ends the calling thread when its
+ * process is exiting and it is not the survivor. */
+void proc_check_group_exit(void);
+
+/* clone(CLONE_VM|CLONE_THREAD|...): a new thread of the calling process, starting with
+ * the caller's registers on `stack`, RAX = 0. Returns its tid or a negative errno. */
+long proc_thread_clone(const arch_frame_t *frame, const proc_clone_args_t *args);
 /* The current process faulted in ring 3: report it, end it with signal `sig`. */
 __attribute__((noreturn)) void proc_kill_on_fault(const arch_frame_t *f, int sig, const char *what);
 /* Installs the scheduler switch hook; called once after sched_init. */
@@ -105,6 +139,8 @@ process_t *proc_find(long pid);
 /* Raises sig (0: only checks) in the live process pid, under the process lock so it
  * cannot be reaped meanwhile. 0 or -VK_ESRCH. */
 int proc_signal(long pid, int sig);
+/* The same for thread tid only (of process tgid, unless 0). */
+int proc_signal_thread(long tgid, long tid, int sig);
 unsigned proc_live_count(void);
 
 #endif

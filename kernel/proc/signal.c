@@ -80,15 +80,34 @@ void signal_raise(process_t *p, int sig)
         return;
     /* Atomic: the sender runs on another CPU than the target, which clears bits. */
     __atomic_fetch_or(&p->signal_pending, signal_bit(sig), __ATOMIC_RELEASE);
-    /* A blocking call of p's thread ends with EINTR so the signal is seen at once. */
-    if (p->thread && signal_deliverable(p))
-        sched_thread_interrupt(p->thread);
+    /* A blocking call of a thread that takes it ends with EINTR, so the signal is seen
+     * at once: every such thread is interrupted, and the first to return takes it. */
+    uint64_t f = spinlock_lock_irqsave(&p->lock);
+    for (proc_thread_t *t = p->threads; t; t = t->next)
+        if (t->sched && signal_deliverable(t))
+            sched_thread_interrupt(t->sched);
+    spinlock_unlock_irqrestore(&p->lock, f);
 }
 
-bool signal_deliverable(const process_t *p)
+void signal_raise_thread(proc_thread_t *t, int sig)
 {
-    uint64_t pending = __atomic_load_n(&p->signal_pending, __ATOMIC_ACQUIRE);
-    return (pending & (~p->signal_mask | signal_bit(SIG_KILL))) != 0;
+    if (sig < 1 || sig > PROC_SIGNALS)
+        return;
+    __atomic_fetch_or(&t->signal_pending, signal_bit(sig), __ATOMIC_RELEASE);
+    if (t->sched && signal_deliverable(t))
+        sched_thread_interrupt(t->sched);
+}
+
+/* Signals pending for t: its own and its process's. */
+static uint64_t pending_for(const proc_thread_t *t)
+{
+    return __atomic_load_n(&t->signal_pending, __ATOMIC_ACQUIRE) |
+           __atomic_load_n(&t->process->signal_pending, __ATOMIC_ACQUIRE);
+}
+
+bool signal_deliverable(const proc_thread_t *t)
+{
+    return (pending_for(t) & (~t->signal_mask | signal_bit(SIG_KILL))) != 0;
 }
 
 static void fill_context(sigcontext_t *c, const arch_frame_t *f, uint64_t oldmask)
@@ -107,17 +126,18 @@ static void fill_context(sigcontext_t *c, const arch_frame_t *f, uint64_t oldmas
 }
 
 /* Builds the handler frame; false if the user stack cannot take it. */
-static bool enter_handler(process_t *p, arch_frame_t *f, int sig, const siginfo_t_ *info)
+static bool enter_handler(proc_thread_t *t, arch_frame_t *f, int sig, const siginfo_t_ *info)
 {
+    process_t *p = t->process;
     proc_sigaction_t *act = &p->actions[sig - 1];
     uint64_t sp = f->rsp - RED_ZONE;
     uint64_t fpstate = (sp - sizeof(arch_fpu_state_t)) & ~63ull;
     uint64_t frame = ((fpstate - sizeof(rt_sigframe_t)) & ~15ull) - 8; /* as after a call */
 
-    /* p->fpu is this process's own save slot: a switch in between rewrites it with the
+    /* t->fpu is this thread's own save slot: a switch in between rewrites it with the
      * same registers. */
-    arch_fpu_save(&p->fpu);
-    if (usercopy_to(fpstate, &p->fpu, sizeof(p->fpu)))
+    arch_fpu_save(&t->fpu);
+    if (usercopy_to(fpstate, &t->fpu, sizeof(t->fpu)))
         return false;
 
     rt_sigframe_t sf;
@@ -125,7 +145,7 @@ static bool enter_handler(process_t *p, arch_frame_t *f, int sig, const siginfo_
     sf.pretcode = act->restorer;
     sf.uc.ss_flags = 2; /* SS_DISABLE: no alternate stack */
     /* After rt_sigsuspend the handler's return restores the mask from before it. */
-    uint64_t restore_mask = p->sigsuspend_active ? p->sigsuspend_saved : p->signal_mask;
+    uint64_t restore_mask = t->sigsuspend_active ? t->sigsuspend_saved : t->signal_mask;
     fill_context(&sf.uc.mcontext, f, restore_mask);
     sf.uc.mcontext.fpstate = fpstate;
     sf.uc.sigmask = restore_mask;
@@ -133,8 +153,8 @@ static bool enter_handler(process_t *p, arch_frame_t *f, int sig, const siginfo_
     if (usercopy_to(frame, &sf, sizeof(sf)))
         return false;
 
-    p->signal_mask |= act->mask | ((act->flags & SA_NODEFER) ? 0 : signal_bit(sig));
-    p->signal_mask &= ~(signal_bit(SIG_KILL) | signal_bit(SIG_STOP));
+    t->signal_mask |= act->mask | ((act->flags & SA_NODEFER) ? 0 : signal_bit(sig));
+    t->signal_mask &= ~(signal_bit(SIG_KILL) | signal_bit(SIG_STOP));
     f->rsp = frame;
     f->rip = act->handler;
     f->rdi = (uint64_t)sig;
@@ -164,20 +184,26 @@ static void restart_syscall(arch_frame_t *f, uint64_t nr)
 
 bool signal_deliver_pending(arch_frame_t *f, bool interrupted, uint64_t nr)
 {
-    process_t *p = proc_current();
+    proc_thread_t *t = proc_thread_current();
+    process_t *p = t->process;
     for (;;) {
-        uint64_t ready =
-            __atomic_load_n(&p->signal_pending, __ATOMIC_ACQUIRE) & ~p->signal_mask;
+        uint64_t ready = pending_for(t) & ~t->signal_mask;
         if (!ready) {
             if (interrupted)
                 restart_syscall(f, nr); /* interrupted by signals that were ignored */
-            else if (p->sigsuspend_active)
-                p->signal_mask = p->sigsuspend_saved;
-            p->sigsuspend_active = false;
+            else if (t->sigsuspend_active)
+                t->signal_mask = t->sigsuspend_saved;
+            t->sigsuspend_active = false;
             return false;
         }
         int sig = __builtin_ctzll(ready) + 1;
-        __atomic_fetch_and(&p->signal_pending, ~signal_bit(sig), __ATOMIC_ACQ_REL);
+        /* The thread's own first. Another thread may take a process signal at the same
+         * moment: only the one that clears the bit delivers it. */
+        uint64_t *from = (__atomic_load_n(&t->signal_pending, __ATOMIC_ACQUIRE) &
+                          signal_bit(sig)) ? &t->signal_pending : &p->signal_pending;
+        uint64_t before = __atomic_fetch_and(from, ~signal_bit(sig), __ATOMIC_ACQ_REL);
+        if (!(before & signal_bit(sig)))
+            continue;
         proc_sigaction_t *act = &p->actions[sig - 1];
         if (act->handler == SIG_IGN || (act->handler == SIG_DFL && default_ignores(sig)))
             continue;
@@ -192,28 +218,43 @@ bool signal_deliver_pending(arch_frame_t *f, bool interrupted, uint64_t nr)
         info.si_signo = sig;
         info.si_code = SI_USER;
         info.u.kill.pid = (int32_t)p->pid;
-        if (!enter_handler(p, f, sig, &info))
+        if (!enter_handler(t, f, sig, &info))
             proc_kill_on_fault(f, 11, "cannot write a signal frame");
-        p->sigsuspend_active = false;
+        t->sigsuspend_active = false;
         return true;
     }
+}
+
+void signal_on_interrupt_return(arch_frame_t *f)
+{
+    proc_thread_t *t = proc_thread_current();
+    if (!t)
+        return;
+    process_t *p = t->process;
+    bool exiting = __atomic_load_n(&p->group_exit, __ATOMIC_ACQUIRE) && p->survivor != t;
+    if (!exiting && !signal_deliverable(t))
+        return;
+    arch_irq_enable(); /* as in a syscall: writing the frame may fault the stack in */
+    proc_check_group_exit();
+    signal_deliver_pending(f, false, 0);
+    arch_irq_disable();
 }
 
 void signal_deliver_fault(const arch_frame_t *cf, int sig, const char *what)
 {
     arch_frame_t *f = (arch_frame_t *)cf; /* the frame we return through */
-    process_t *p = proc_current();
-    proc_sigaction_t *act = &p->actions[sig - 1];
+    proc_thread_t *t = proc_thread_current();
+    proc_sigaction_t *act = &t->process->actions[sig - 1];
     /* A blocked or ignored fault signal cannot be delivered: Linux kills then too. */
     bool catchable = act->handler != SIG_DFL && act->handler != SIG_IGN &&
-                     !(p->signal_mask & signal_bit(sig));
+                     !(t->signal_mask & signal_bit(sig));
     if (catchable) {
         siginfo_t_ info;
         memset(&info, 0, sizeof(info));
         info.si_signo = sig;
         info.si_code = SEGV_MAPERR;
         info.u.fault.addr = f->vector == 14 ? arch_read_cr2() : f->rip;
-        if (enter_handler(p, f, sig, &info))
+        if (enter_handler(t, f, sig, &info))
             return;
     }
     proc_kill_on_fault(f, sig, what);
@@ -221,7 +262,7 @@ void signal_deliver_fault(const arch_frame_t *cf, int sig, const char *what)
 
 int signal_return(arch_frame_t *f)
 {
-    process_t *p = proc_current();
+    proc_thread_t *t = proc_thread_current();
     uint64_t at = f->rsp; /* the restorer was entered by `ret`: rsp points at uc */
     ucontext_t_ uc;
     if (usercopy_from(&uc, at, sizeof(uc)))
@@ -255,6 +296,6 @@ int signal_return(arch_frame_t *f)
     f->rdi = c->rdi; f->rsi = c->rsi; f->rbp = c->rbp; f->rbx = c->rbx;
     f->rdx = c->rdx; f->rax = c->rax; f->rcx = c->rcx; f->rsp = c->rsp;
     f->rip = c->rip; f->rflags = c->eflags; /* sanitised on the way out */
-    p->signal_mask = uc.sigmask & ~(signal_bit(SIG_KILL) | signal_bit(SIG_STOP));
+    t->signal_mask = uc.sigmask & ~(signal_bit(SIG_KILL) | signal_bit(SIG_STOP));
     return 0;
 }

@@ -21,7 +21,7 @@
 
 long sys_exit(const syscall_args_t *a)
 {
-    proc_exit((int)((a->arg[0] & 0xff) << 8));
+    proc_thread_exit((int)((a->arg[0] & 0xff) << 8)); /* this thread only */
 }
 
 long sys_exit_group(const syscall_args_t *a)
@@ -30,7 +30,7 @@ long sys_exit_group(const syscall_args_t *a)
 }
 
 long sys_getpid(const syscall_args_t *a) { (void)a; return proc_current()->pid; }
-long sys_gettid(const syscall_args_t *a) { (void)a; return proc_current()->pid; }
+long sys_gettid(const syscall_args_t *a) { (void)a; return proc_thread_current()->tid; }
 long sys_getppid(const syscall_args_t *a) { (void)a; return proc_current()->parent_pid; }
 long sys_getuid(const syscall_args_t *a) { (void)a; return 0; }
 long sys_geteuid(const syscall_args_t *a) { (void)a; return 0; }
@@ -39,9 +39,9 @@ long sys_getegid(const syscall_args_t *a) { (void)a; return 0; }
 
 long sys_set_tid_address(const syscall_args_t *a)
 {
-    process_t *p = proc_current();
-    p->clear_child_tid = a->arg[0];
-    return p->pid;
+    proc_thread_t *t = proc_thread_current();
+    t->clear_child_tid = a->arg[0];
+    return t->tid;
 }
 
 long sys_set_robust_list(const syscall_args_t *a)
@@ -52,16 +52,16 @@ long sys_set_robust_list(const syscall_args_t *a)
 
 long sys_arch_prctl(const syscall_args_t *a)
 {
-    process_t *p = proc_current();
+    proc_thread_t *t = proc_thread_current();
     switch (a->arg[0]) {
     case ARCH_SET_FS:
         if (a->arg[1] >= 0x0000800000000000ull)
             return -VK_EPERM;
-        p->fs_base = a->arg[1];
-        arch_set_user_fs(p->fs_base);
+        t->fs_base = a->arg[1];
+        arch_set_user_fs(t->fs_base);
         return 0;
     case ARCH_GET_FS:
-        return usercopy_to(a->arg[1], &p->fs_base, sizeof(p->fs_base));
+        return usercopy_to(a->arg[1], &t->fs_base, sizeof(t->fs_base));
     default:
         return -VK_EINVAL;
     }
@@ -206,7 +206,7 @@ long sys_vk_task_snapshot(const syscall_args_t *a)
 long sys_rt_sigprocmask(const syscall_args_t *a)
 {
     /* Delivery of what this unblocks happens on the way out (syscall_dispatch). */
-    uint64_t *mask_p = &proc_current()->signal_mask;
+    uint64_t *mask_p = &proc_thread_current()->signal_mask;
     uint64_t mask = *mask_p, old = mask, set;
     if (a->arg[3] != 8)
         return -VK_EINVAL;
@@ -245,35 +245,43 @@ long sys_fork(const syscall_args_t *a)
 #define CLONE_CHILD_CLEARTID 0x00200000ull
 #define CLONE_CHILD_SETTID   0x01000000ull
 
-/* clone(flags, stack, parent_tid, child_tid, tls). Processes only for now: the child
- * gets its own copy of memory. CLONE_VM|CLONE_VFORK (posix_spawn's way) is served the
- * same way, which is correct for a child that only sets up descriptors and calls
- * execve; the parent does not wait for the exec. */
+/* What thread libraries pass, at least (CLONE_DETACHED is accepted and ignored). */
+#define CLONE_PTHREAD (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD)
+
+/* clone(flags, stack, parent_tid, child_tid, tls). Two kinds are served:
+ *  - a thread: CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD together, as
+ *    every thread library asks (other sharing combinations are EINVAL);
+ *  - a process (no sharing flags): fork, with the child's stack, TLS and tid options.
+ *    CLONE_VM|CLONE_VFORK (posix_spawn's way) is served as a copy too, which is correct
+ *    for a child that only sets up descriptors and calls execve. */
 long sys_clone(const syscall_args_t *a)
 {
     uint64_t flags = a->arg[0];
-    bool vfork_like = (flags & (CLONE_VM | CLONE_VFORK)) == (CLONE_VM | CLONE_VFORK);
     uint64_t sharing = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
-                       CLONE_PARENT | CLONE_SYSVSEM;
-    if ((flags & sharing) && !(vfork_like && !(flags & (sharing & ~CLONE_VM)))) {
-        /* FIXME(issue 3): threads (CLONE_VM|CLONE_THREAD...) with futexes. */
-        log_info("clone: flags 0x%llx need threads, which are not implemented yet",
+                       CLONE_PARENT;
+    bool thread = (flags & CLONE_PTHREAD) == CLONE_PTHREAD && !(flags & CLONE_PARENT);
+    bool vfork_like = (flags & sharing) == CLONE_VM && (flags & CLONE_VFORK);
+    if ((flags & sharing) && !thread && !vfork_like) {
+        log_info("clone: flags 0x%llx share only part of a process; not supported",
                  (unsigned long long)flags);
-        return -VK_ENOSYS;
+        return -VK_EINVAL;
     }
+    if (thread && !a->arg[1])
+        return -VK_EINVAL; /* a thread needs a stack of its own */
     proc_clone_args_t args = {
         .stack = a->arg[1],
         .tls = a->arg[4], .set_tls = (flags & CLONE_SETTLS) != 0,
         .child_tid = a->arg[3],
         .set_child_tid = (flags & CLONE_CHILD_SETTID) != 0,
         .clear_child_tid = (flags & CLONE_CHILD_CLEARTID) != 0,
+        .parent_tid = (flags & CLONE_PARENT_SETTID) ? a->arg[2] : 0,
     };
-    long pid = proc_clone(a->frame, &args);
-    if (pid > 0 && (flags & CLONE_PARENT_SETTID)) {
-        uint32_t tid = (uint32_t)pid;
+    long id = thread ? proc_thread_clone(a->frame, &args) : proc_clone(a->frame, &args);
+    if (id > 0 && !thread && (flags & CLONE_PARENT_SETTID)) {
+        uint32_t tid = (uint32_t)id;
         usercopy_to(a->arg[2], &tid, sizeof(tid)); /* as Linux: a bad address is ignored */
     }
-    return pid;
+    return id;
 }
 
 long sys_vfork(const syscall_args_t *a)

@@ -63,16 +63,20 @@ long sys_kill(const syscall_args_t *a)
     return send(a->arg[0], a->arg[1]);
 }
 
+/* Signals aimed at one thread: only that thread takes them. */
 long sys_tkill(const syscall_args_t *a)
 {
-    return send(a->arg[0], a->arg[1]);
+    if (a->arg[1] > PROC_SIGNALS || (int32_t)a->arg[0] <= 0)
+        return -VK_EINVAL;
+    return proc_signal_thread(0, (long)(int32_t)a->arg[0], (int)a->arg[1]);
 }
 
 long sys_tgkill(const syscall_args_t *a)
 {
-    if (a->arg[0] != a->arg[1])
-        return -VK_ESRCH; /* one thread per process for now */
-    return send(a->arg[1], a->arg[2]);
+    if (a->arg[2] > PROC_SIGNALS || (int32_t)a->arg[0] <= 0 || (int32_t)a->arg[1] <= 0)
+        return -VK_EINVAL;
+    return proc_signal_thread((long)(int32_t)a->arg[0], (long)(int32_t)a->arg[1],
+                              (int)a->arg[2]);
 }
 
 long sys_rt_sigsuspend(const syscall_args_t *a)
@@ -83,16 +87,16 @@ long sys_rt_sigsuspend(const syscall_args_t *a)
     int err = usercopy_from(&mask, a->arg[0], sizeof(mask));
     if (err)
         return err;
-    process_t *p = proc_current();
-    if (!p->sigsuspend_active) { /* a restart keeps the mask saved the first time */
-        p->sigsuspend_saved = p->signal_mask;
-        p->sigsuspend_active = true;
+    proc_thread_t *t = proc_thread_current();
+    if (!t->sigsuspend_active) { /* a restart keeps the mask saved the first time */
+        t->sigsuspend_saved = t->signal_mask;
+        t->sigsuspend_active = true;
     }
-    p->signal_mask = mask & ~(signal_bit(SIG_KILL) | signal_bit(SIG_STOP));
+    t->signal_mask = mask & ~(signal_bit(SIG_KILL) | signal_bit(SIG_STOP));
     /* Sleeps until a signal it does not block arrives; delivery happens on the way out
      * (syscall_dispatch), which also puts the saved mask back. */
-    while (!signal_deliverable(p))
-        if (sched_sleep_interruptible(SCHED_WAIT_FOREVER) == -VK_EINTR && !signal_deliverable(p))
+    while (!signal_deliverable(t))
+        if (sched_sleep_interruptible(SCHED_WAIT_FOREVER) == -VK_EINTR && !signal_deliverable(t))
             sched_interrupt_clear();
     return -VK_EINTR;
 }

@@ -61,12 +61,12 @@ uint64_t syscall_enosys_total(void)
 
 void syscall_request_full_restore(void)
 {
-    proc_current()->full_restore = true;
+    proc_thread_current()->full_restore = true;
 }
 
 int syscall_dispatch(arch_frame_t *f)
 {
-    process_t *me = proc_current();
+    proc_thread_t *me = proc_thread_current();
     me->full_restore = false;
     /* A blocking call ends with EINTR while a signal waits for delivery; one that was
      * already delivered must not interrupt this call. */
@@ -74,6 +74,7 @@ int syscall_dispatch(arch_frame_t *f)
     if (signal_deliverable(me))
         sched_thread_interrupt(sched_current());
     arch_irq_enable();
+    proc_check_group_exit(); /* the process is exiting: this thread goes too */
     syscall_args_t a = { { f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9 }, f };
     uint64_t nr = f->rax;
     long s = slot(nr);
@@ -100,6 +101,7 @@ int syscall_dispatch(arch_frame_t *f)
         }
         f->rax = (uint64_t)-VK_ENOSYS;
     }
+    proc_check_group_exit();
     /* A signal that became deliverable during the call runs its handler first. */
     bool interrupted = f->rax == (uint64_t)-VK_EINTR && nr != VK_SYS_rt_sigreturn;
     if (signal_deliver_pending(f, interrupted, nr))

@@ -45,8 +45,12 @@ def _processes():
 
 
 def _current_process():
-    """The process owning the thread CPU 0 runs (a process_t *, 0 for kernel threads)."""
-    return gdb.parse_and_eval('(struct process *)sched_cpus[0].current->owner')
+    """The process of the thread CPU 0 runs (a process_t *, 0 for kernel threads). The
+    scheduler thread's owner is the user thread (struct proc_thread)."""
+    thread = gdb.parse_and_eval('(struct proc_thread *)sched_cpus[0].current->owner')
+    if int(thread) == 0:
+        return gdb.parse_and_eval('(struct process *)0')
+    return thread['process']
 
 
 def _current_address():
@@ -161,19 +165,30 @@ class Log(gdb.Command):
 
 
 class StartBreakpoint(gdb.Breakpoint):
-    """Stops on arch_user_enter when the process about to enter ring 3 has our name."""
+    """Stops on arch_user_enter when the process about to enter ring 3 has our name.
+
+    Once per thread: continuing from here single-steps over the breakpoint, and when a
+    timer interrupt lands in that step, the interrupt returns to the same first
+    instruction and the breakpoint fires again for the same start."""
 
     def __init__(self, name):
         super().__init__('arch_user_enter', type=gdb.BP_HARDWARE_BREAKPOINT)
         self.program = name
         self.hit_program = False
+        self.seen_threads = set()  # tids already stopped for
 
     def stop(self):
         try:
             cur = _current_process()
+            owner = gdb.parse_and_eval('(struct proc_thread *)sched_cpus[0].current->owner')
+            thread = int(owner['tid']) if int(owner) != 0 else 0
             match = int(cur) != 0 and cur['name'].string() == self.program
         except gdb.error:
             return False
+        if match and thread in self.seen_threads:
+            return False
+        if match:
+            self.seen_threads.add(thread)
         self.hit_program = match
         return match
 

@@ -426,6 +426,9 @@ def user_programs():
     user_suite('test-signals')
     user_suite('test-fork')
     user_suite('test-files')
+    user_suite('test-threads')
+    # Threads on four CPUs: the futex mutex count must still be exact.
+    user_suite('test-threads', boot_name='test-threads-smp4', smp=4)
     # The same two on two CPUs: parent and children, handlers and faults on different
     # CPUs, copy-on-write shot down across them.
     user_suite('test-signals', boot_name='test-signals-smp2', smp=2)

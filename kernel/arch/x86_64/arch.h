@@ -102,6 +102,10 @@ void arch_set_breakpoint_hook(void (*hook)(arch_frame_t *frame));
 typedef struct {
     bool (*page_fault)(arch_frame_t *frame, uint64_t cr2);
     void (*user_fault)(const arch_frame_t *frame, int signal, const char *what);
+    /* A device interrupt (the tick included) is about to return to ring 3 through
+     * frame: the place to end a thread or deliver a signal to code that makes no
+     * syscalls. Runs with interrupts off; may rewrite frame or not return. */
+    void (*user_return)(arch_frame_t *frame);
 } arch_fault_hooks_t;
 void arch_set_fault_hooks(const arch_fault_hooks_t *hooks);
 

@@ -207,4 +207,6 @@ void arch_interrupt_dispatch(arch_frame_t *f)
         log_warn("interrupts: unexpected vector 0x%lx", (unsigned long)f->vector);
     if (!h || handler_eoi[f->vector])
         lapic_eoi();
+    if (arch_frame_from_user(f) && fault_hooks.user_return)
+        fault_hooks.user_return(f);
 }

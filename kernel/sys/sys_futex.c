@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/* futex(2): wait, wake, their bitset forms, and requeue (kernel/proc/futex.c). */
+#include "sys/sys_internal.h"
+#include "proc/futex.h"
+#include "mm/usercopy.h"
+#include "time/time.h"
+
+#define FUTEX_WAIT            0
+#define FUTEX_WAKE            1
+#define FUTEX_REQUEUE         3
+#define FUTEX_CMP_REQUEUE     4
+#define FUTEX_WAIT_BITSET     9
+#define FUTEX_WAKE_BITSET     10
+#define FUTEX_PRIVATE_FLAG    128
+#define FUTEX_CLOCK_REALTIME  256 /* the same clock here until there is an RTC */
+#define NS 1000000000ull
+
+/* The deadline from futex's timeout argument: relative for FUTEX_WAIT, absolute for
+ * FUTEX_WAIT_BITSET (Linux's rule). */
+static int deadline_of(uint64_t user_ts, bool absolute, uint64_t *deadline)
+{
+    *deadline = SCHED_WAIT_FOREVER;
+    if (!user_ts)
+        return 0;
+    int64_t ts[2];
+    int err = usercopy_from(ts, user_ts, sizeof(ts));
+    if (err)
+        return err;
+    if (ts[0] < 0 || ts[1] < 0 || ts[1] >= (int64_t)NS)
+        return -VK_EINVAL;
+    uint64_t ns = (uint64_t)ts[0] > UINT64_MAX / NS / 2 ? UINT64_MAX / 2
+                                                        : (uint64_t)ts[0] * NS + (uint64_t)ts[1];
+    *deadline = absolute ? ns : time_monotonic_ns() + ns;
+    return 0;
+}
+
+long sys_futex(const syscall_args_t *a)
+{
+    uint64_t uaddr = a->arg[0];
+    int op = (int)(a->arg[1] & ~(uint64_t)(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME));
+    uint32_t val = (uint32_t)a->arg[2];
+    aspace_t *as = proc_current()->aspace;
+    uint64_t deadline;
+    int err;
+    switch (op) {
+    case FUTEX_WAIT:
+    case FUTEX_WAIT_BITSET: {
+        uint32_t bitset = op == FUTEX_WAIT ? FUTEX_BITSET_ANY : (uint32_t)a->arg[5];
+        err = deadline_of(a->arg[3], op == FUTEX_WAIT_BITSET, &deadline);
+        return err ? err : futex_wait(as, uaddr, val, bitset, deadline);
+    }
+    case FUTEX_WAKE:
+    case FUTEX_WAKE_BITSET: {
+        uint32_t bitset = op == FUTEX_WAKE ? FUTEX_BITSET_ANY : (uint32_t)a->arg[5];
+        return futex_wake(as, uaddr, (int)(val > INT32_MAX ? INT32_MAX : val), bitset);
+    }
+    case FUTEX_CMP_REQUEUE: {
+        uint32_t now;
+        err = usercopy_from(&now, uaddr, sizeof(now));
+        if (err)
+            return err;
+        if (now != (uint32_t)a->arg[5])
+            return -VK_EAGAIN;
+    }
+        /* fall through */
+    case FUTEX_REQUEUE: {
+        /* Waking the waiters that would be moved instead of moving them: a futex wait
+         * may always end early, and every user re-checks its condition. */
+        uint64_t n = (uint64_t)val + (uint32_t)a->arg[3]; /* nr_wake + nr_requeue */
+        return futex_wake(as, uaddr, n > INT32_MAX ? INT32_MAX : (int)n, FUTEX_BITSET_ANY);
+    }
+    default:
+        return -VK_ENOSYS;
+    }
+}

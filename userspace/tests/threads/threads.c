@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Threads through plain musl pthreads (clone with CLONE_THREAD, futexes, set_tid_address
+ * and CLONE_CHILD_CLEARTID for join): exact counts under a mutex, condition variables,
+ * TLS, thread ids, timeouts, and how a process with several threads ends (exit_group,
+ * a fatal signal, execve). Prints PASS/FAIL lines and "test-threads: N passed, N failed".
+ * Run with "--exec-child" it is the program the execve check starts.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "../vktest.h"
+
+#define SELF "/bin/test-threads.vbin"
+#define COUNTER_THREADS 8
+#define COUNTER_ROUNDS  20000
+
+static char detail[128];
+static const char *why(const char *what, long got)
+{
+    snprintf(detail, sizeof(detail), "%s: %ld (errno %d)", what, got, errno);
+    return detail;
+}
+
+/* ---- a counter under a mutex ------------------------------------------------------ */
+
+static pthread_mutex_t counter_lock = PTHREAD_MUTEX_INITIALIZER;
+static long counter;
+static _Thread_local long tls_value;
+
+static void *count_up(void *arg)
+{
+    tls_value = (long)arg;
+    for (int i = 0; i < COUNTER_ROUNDS; i++) {
+        pthread_mutex_lock(&counter_lock);
+        counter++;
+        pthread_mutex_unlock(&counter_lock);
+        if (i % 1000 == 0)
+            sched_yield();
+    }
+    return (void *)(tls_value == (long)arg ? (long)syscall(SYS_gettid) : -1L);
+}
+
+static void test_counter(void)
+{
+    pthread_t t[COUNTER_THREADS];
+    tls_value = 999;
+    int created = 0;
+    for (long i = 0; i < COUNTER_THREADS; i++)
+        created += pthread_create(&t[i], NULL, count_up, (void *)i) == 0;
+    vktest_check(created == COUNTER_THREADS, "pthread_create", why("created", created));
+    long tids[COUNTER_THREADS];
+    int tls_ok = 1, distinct = 1;
+    for (int i = 0; i < created; i++) {
+        void *r;
+        pthread_join(t[i], &r);
+        tids[i] = (long)r;
+        tls_ok &= tids[i] > 0;
+        distinct &= tids[i] != getpid();
+        for (int j = 0; j < i; j++)
+            distinct &= tids[i] != tids[j];
+    }
+    vktest_check(counter == (long)COUNTER_THREADS * COUNTER_ROUNDS, "mutex_counter_exact",
+                 why("counter", counter));
+    vktest_check(tls_ok && tls_value == 999, "thread_local_storage_per_thread", "TLS shared");
+    vktest_check(distinct, "thread_ids_distinct_from_pid", "tid reused");
+}
+
+/* ---- condition variable: producer and consumer ---------------------------------------- */
+
+#define ITEMS 2000
+static pthread_mutex_t q_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t q_nonempty = PTHREAD_COND_INITIALIZER, q_nonfull = PTHREAD_COND_INITIALIZER;
+static int queue[16], q_head, q_count;
+
+static void *produce(void *arg)
+{
+    (void)arg;
+    for (int i = 1; i <= ITEMS; i++) {
+        pthread_mutex_lock(&q_lock);
+        while (q_count == 16)
+            pthread_cond_wait(&q_nonfull, &q_lock);
+        queue[(q_head + q_count++) % 16] = i;
+        pthread_cond_signal(&q_nonempty);
+        pthread_mutex_unlock(&q_lock);
+    }
+    return NULL;
+}
+
+static void test_condvar(void)
+{
+    pthread_t p;
+    pthread_create(&p, NULL, produce, NULL);
+    long sum = 0;
+    int in_order = 1;
+    for (int i = 1; i <= ITEMS; i++) {
+        pthread_mutex_lock(&q_lock);
+        while (q_count == 0)
+            pthread_cond_wait(&q_nonempty, &q_lock);
+        int v = queue[q_head];
+        q_head = (q_head + 1) % 16;
+        q_count--;
+        pthread_cond_signal(&q_nonfull);
+        pthread_mutex_unlock(&q_lock);
+        in_order &= v == i;
+        sum += v;
+    }
+    pthread_join(p, NULL);
+    vktest_check(in_order && sum == (long)ITEMS * (ITEMS + 1) / 2, "condvar_producer_consumer",
+                 why("sum", sum));
+}
+
+/* ---- a pipe between threads, timeouts, many threads ----------------------------------- */
+
+static int pipe_fds[2];
+static void *pipe_writer(void *arg)
+{
+    char buf[1000];
+    memset(buf, 'p', sizeof(buf));
+    for (int i = 0; i < 100; i++)
+        write(pipe_fds[1], buf, sizeof(buf));
+    close(pipe_fds[1]);
+    return arg;
+}
+
+static void *nothing(void *arg) { return arg; }
+
+static void test_pipe_timeouts_and_many(void)
+{
+    pipe(pipe_fds);
+    pthread_t w;
+    pthread_create(&w, NULL, pipe_writer, NULL);
+    char buf[4096];
+    long total = 0;
+    ssize_t n;
+    while ((n = read(pipe_fds[0], buf, sizeof(buf))) > 0)
+        total += n;
+    pthread_join(w, NULL);
+    close(pipe_fds[0]);
+    vktest_check(total == 100000, "pipe_between_threads", why("bytes", total));
+
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&m);
+    sem_t never;
+    sem_init(&never, 0, 0);
+    struct timespec t0, deadline, t1;
+    clock_gettime(CLOCK_REALTIME, &t0);
+    deadline = t0;
+    deadline.tv_nsec += 30000000;
+    if (deadline.tv_nsec >= 1000000000) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000;
+    }
+    int r = sem_timedwait(&never, &deadline);
+    int e = errno;
+    clock_gettime(CLOCK_REALTIME, &t1);
+    long waited = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    vktest_check(r == -1 && e == ETIMEDOUT && waited >= 30, "futex_wait_times_out",
+                 why("waited ms", waited));
+
+    int ok = 0;
+    for (long i = 0; i < 200; i++) {
+        pthread_t t;
+        void *got = NULL;
+        if (pthread_create(&t, NULL, nothing, (void *)i) == 0 && pthread_join(t, &got) == 0 &&
+            got == (void *)i)
+            ok++;
+    }
+    vktest_check(ok == 200, "200_threads_created_and_joined", why("ok", ok));
+}
+
+/* ---- how a process with threads ends ---------------------------------------------------- */
+
+static int block_fds[2];
+static void *block_forever(void *arg)
+{
+    char c;
+    read(block_fds[0], &c, 1); /* nobody writes */
+    return arg;
+}
+
+static void *spin_forever(void *arg)
+{
+    for (volatile unsigned long i = 0;; i++)
+        ;
+    return arg;
+}
+
+static void *exit_from_thread(void *arg)
+{
+    struct timespec d = { 0, 10000000 };
+    nanosleep(&d, NULL);
+    exit((int)(long)arg); /* exit_group: the whole process */
+}
+
+/* In a child: threads that block and spin; then `how` ends the process. */
+static int child_status(int how)
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        pipe(block_fds);
+        pthread_t t;
+        pthread_create(&t, NULL, block_forever, NULL);
+        pthread_create(&t, NULL, spin_forever, NULL);
+        if (how == 0) {
+            pthread_create(&t, NULL, exit_from_thread, (void *)7L);
+            char c;
+            read(block_fds[0], &c, 1); /* main blocks too */
+        } else if (how == 1) {
+            struct timespec d = { 0, 10000000 };
+            nanosleep(&d, NULL);
+            exit(5); /* from main, with the others blocked and spinning */
+        } else if (how == 2) {
+            char c;
+            read(block_fds[0], &c, 1); /* killed by the parent */
+        } else {
+            char *argv[] = { SELF, "--exec-child", NULL };
+            execve(SELF, argv, NULL);
+            _exit(99);
+        }
+        _exit(98);
+    }
+    if (how == 2) {
+        struct timespec d = { 0, 30000000 };
+        nanosleep(&d, NULL);
+        kill(pid, SIGTERM);
+    }
+    int status = -1;
+    waitpid(pid, &status, 0);
+    return status;
+}
+
+static void test_process_end(void)
+{
+    int st = child_status(0);
+    vktest_check(WIFEXITED(st) && WEXITSTATUS(st) == 7, "exit_in_thread_ends_process",
+                 why("status", st));
+    st = child_status(1);
+    vktest_check(WIFEXITED(st) && WEXITSTATUS(st) == 5, "exit_ends_blocked_and_spinning_threads",
+                 why("status", st));
+    st = child_status(2);
+    vktest_check(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM, "fatal_signal_ends_all_threads",
+                 why("status", st));
+    st = child_status(3);
+    vktest_check(WIFEXITED(st) && WEXITSTATUS(st) == 42, "execve_from_threaded_process",
+                 why("status", st));
+}
+
+/* ---- signals with threads --------------------------------------------------------------- */
+
+static volatile sig_atomic_t usr1_hits;
+static void on_usr1(int sig) { (void)sig; usr1_hits++; }
+
+static void *wait_for_signal(void *arg)
+{
+    struct timespec d = { 5, 0 };
+    nanosleep(&d, NULL); /* cut short by the signal */
+    return arg;
+}
+
+static void test_signals(void)
+{
+    signal(SIGUSR1, on_usr1);
+    pthread_t t;
+    pthread_create(&t, NULL, wait_for_signal, NULL);
+    struct timespec d = { 0, 20000000 };
+    nanosleep(&d, NULL);
+    int r = pthread_kill(t, SIGUSR1);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pthread_join(t, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    vktest_check(r == 0 && usr1_hits == 1, "pthread_kill_runs_handler", why("hits", usr1_hits));
+    vktest_check(t1.tv_sec - t0.tv_sec < 4, "signal_interrupts_thread_sleep", "join waited");
+    signal(SIGUSR1, SIG_DFL);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "--exec-child"))
+        return getpid() > 0 ? 42 : 1;
+    test_counter();
+    test_condvar();
+    test_pipe_timeouts_and_many();
+    test_process_end();
+    test_signals();
+    return vktest_finish("test-threads");
+}
