@@ -44,6 +44,7 @@
 
 /* Block devices (kernel/block) and virtio (kernel/drivers/virtio, virtio_blk). */
 #define CONFIG_BLOCK_MAX_DEVICES       64   /* disks and partitions together */
+#define CONFIG_BCACHE_BLOCKS           4096 /* 4 KiB blocks in the block cache (16 MiB) */
 #define CONFIG_BLOCK_NAME_MAX          16   /* "vda", "vda12", NUL included */
 #define CONFIG_BLOCK_SERIAL_MAX        21   /* virtio-blk GET_ID gives 20 bytes, plus NUL */
 #define CONFIG_BLOCK_MAX_PARTITIONS    16   /* partition devices registered per disk */

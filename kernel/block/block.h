@@ -83,4 +83,24 @@ int blockdev_flush(blockdev_t *dev);
 /* "64 MiB"-style size for log lines. */
 void blockdev_format_size(uint64_t bytes, char *out, unsigned out_size);
 
+/* The block cache (kernel/block/cache.c): what filesystems read and write through.
+ * Blocks of 4 KiB of the whole disk in an LRU of CONFIG_BCACHE_BLOCKS; a partition and
+ * its disk share them. Reads fill whole blocks and read ahead on sequential access.
+ * Writes are write-through: on the device when bcache_write returns, in the order
+ * they were made. Same errors as the blockdev_* calls; thread context only. */
+int bcache_read(blockdev_t *dev, uint64_t sector, uint32_t count, void *buf);
+int bcache_write(blockdev_t *dev, uint64_t sector, uint32_t count, const void *buf);
+/* Makes completed writes durable (the device's own cache). */
+int bcache_sync(blockdev_t *dev);
+/* Drops every cached block of dev's disk (after writes that bypassed the cache). */
+void bcache_invalidate(blockdev_t *dev);
+
+typedef struct {
+    uint64_t hits, misses;        /* blocks found / read from the device by bcache_read */
+    uint64_t readahead_blocks;    /* extra blocks asked for on sequential misses */
+    uint64_t evictions, writes;
+    uint64_t cached_blocks, block_bytes;
+} bcache_stats_t;
+void bcache_get_stats(bcache_stats_t *out);
+
 #endif

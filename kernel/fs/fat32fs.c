@@ -57,19 +57,20 @@ static fat_vnode_t *fv_of(vnode_t *v)
 
 /* ---- the library's host callbacks -------------------------------------------------- */
 
+/* Through the block cache (kernel/block/cache.c). */
 static int dev_read(void *ctx, uint64_t sector, uint32_t count, void *buf)
 {
-    return blockdev_read(ctx, sector, count, buf) ? -VK_EIO : 0;
+    return bcache_read(ctx, sector, count, buf) ? -VK_EIO : 0;
 }
 
 static int dev_write(void *ctx, uint64_t sector, uint32_t count, const void *buf)
 {
-    return blockdev_write(ctx, sector, count, buf) ? -VK_EIO : 0;
+    return bcache_write(ctx, sector, count, buf) ? -VK_EIO : 0;
 }
 
 static int dev_flush(void *ctx)
 {
-    return blockdev_flush(ctx) ? -VK_EIO : 0;
+    return bcache_sync(ctx) ? -VK_EIO : 0;
 }
 
 static void *mem_alloc(void *ctx, size_t size)

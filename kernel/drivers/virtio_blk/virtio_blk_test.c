@@ -233,3 +233,75 @@ KTEST(vblk_scratch_serials_from_get_id)
             KTEST_EXPECT(strcmp(d->serial, serials[i]) == 0);
     }
 }
+
+/* ---- the block cache (kernel/block/cache.c) over a scratch disk and the boot disk ---- */
+
+KTEST(vblk_scratch_bcache_writes_through_and_reads_back)
+{
+    blockdev_t *d = scratch("vkscratch-m");
+    KTEST_EXPECT(d != NULL);
+    if (!d)
+        return;
+    enum { SECTOR = 1003, COUNT = 21 }; /* straddles 4 KiB blocks on both ends */
+    uint8_t *out = kmalloc(COUNT * 512), *in = kmalloc(COUNT * 512);
+    KTEST_EXPECT(out && in);
+    if (out && in) {
+        fill(in, COUNT * 512, 0); /* a first read caches the old bytes ... */
+        KTEST_EXPECT_EQ(bcache_read(d, SECTOR, COUNT, in), 0);
+        fill(out, COUNT * 512, 77);
+        KTEST_EXPECT(strncmp(d->serial, SCRATCH_PREFIX, 9) == 0);
+        KTEST_EXPECT_EQ(bcache_write(d, SECTOR, COUNT, out), 0); /* ... which this updates */
+        KTEST_EXPECT_EQ(blockdev_read(d, SECTOR, COUNT, in), 0);
+        KTEST_EXPECT(memcmp(out, in, COUNT * 512) == 0); /* on the device at once */
+        bcache_stats_t before, after;
+        bcache_get_stats(&before);
+        memset(in, 0, COUNT * 512);
+        KTEST_EXPECT_EQ(bcache_read(d, SECTOR, COUNT, in), 0);
+        bcache_get_stats(&after);
+        KTEST_EXPECT(memcmp(out, in, COUNT * 512) == 0);
+        KTEST_EXPECT(after.hits > before.hits && after.misses == before.misses);
+    }
+    kfree(out);
+    kfree(in);
+}
+
+KTEST(block_cache_partition_and_disk_share_blocks)
+{
+    blockdev_t *disk = blockdev_find("vda"), *esp = blockdev_find("vda1");
+    KTEST_EXPECT(disk && esp && esp->parent == disk);
+    if (!disk || !esp || esp->parent != disk)
+        return;
+    uint8_t a[512], b[512];
+    KTEST_EXPECT_EQ(bcache_read(esp, 0, 1, a), 0);
+    bcache_stats_t before, after;
+    bcache_get_stats(&before);
+    KTEST_EXPECT_EQ(bcache_read(disk, esp->first_sector, 1, b), 0);
+    bcache_get_stats(&after);
+    KTEST_EXPECT(memcmp(a, b, sizeof(a)) == 0);
+    KTEST_EXPECT(after.hits == before.hits + 1 && after.misses == before.misses);
+    KTEST_EXPECT(a[510] == 0x55 && a[511] == 0xaa);
+}
+
+KTEST(block_cache_reads_ahead_on_sequential_reads)
+{
+    blockdev_t *data = blockdev_find("vda2");
+    KTEST_EXPECT(data != NULL);
+    if (!data)
+        return;
+    bcache_invalidate(data);
+    uint8_t *buf = kmalloc(4096);
+    KTEST_EXPECT(buf != NULL);
+    if (!buf)
+        return;
+    bcache_stats_t before, after;
+    bcache_get_stats(&before);
+    for (uint64_t block = 100; block < 110; block++)
+        KTEST_EXPECT_EQ(bcache_read(data, block * 8, 8, buf), 0);
+    bcache_get_stats(&after);
+    /* Ten sequential blocks: the first two miss (the second starts the read-ahead),
+     * the read-ahead brings the next eight, so the rest hit. */
+    KTEST_EXPECT_EQ(after.misses - before.misses, 2);
+    KTEST_EXPECT_EQ(after.hits - before.hits, 8);
+    KTEST_EXPECT(after.readahead_blocks > before.readahead_blocks);
+    kfree(buf);
+}
