@@ -92,47 +92,49 @@ void fat32_stamp(fat32_volume_t *vol, uint8_t *entry, bool create, bool modify)
     }
 }
 
-/* Copies n bytes at byte `offset` of a cluster to or from memory (src NULL: zeros). */
+/* Part of one sector through the bounce buffer (dst and src both NULL: zeros). */
+static int partial_io(fat32_volume_t *vol, uint64_t sector, uint32_t in, uint8_t *dst,
+                      const uint8_t *src, uint32_t n)
+{
+    uint8_t *bounce = vol->dir_buffer;
+    int err = (n == vol->sector_size && !dst) ? 0 : fat32_dev_read(vol, sector, 1, bounce);
+    if (err)
+        return err;
+    if (dst) {
+        memcpy(dst, bounce + in, n);
+        return 0;
+    }
+    if (src)
+        memcpy(bounce + in, src, n);
+    else
+        memset(bounce + in, 0, n);
+    return fat32_dev_write(vol, sector, 1, bounce);
+}
+
+/* Copies n bytes at byte `offset` of a cluster to or from memory (src NULL: zeros).
+ * Whole sectors move straight between the device and the caller's buffer. */
 static int cluster_io(fat32_volume_t *vol, uint32_t cluster, uint32_t offset, uint8_t *dst,
                       const uint8_t *src, uint32_t n)
 {
     uint64_t sector = fat32_cluster_sector(vol, cluster) + offset / vol->sector_size;
     uint32_t in = offset % vol->sector_size, ss = vol->sector_size;
-    uint8_t *bounce = vol->dir_buffer;
-    vol->dir_cached = FAT32_NO_SECTOR;
+    vol->dir_cached = FAT32_NO_SECTOR; /* the bounce buffer is the directory sector's */
     while (n) {
-        uint32_t chunk = n < ss - in ? n : ss - in;
+        uint32_t chunk = n < ss - in ? n : ss - in, count = n / ss;
         int err;
-        if (chunk == ss && dst) {
-            uint32_t count = n / ss; /* whole sectors straight into the caller's buffer */
+        if (chunk == ss && (dst || src)) {
             chunk = count * ss;
-            err = fat32_dev_read(vol, sector, count, dst);
-            sector += count - 1;
-        } else if (chunk == ss && src) {
-            uint32_t count = n / ss;
-            chunk = count * ss;
-            err = fat32_dev_write(vol, sector, count, src);
-            sector += count - 1;
+            err = dst ? fat32_dev_read(vol, sector, count, dst)
+                      : fat32_dev_write(vol, sector, count, src);
+            sector += count;
         } else {
-            err = (chunk < ss) ? fat32_dev_read(vol, sector, 1, bounce) : 0;
-            if (!err && dst)
-                memcpy(dst, bounce + in, chunk);
-            if (!err && !dst) {
-                if (src)
-                    memcpy(bounce + in, src, chunk);
-                else
-                    memset(bounce + in, 0, chunk);
-                err = fat32_dev_write(vol, sector, 1, bounce);
-            }
+            err = partial_io(vol, sector++, in, dst, src, chunk);
         }
         if (err)
             return err;
-        if (dst)
-            dst += chunk;
-        if (src)
-            src += chunk;
+        dst = dst ? dst + chunk : NULL;
+        src = src ? src + chunk : NULL;
         n -= chunk;
-        sector++;
         in = 0;
     }
     return 0;
