@@ -374,3 +374,42 @@ int fat32_stat(fat32_volume_t *vol, const fat32_node_t *node, fat32_stat_t *out)
     out->access_time = fat32_time_from_fat(fat32_get16(e + 18), 0);
     return 0;
 }
+
+/* Sets the modification time and access date (utimes); the root has none to set. */
+int fat32_set_times(fat32_volume_t *vol, fat32_node_t *node, int64_t modify_time,
+                    int64_t access_time)
+{
+    uint8_t e[FAT32_ENTRY_SIZE];
+    uint16_t date, time;
+    uint8_t tenths;
+    if (vol->read_only)
+        return -VK_EROFS;
+    int err = fat32_entry_read(vol, node, e);
+    if (err || !node->entry_cluster)
+        return err;
+    time_to_fat(modify_time, &date, &time, &tenths);
+    fat32_put16(e + 22, time);
+    fat32_put16(e + 24, date);
+    time_to_fat(access_time, &date, &time, &tenths);
+    fat32_put16(e + 18, date);
+    node->access_date = date;
+    return fat32_entry_update(vol, node, e);
+}
+
+/* Replaces the read-only, hidden, system and archive bits (the others are structural). */
+int fat32_set_attributes(fat32_volume_t *vol, fat32_node_t *node, uint8_t attributes)
+{
+    const uint8_t settable = FAT32_ATTR_READ_ONLY | FAT32_ATTR_HIDDEN | FAT32_ATTR_SYSTEM |
+                             FAT32_ATTR_ARCHIVE;
+    uint8_t e[FAT32_ENTRY_SIZE];
+    if (vol->read_only)
+        return -VK_EROFS;
+    if ((attributes & ~settable) || !node->entry_cluster)
+        return -VK_EINVAL;
+    int err = fat32_entry_read(vol, node, e);
+    if (err)
+        return err;
+    e[11] = (uint8_t)((e[11] & ~settable) | attributes);
+    node->attributes = e[11];
+    return fat32_entry_update(vol, node, e);
+}
