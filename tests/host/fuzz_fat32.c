@@ -192,8 +192,11 @@ static void script_op(fat32_volume_t *vol, uint8_t b)
     case 5: fat32_unlink(vol, where, name); break;
     case 6: fat32_rmdir(vol, where, name); break;
     default:
-        if (fat32_lookup(vol, where, name, &n) == 0)
-            fat32_read(vol, &n, arg * 100u, buf, sizeof(buf));
+        if (fat32_lookup(vol, where, name, &n) != 0)
+            break;
+        fat32_read(vol, &n, arg * 100u, buf, sizeof(buf));
+        fat32_set_times(vol, &n, (int64_t)arg << 27, 0);
+        fat32_set_attributes(vol, &n, arg & 7);
         break;
     }
 }

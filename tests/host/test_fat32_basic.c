@@ -414,6 +414,30 @@ HTEST(fat32_timestamps_come_from_the_clock_callback)
     fix_close(&im);
 }
 
+HTEST(fat32_set_times_and_attributes_reach_the_disk)
+{
+    fix_image_t im;
+    fat32_stat_t st;
+    fat32_node_t root, f;
+    fat32_volume_t *vol = fix_start(&im, &root);
+    fat32_create(vol, &root, "old.txt", false, &f);
+    HTEST_EXPECT_EQ(fat32_set_times(vol, &f, 946684800 + 3600 * 13, 946684800), 0);
+    HTEST_EXPECT_EQ(fat32_set_attributes(vol, &f, FAT32_ATTR_READ_ONLY | FAT32_ATTR_HIDDEN), 0);
+    HTEST_EXPECT_EQ(fat32_set_attributes(vol, &f, FAT32_ATTR_DIRECTORY), -VK_EINVAL);
+    HTEST_EXPECT_EQ(fat32_set_attributes(vol, &root, 0), -VK_EINVAL);
+    HTEST_EXPECT_EQ(fat32_stat(vol, &f, &st), 0);
+    HTEST_EXPECT_EQ(st.modify_time, 946684800 + 3600 * 13); /* 2000-01-01 13:00 */
+    HTEST_EXPECT_EQ(st.access_time, 946684800);
+    HTEST_EXPECT_EQ(st.attributes, FAT32_ATTR_READ_ONLY | FAT32_ATTR_HIDDEN);
+    HTEST_EXPECT(fix_unmount_clean(&im, vol));
+    char *out = fix_capture(NULL, "mdir -a -i %s ::/old.txt 2>&1; mattrib -i %s ::/old.txt",
+                            im.path, im.path);
+    HTEST_EXPECT(strstr(out, "2000-01-01  13:00") != NULL);
+    HTEST_EXPECT(strstr(out, " HR     ::/old.txt") != NULL); /* mattrib: hidden, read-only */
+    free(out);
+    fix_close(&im);
+}
+
 HTEST(fat32_dirty_flag_set_while_mounted_and_fats_mirrored)
 {
     fix_image_t im;

@@ -176,7 +176,7 @@ HTEST(fat32_out_of_range_and_free_clusters_give_eio)
         fat32_unmount(vol);
         fix_close(&im);
     }
-    static const uint32_t bad_firsts[] = { 1, 0x00ffffff, 0x0fffffff, 100 /* free */ };
+    static const uint32_t bad_firsts[] = { 0, 1, 0x00ffffff, 0x0fffffff, 100 /* free */ };
     for (unsigned i = 0; i < sizeof(bad_firsts) / sizeof(bad_firsts[0]); i++) {
         fix_image_t im;
         geom_t g;

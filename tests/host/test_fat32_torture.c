@@ -112,6 +112,18 @@ static int pick_file(fat32_volume_t *vol, fat32_node_t *n)
     return f >= 0 && walk_to(vol, f, n) ? f : -1;
 }
 
+/* A random file and a random range in it: offset up to `slack` past its end. */
+static int pick_range(fat32_volume_t *vol, fat32_node_t *n, uint32_t slack, uint32_t max_len,
+                      size_t *offset, size_t *len)
+{
+    int f = pick_file(vol, n);
+    if (f >= 0) {
+        *offset = rnd((uint32_t)model[f].size + slack);
+        *len = rnd(max_len);
+    }
+    return f;
+}
+
 static bool is_inside(int dir, int ancestor)
 {
     for (; dir >= 0; dir = model[dir].parent)
@@ -163,11 +175,9 @@ static void op_create(fat32_volume_t *vol, bool is_dir)
 static void op_write(fat32_volume_t *vol)
 {
     fat32_node_t n;
-    int f = pick_file(vol, &n);
-    if (f < 0)
-        return;
-    size_t offset = rnd((uint32_t)model[f].size + 3000), len = rnd(6000);
-    if (offset + len > FILE_MAX)
+    size_t offset, len;
+    int f = pick_range(vol, &n, 3000, 6000, &offset, &len);
+    if (f < 0 || offset + len > FILE_MAX)
         return;
     uint8_t *buf = malloc(len + 1);
     for (size_t i = 0; i < len; i++)
@@ -202,10 +212,10 @@ static void op_truncate(fat32_volume_t *vol)
 static void op_read(fat32_volume_t *vol)
 {
     fat32_node_t n;
-    int f = pick_file(vol, &n);
+    size_t offset, len;
+    int f = pick_range(vol, &n, 100, 8000, &offset, &len);
     if (f < 0)
         return;
-    size_t offset = rnd((uint32_t)model[f].size + 100), len = rnd(8000);
     uint8_t *buf = malloc(len + 1);
     int64_t got = fat32_read(vol, &n, offset, buf, len);
     int64_t want = offset >= model[f].size ? 0 :

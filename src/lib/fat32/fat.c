@@ -79,15 +79,20 @@ int fat32_fat_set(fat32_volume_t *vol, uint32_t cluster, uint32_t value)
     return 0;
 }
 
+/* The FAT entry of a cluster that must be on the volume (`what` names it in the log). */
+static int entry_of(fat32_volume_t *vol, uint32_t cluster, const char *what, uint32_t *v)
+{
+    if (fat32_cluster_valid(vol, cluster))
+        return fat32_fat_get(vol, cluster, v);
+    fat32_log(vol, "fat32: %s cluster %u is outside the volume", what, cluster);
+    return -VK_EIO;
+}
+
 /* The cluster after `cluster`, or 0 at the end of the chain. */
 int fat32_next_cluster(fat32_volume_t *vol, uint32_t cluster, uint32_t *next)
 {
     uint32_t v;
-    if (!fat32_cluster_valid(vol, cluster)) {
-        fat32_log(vol, "fat32: cluster %u is outside the volume", cluster);
-        return -VK_EIO;
-    }
-    int err = fat32_fat_get(vol, cluster, &v);
+    int err = entry_of(vol, cluster, "chain", &v);
     if (err)
         return err;
     if (v >= 0x0ffffff8u) {
@@ -107,11 +112,7 @@ int fat32_next_cluster(fat32_volume_t *vol, uint32_t cluster, uint32_t *next)
 int fat32_check_start(fat32_volume_t *vol, uint32_t first)
 {
     uint32_t v;
-    if (!fat32_cluster_valid(vol, first)) {
-        fat32_log(vol, "fat32: entry starts at cluster %u, outside the volume", first);
-        return -VK_EIO;
-    }
-    int err = fat32_fat_get(vol, first, &v);
+    int err = entry_of(vol, first, "first", &v);
     if (err)
         return err;
     if (v == 0 || v == FAT32_BAD) {

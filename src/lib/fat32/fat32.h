@@ -129,6 +129,12 @@ int64_t fat32_write(fat32_volume_t *vol, fat32_node_t *node, uint64_t offset,
                     const void *buffer, size_t length);
 int fat32_truncate(fat32_volume_t *vol, fat32_node_t *node, uint64_t size);
 int fat32_stat(fat32_volume_t *vol, const fat32_node_t *node, fat32_stat_t *out);
+/* utimes: modification time and access date (the root has no times: a no-op). */
+int fat32_set_times(fat32_volume_t *vol, fat32_node_t *node, int64_t modify_time,
+                    int64_t access_time);
+/* Replaces READ_ONLY, HIDDEN, SYSTEM and ARCHIVE; other bits are -VK_EINVAL. The library
+ * reports these bits but does not enforce them (the VFS may). */
+int fat32_set_attributes(fat32_volume_t *vol, fat32_node_t *node, uint8_t attributes);
 
 int fat32_create(fat32_volume_t *vol, const fat32_node_t *dir, const char *name, bool is_dir,
                  fat32_node_t *out);

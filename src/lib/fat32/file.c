@@ -92,47 +92,49 @@ void fat32_stamp(fat32_volume_t *vol, uint8_t *entry, bool create, bool modify)
     }
 }
 
-/* Copies n bytes at byte `offset` of a cluster to or from memory (src NULL: zeros). */
+/* Part of one sector through the bounce buffer (dst and src both NULL: zeros). */
+static int partial_io(fat32_volume_t *vol, uint64_t sector, uint32_t in, uint8_t *dst,
+                      const uint8_t *src, uint32_t n)
+{
+    uint8_t *bounce = vol->dir_buffer;
+    int err = (n == vol->sector_size && !dst) ? 0 : fat32_dev_read(vol, sector, 1, bounce);
+    if (err)
+        return err;
+    if (dst) {
+        memcpy(dst, bounce + in, n);
+        return 0;
+    }
+    if (src)
+        memcpy(bounce + in, src, n);
+    else
+        memset(bounce + in, 0, n);
+    return fat32_dev_write(vol, sector, 1, bounce);
+}
+
+/* Copies n bytes at byte `offset` of a cluster to or from memory (src NULL: zeros).
+ * Whole sectors move straight between the device and the caller's buffer. */
 static int cluster_io(fat32_volume_t *vol, uint32_t cluster, uint32_t offset, uint8_t *dst,
                       const uint8_t *src, uint32_t n)
 {
     uint64_t sector = fat32_cluster_sector(vol, cluster) + offset / vol->sector_size;
     uint32_t in = offset % vol->sector_size, ss = vol->sector_size;
-    uint8_t *bounce = vol->dir_buffer;
-    vol->dir_cached = FAT32_NO_SECTOR;
+    vol->dir_cached = FAT32_NO_SECTOR; /* the bounce buffer is the directory sector's */
     while (n) {
-        uint32_t chunk = n < ss - in ? n : ss - in;
+        uint32_t chunk = n < ss - in ? n : ss - in, count = n / ss;
         int err;
-        if (chunk == ss && dst) {
-            uint32_t count = n / ss; /* whole sectors straight into the caller's buffer */
+        if (chunk == ss && (dst || src)) {
             chunk = count * ss;
-            err = fat32_dev_read(vol, sector, count, dst);
-            sector += count - 1;
-        } else if (chunk == ss && src) {
-            uint32_t count = n / ss;
-            chunk = count * ss;
-            err = fat32_dev_write(vol, sector, count, src);
-            sector += count - 1;
+            err = dst ? fat32_dev_read(vol, sector, count, dst)
+                      : fat32_dev_write(vol, sector, count, src);
+            sector += count;
         } else {
-            err = (chunk < ss) ? fat32_dev_read(vol, sector, 1, bounce) : 0;
-            if (!err && dst)
-                memcpy(dst, bounce + in, chunk);
-            if (!err && !dst) {
-                if (src)
-                    memcpy(bounce + in, src, chunk);
-                else
-                    memset(bounce + in, 0, chunk);
-                err = fat32_dev_write(vol, sector, 1, bounce);
-            }
+            err = partial_io(vol, sector++, in, dst, src, chunk);
         }
         if (err)
             return err;
-        if (dst)
-            dst += chunk;
-        if (src)
-            src += chunk;
+        dst = dst ? dst + chunk : NULL;
+        src = src ? src + chunk : NULL;
         n -= chunk;
-        sector++;
         in = 0;
     }
     return 0;
@@ -371,4 +373,43 @@ int fat32_stat(fat32_volume_t *vol, const fat32_node_t *node, fat32_stat_t *out)
     out->modify_time = fat32_time_from_fat(fat32_get16(e + 24), fat32_get16(e + 22));
     out->access_time = fat32_time_from_fat(fat32_get16(e + 18), 0);
     return 0;
+}
+
+/* Sets the modification time and access date (utimes); the root has none to set. */
+int fat32_set_times(fat32_volume_t *vol, fat32_node_t *node, int64_t modify_time,
+                    int64_t access_time)
+{
+    uint8_t e[FAT32_ENTRY_SIZE];
+    uint16_t date, time;
+    uint8_t tenths;
+    if (vol->read_only)
+        return -VK_EROFS;
+    int err = fat32_entry_read(vol, node, e);
+    if (err || !node->entry_cluster)
+        return err;
+    time_to_fat(modify_time, &date, &time, &tenths);
+    fat32_put16(e + 22, time);
+    fat32_put16(e + 24, date);
+    time_to_fat(access_time, &date, &time, &tenths);
+    fat32_put16(e + 18, date);
+    node->access_date = date;
+    return fat32_entry_update(vol, node, e);
+}
+
+/* Replaces the read-only, hidden, system and archive bits (the others are structural). */
+int fat32_set_attributes(fat32_volume_t *vol, fat32_node_t *node, uint8_t attributes)
+{
+    const uint8_t settable = FAT32_ATTR_READ_ONLY | FAT32_ATTR_HIDDEN | FAT32_ATTR_SYSTEM |
+                             FAT32_ATTR_ARCHIVE;
+    uint8_t e[FAT32_ENTRY_SIZE];
+    if (vol->read_only)
+        return -VK_EROFS;
+    if ((attributes & ~settable) || !node->entry_cluster)
+        return -VK_EINVAL;
+    int err = fat32_entry_read(vol, node, e);
+    if (err)
+        return err;
+    e[11] = (uint8_t)((e[11] & ~settable) | attributes);
+    node->attributes = e[11];
+    return fat32_entry_update(vol, node, e);
 }

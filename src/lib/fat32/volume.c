@@ -105,15 +105,10 @@ uint64_t fat32_cluster_sector(const fat32_volume_t *vol, uint32_t cluster)
 
 static bool power_of_two(uint32_t v) { return v && !(v & (v - 1)); }
 
-/* Checks the fields that describe the layout; fills the geometry or logs the reason. */
-static int check_bpb(fat32_volume_t *vol, const uint8_t *bs)
+/* The fields that must hold whatever the layout: signature, sizes, FAT32 markers. */
+static int check_fields(fat32_volume_t *vol, const uint8_t *bs)
 {
-    uint32_t bps = fat32_get16(bs + BPB_BYTES_PER_SECTOR);
-    uint32_t spc = bs[BPB_SECTORS_PER_CLUS];
-    uint32_t reserved = fat32_get16(bs + BPB_RESERVED_SECTORS);
-    uint32_t fats = bs[BPB_FAT_COUNT];
-    uint32_t fat_size = fat32_get32(bs + BPB_FAT_SIZE32);
-    uint64_t total = fat32_get32(bs + BPB_TOTAL_SECTORS32);
+    uint32_t bps = fat32_get16(bs + BPB_BYTES_PER_SECTOR), spc = bs[BPB_SECTORS_PER_CLUS];
     if (bs[BPB_SIGNATURE] != 0x55 || bs[BPB_SIGNATURE + 1] != 0xaa)
         return fat32_log(vol, "fat32: no boot signature 55 aa"), -VK_EINVAL;
     if (bps != vol->sector_size)
@@ -122,15 +117,25 @@ static int check_bpb(fat32_volume_t *vol, const uint8_t *bs)
     if (!power_of_two(spc) || (uint64_t)spc * bps > 65536)
         return fat32_log(vol, "fat32: bad sectors per cluster %u", spc), -VK_EINVAL;
     if (fat32_get16(bs + BPB_ROOT_ENTRIES) || fat32_get16(bs + BPB_TOTAL_SECTORS16) ||
-        fat32_get16(bs + BPB_FAT_SIZE16) || fat_size == 0)
+        fat32_get16(bs + BPB_FAT_SIZE16) || fat32_get32(bs + BPB_FAT_SIZE32) == 0)
         return fat32_log(vol, "fat32: not a FAT32 BPB (FAT12/16 fields set)"), -VK_EINVAL;
     if (fat32_get16(bs + BPB_FS_VERSION) != 0)
         return fat32_log(vol, "fat32: unknown FAT32 version %#x",
                          fat32_get16(bs + BPB_FS_VERSION)), -VK_EINVAL;
-    if (reserved == 0)
+    if (fat32_get16(bs + BPB_RESERVED_SECTORS) == 0)
         return fat32_log(vol, "fat32: reserved sector count is 0"), -VK_EINVAL;
-    if (fats < 1 || fats > 2)
-        return fat32_log(vol, "fat32: FAT count %u (want 1 or 2)", fats), -VK_EINVAL;
+    if (bs[BPB_FAT_COUNT] < 1 || bs[BPB_FAT_COUNT] > 2)
+        return fat32_log(vol, "fat32: FAT count %u (want 1 or 2)", bs[BPB_FAT_COUNT]),
+               -VK_EINVAL;
+    return 0;
+}
+
+/* The regions: they fit the device, the cluster count is FAT32's, the FAT maps it. */
+static int check_layout(fat32_volume_t *vol, const uint8_t *bs)
+{
+    uint32_t spc = bs[BPB_SECTORS_PER_CLUS], reserved = fat32_get16(bs + BPB_RESERVED_SECTORS);
+    uint32_t fats = bs[BPB_FAT_COUNT], fat_size = fat32_get32(bs + BPB_FAT_SIZE32);
+    uint64_t total = fat32_get32(bs + BPB_TOTAL_SECTORS32);
     if (total > vol->ops.sector_count)
         return fat32_log(vol, "fat32: %llu sectors but the device has %llu",
                          (unsigned long long)total,
@@ -142,11 +147,11 @@ static int check_bpb(fat32_volume_t *vol, const uint8_t *bs)
     if (clusters < FAT32_MIN_CLUSTERS || clusters > FAT32_MAX_CLUSTERS)
         return fat32_log(vol, "fat32: %llu clusters is not a FAT32 volume",
                          (unsigned long long)clusters), -VK_EINVAL;
-    if ((uint64_t)fat_size * bps / 4 < clusters + 2)
+    if ((uint64_t)fat_size * vol->sector_size / 4 < clusters + 2)
         return fat32_log(vol, "fat32: FAT of %u sectors cannot map %llu clusters", fat_size,
                          (unsigned long long)clusters), -VK_EINVAL;
     vol->sectors_per_cluster = spc;
-    vol->cluster_size = spc * bps;
+    vol->cluster_size = spc * vol->sector_size;
     vol->fat_start = reserved;
     vol->fat_sectors = fat_size;
     vol->fat_count = fats;
@@ -156,7 +161,8 @@ static int check_bpb(fat32_volume_t *vol, const uint8_t *bs)
     return 0;
 }
 
-static int check_bpb_rest(fat32_volume_t *vol, const uint8_t *bs)
+/* What the BPB points at: the active FAT, the root directory, FSInfo. */
+static int check_references(fat32_volume_t *vol, const uint8_t *bs)
 {
     uint32_t flags = fat32_get16(bs + BPB_EXT_FLAGS);
     vol->mirror = !(flags & EXT_FLAGS_NO_MIRROR);
@@ -240,7 +246,8 @@ static int open_volume(fat32_volume_t *vol)
     int err = fat32_dev_read(vol, 0, 1, vol->dir_buffer);
     if (err)
         return fat32_log(vol, "fat32: cannot read the boot sector"), err;
-    if ((err = check_bpb(vol, vol->dir_buffer)) || (err = check_bpb_rest(vol, vol->dir_buffer)))
+    if ((err = check_fields(vol, vol->dir_buffer)) || (err = check_layout(vol, vol->dir_buffer)) ||
+        (err = check_references(vol, vol->dir_buffer)))
         return err;
     bool fsinfo_ok = read_fsinfo(vol, vol->dir_buffer);
     uint32_t fat1;
