@@ -20,12 +20,12 @@
     X(fdatasync, 75) X(truncate, 76) X(ftruncate, 77) X(getcwd, 79) X(chdir, 80)          \
     X(fchdir, 81) X(rename, 82) X(mkdir, 83) X(rmdir, 84) X(unlink, 87) X(readlink, 89)   \
     X(umask, 95) X(gettimeofday, 96) X(getrlimit, 97) X(sysinfo, 99) X(getuid, 102)       \
-    X(getgid, 104) X(geteuid, 107) X(getegid, 108) X(getppid, 110) X(rt_sigsuspend, 130) X(sigaltstack, 131)    \
-    X(arch_prctl, 158) X(setrlimit, 160) X(sync, 162) X(gettid, 186) X(tkill, 200)        \
-    X(time, 201) X(futex, 202) X(sched_getaffinity, 204) X(getdents64, 217)               \
-    X(set_tid_address, 218) X(clock_gettime, 228) X(clock_getres, 229)                    \
-    X(clock_nanosleep, 230) X(exit_group, 231) X(tgkill, 234) X(openat, 257)              \
-    X(mkdirat, 258) X(newfstatat, 262) X(unlinkat, 263) X(renameat, 264)                  \
+    X(getgid, 104) X(geteuid, 107) X(getegid, 108) X(getppid, 110) X(rt_sigsuspend, 130)  \
+    X(sigaltstack, 131) X(arch_prctl, 158) X(setrlimit, 160) X(sync, 162) X(gettid, 186)  \
+    X(tkill, 200) X(time, 201) X(futex, 202) X(sched_getaffinity, 204)                    \
+    X(getdents64, 217) X(set_tid_address, 218) X(clock_gettime, 228)                      \
+    X(clock_getres, 229) X(clock_nanosleep, 230) X(exit_group, 231) X(tgkill, 234)        \
+    X(openat, 257) X(mkdirat, 258) X(newfstatat, 262) X(unlinkat, 263) X(renameat, 264)   \
     X(readlinkat, 267) X(faccessat, 269) X(pselect6, 270) X(ppoll, 271)                   \
     X(set_robust_list, 273) X(dup3, 292) X(pipe2, 293) X(prlimit64, 302)                  \
     X(renameat2, 316) X(getrandom, 318) X(statx, 332) X(rseq, 334)

@@ -49,6 +49,7 @@ typedef struct proc_thread {
     uint64_t set_child_tid;     /* CLONE_CHILD_SETTID: the tid is written here first */
     uint64_t signal_mask;       /* blocked signals: bit (n - 1) for signal n */
     uint64_t signal_pending;    /* raised for this thread only (tkill); atomic */
+    uint64_t altstack_sp, altstack_size; /* sigaltstack; size 0: none */
     bool sigsuspend_active;     /* rt_sigsuspend: signal_mask is temporary ... */
     uint64_t sigsuspend_saved;  /* ... and this comes back after the handler */
     bool from_frame;            /* starts from start_frame (fork, clone) ... */

@@ -24,6 +24,9 @@
 #define SIG_IGN 1
 #define SA_SIGINFO   0x00000004ull
 #define SA_RESTART   0x10000000ull
+#define SA_ONSTACK   0x08000000ull
+#define SS_ONSTACK   1
+#define SS_DISABLE   2
 #define SA_NODEFER   0x40000000ull
 #define SA_RESETHAND 0x80000000ull
 #define SI_USER   0
@@ -89,6 +92,11 @@ void signal_raise(process_t *p, int sig)
     spinlock_unlock_irqrestore(&p->lock, f);
 }
 
+bool signal_on_altstack(const proc_thread_t *t, uint64_t sp)
+{
+    return t->altstack_size && sp > t->altstack_sp && sp <= t->altstack_sp + t->altstack_size;
+}
+
 void signal_raise_thread(proc_thread_t *t, int sig)
 {
     if (sig < 1 || sig > PROC_SIGNALS)
@@ -130,7 +138,12 @@ static bool enter_handler(proc_thread_t *t, arch_frame_t *f, int sig, const sigi
 {
     process_t *p = t->process;
     proc_sigaction_t *act = &p->actions[sig - 1];
-    uint64_t sp = f->rsp - RED_ZONE;
+    /* SA_ONSTACK handlers start at the top of the alternate stack, unless already on it
+     * (a nested signal continues below, as on Linux). */
+    bool on_alt = signal_on_altstack(t, f->rsp);
+    uint64_t sp = (act->flags & SA_ONSTACK) && t->altstack_size && !on_alt
+                      ? t->altstack_sp + t->altstack_size
+                      : f->rsp - RED_ZONE;
     uint64_t fpstate = (sp - sizeof(arch_fpu_state_t)) & ~63ull;
     uint64_t frame = ((fpstate - sizeof(rt_sigframe_t)) & ~15ull) - 8; /* as after a call */
 
@@ -143,7 +156,9 @@ static bool enter_handler(proc_thread_t *t, arch_frame_t *f, int sig, const sigi
     rt_sigframe_t sf;
     memset(&sf, 0, sizeof(sf));
     sf.pretcode = act->restorer;
-    sf.uc.ss_flags = 2; /* SS_DISABLE: no alternate stack */
+    sf.uc.ss_sp = t->altstack_sp;
+    sf.uc.ss_size = t->altstack_size;
+    sf.uc.ss_flags = !t->altstack_size ? SS_DISABLE : on_alt ? SS_ONSTACK : 0;
     /* After rt_sigsuspend the handler's return restores the mask from before it. */
     uint64_t restore_mask = t->sigsuspend_active ? t->sigsuspend_saved : t->signal_mask;
     fill_context(&sf.uc.mcontext, f, restore_mask);
@@ -191,7 +206,9 @@ bool signal_deliver_pending(arch_frame_t *f, bool interrupted, uint64_t nr)
         if (!ready) {
             if (interrupted)
                 restart_syscall(f, nr); /* interrupted by signals that were ignored */
-            else if (t->sigsuspend_active)
+            /* A temporary mask (rt_sigsuspend, ppoll, pselect6) ends with the call; a
+             * restarted call sets it again. */
+            if (t->sigsuspend_active)
                 t->signal_mask = t->sigsuspend_saved;
             t->sigsuspend_active = false;
             return false;

@@ -17,6 +17,8 @@ static inline uint64_t signal_bit(int sig) { return 1ull << (sig - 1); }
 
 /* Marks sig pending on p (delivered when p next returns to ring 3). */
 void signal_raise(process_t *p, int sig);
+/* True when sp lies on t's alternate signal stack. */
+bool signal_on_altstack(const proc_thread_t *t, uint64_t sp);
 /* Marks sig pending for thread t alone (tkill, tgkill, pthread_kill). */
 void signal_raise_thread(proc_thread_t *t, int sig);
 /* True when t's process has a pending signal t does not block (SIGKILL always

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Descriptor I/O syscalls: read/write and their vector and positional forms, close,
- * lseek, ioctl, dup*, fcntl, pipe*, poll/ppoll, fsync/sync. They go through the
- * calling process's descriptor table to open files (kernel/fs/vfs.h).
+ * lseek, ioctl, dup*, fcntl, pipe*, fsync/sync (poll and select are in sys_poll.c).
+ * They go through the calling process's descriptor table to open files
+ * (kernel/fs/vfs.h).
  */
 #include "sys/sys_internal.h"
 #include "proc/signal.h"
 #include "mm/mm.h"
 #include "mm/usercopy.h"
-#include "time/time.h"
 
 #define IOV_MAX      1024
 #define IO_MAX       0x7ffff000ull /* Linux caps one transfer at this many bytes */
@@ -23,8 +23,6 @@
 #define F_SETFL      4
 #define F_DUPFD_CLOEXEC 1030
 #define FD_CLOEXEC   1
-#define POLL_MAX     FDTABLE_MAX   /* more pollfds than descriptors is EINVAL */
-#define POLL_RECHECK_NS 5000000ull /* for files that cannot notify (serial console) */
 
 file_t *sys_file(uint64_t fd)
 {
@@ -282,92 +280,6 @@ long sys_pipe(const syscall_args_t *a)
 {
     syscall_args_t two = { { a->arg[0], 0, 0, 0, 0, 0 }, a->frame };
     return sys_pipe2(&two);
-}
-
-/* ---- poll --------------------------------------------------------------------------- */
-
-typedef struct {
-    int32_t fd;
-    int16_t events, revents;
-} pollfd_t;
-
-/* Fills revents; returns how many are ready and whether any file needs re-checking on
- * a timer because it cannot notify. */
-static unsigned poll_scan(pollfd_t *pfd, uint64_t n, bool *timer)
-{
-    unsigned ready = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        pfd[i].revents = 0;
-        if (pfd[i].fd < 0)
-            continue;
-        file_t *f = sys_file((uint64_t)pfd[i].fd);
-        unsigned ev = VFS_POLLNVAL;
-        if (f) {
-            ev = file_poll(f) & ((uint16_t)pfd[i].events | VFS_POLLERR | VFS_POLLHUP);
-            *timer |= f->ops->poll_by_timer;
-            file_unref(f);
-        }
-        pfd[i].revents = (int16_t)ev;
-        if (ev)
-            ready++;
-    }
-    return ready;
-}
-
-static long do_poll(uint64_t user_fds, uint64_t n, uint64_t deadline_ns)
-{
-    if (n > POLL_MAX)
-        return -VK_EINVAL;
-    pollfd_t *pfd = kmalloc(n ? n * sizeof(pollfd_t) : 1);
-    if (!pfd)
-        return -VK_ENOMEM;
-    long r = usercopy_from(pfd, user_fds, n * sizeof(pollfd_t));
-    while (!r) {
-        uint64_t generation = vfs_poll_generation();
-        bool timer = false;
-        unsigned ready = poll_scan(pfd, n, &timer);
-        uint64_t now = time_monotonic_ns();
-        if (ready || now >= deadline_ns) {
-            r = ready;
-            break;
-        }
-        uint64_t until = deadline_ns;
-        if (timer && until - now > POLL_RECHECK_NS)
-            until = now + POLL_RECHECK_NS;
-        int err = vfs_poll_wait(generation, until);
-        if (err == -VK_EINTR)
-            r = err;
-    }
-    if (r >= 0) {
-        int err = usercopy_to(user_fds, pfd, n * sizeof(pollfd_t));
-        r = err ? err : r;
-    }
-    kfree(pfd);
-    return r;
-}
-
-long sys_poll(const syscall_args_t *a)
-{
-    int32_t timeout_ms = (int32_t)a->arg[2];
-    uint64_t deadline = timeout_ms < 0 ? SCHED_WAIT_FOREVER
-                                       : time_monotonic_ns() + (uint64_t)timeout_ms * 1000000ull;
-    return do_poll(a->arg[0], a->arg[1], deadline);
-}
-
-long sys_ppoll(const syscall_args_t *a)
-{
-    uint64_t deadline = SCHED_WAIT_FOREVER;
-    if (a->arg[2]) {
-        int64_t ts[2];
-        int err = usercopy_from(ts, a->arg[2], sizeof(ts));
-        if (err)
-            return err;
-        if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1000000000)
-            return -VK_EINVAL;
-        deadline = time_monotonic_ns() + (uint64_t)ts[0] * 1000000000ull + (uint64_t)ts[1];
-    }
-    /* FIXME(issue: processes): the temporary signal mask (arg 3) is not applied. */
-    return do_poll(a->arg[0], a->arg[1], deadline);
 }
 
 /* ---- sync --------------------------------------------------------------------------- */

@@ -100,3 +100,44 @@ long sys_rt_sigsuspend(const syscall_args_t *a)
             sched_interrupt_clear();
     return -VK_EINTR;
 }
+
+/* sigaltstack(ss, old): stack_t is { void *ss_sp; int ss_flags; size_t ss_size; }. */
+#define SS_ONSTACK   1
+#define SS_DISABLE   2
+#define MINSIGSTKSZ  2048
+
+long sys_sigaltstack(const syscall_args_t *a)
+{
+    proc_thread_t *t = proc_thread_current();
+    bool on = signal_on_altstack(t, a->frame->rsp);
+    if (a->arg[1]) {
+        uint64_t old[3] = { t->altstack_sp,
+                            (uint64_t)(!t->altstack_size ? SS_DISABLE : on ? SS_ONSTACK : 0),
+                            t->altstack_size };
+        int err = usercopy_to(a->arg[1], old, sizeof(old));
+        if (err)
+            return err;
+    }
+    if (!a->arg[0])
+        return 0;
+    uint64_t ss[3];
+    int err = usercopy_from(ss, a->arg[0], sizeof(ss));
+    if (err)
+        return err;
+    if (on)
+        return -VK_EPERM; /* not while running on it */
+    uint32_t flags = (uint32_t)ss[1];
+    if (flags & ~(uint32_t)SS_DISABLE)
+        return -VK_EINVAL;
+    if (flags & SS_DISABLE) {
+        t->altstack_sp = t->altstack_size = 0;
+        return 0;
+    }
+    if (ss[2] < MINSIGSTKSZ)
+        return -VK_ENOMEM;
+    if (ss[0] >= 0x0000800000000000ull || ss[2] > 0x0000800000000000ull - ss[0])
+        return -VK_EFAULT; /* not a user range: the frame could never be written */
+    t->altstack_sp = ss[0];
+    t->altstack_size = ss[2];
+    return 0;
+}

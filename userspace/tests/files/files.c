@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -324,6 +325,38 @@ static void test_pipes(void)
     ready = poll(pf, 1, 0);
     vktest_check(ready == 1 && (pf[0].revents & POLLHUP), "poll_hangup", why("poll", ready));
     close(p[0]);
+    /* select: the same readiness through fd_sets; a timeout leaves the sets empty. */
+    int sp[2];
+    pipe(sp);
+    fd_set rd, wr;
+    FD_ZERO(&rd);
+    FD_ZERO(&wr);
+    FD_SET(sp[0], &rd);
+    FD_SET(sp[1], &wr);
+    struct timeval tv = { 0, 0 };
+    int sel = select(sp[1] + 1, &rd, &wr, NULL, &tv);
+    vktest_check(sel == 1 && !FD_ISSET(sp[0], &rd) && FD_ISSET(sp[1], &wr), "select_writable_only",
+                 why("select", sel));
+    write(sp[1], "s", 1);
+    FD_ZERO(&rd);
+    FD_SET(sp[0], &rd);
+    tv.tv_usec = 20000;
+    sel = select(sp[0] + 1, &rd, NULL, NULL, &tv);
+    vktest_check(sel == 1 && FD_ISSET(sp[0], &rd), "select_readable", why("select", sel));
+    char sc;
+    read(sp[0], &sc, 1);
+    FD_ZERO(&rd);
+    FD_SET(sp[0], &rd);
+    tv.tv_sec = 0;
+    tv.tv_usec = 20000;
+    sel = select(sp[0] + 1, &rd, NULL, NULL, &tv);
+    vktest_check(sel == 0 && !FD_ISSET(sp[0], &rd), "select_timeout", why("select", sel));
+    close(sp[0]);
+    close(sp[1]);
+    FD_ZERO(&rd);
+    FD_SET(sp[0], &rd);
+    CHECK_ERRNO(select(sp[0] + 1, &rd, NULL, NULL, &tv), EBADF, "select_closed_fd_ebadf");
+
     struct pollfd bad = { 777, POLLIN, 0 };
     vktest_check(poll(&bad, 1, 0) == 1 && bad.revents == POLLNVAL, "poll_bad_fd_pollnval", "revents");
 

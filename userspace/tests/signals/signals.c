@@ -7,6 +7,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
+#include <time.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +24,14 @@
 static volatile sig_atomic_t hits, last_sig, info_pid, info_signo;
 static volatile void *fault_addr;
 static sigjmp_buf recover;
+
+static void *volatile handler_stack;
+static void on_altstack_signal(int sig)
+{
+    volatile char here;
+    (void)sig;
+    handler_stack = (void *)&here;
+}
 
 static void on_signal(int sig)
 {
@@ -164,6 +174,50 @@ int main(int argc, char **argv)
     waitpid(child, NULL, 0);
     sigprocmask(SIG_SETMASK, &before, NULL);
     signal(SIGCHLD, SIG_DFL);
+
+    /* sigaltstack: an SA_ONSTACK handler runs on the alternate stack. */
+    static char alt[16384];
+    stack_t ss = { .ss_sp = alt, .ss_size = sizeof(alt), .ss_flags = 0 };
+    vktest_check(sigaltstack(&ss, NULL) == 0, "sigaltstack_set", "refused");
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_altstack_signal;
+    sa.sa_flags = SA_ONSTACK;
+    sigaction(SIGUSR2, &sa, NULL);
+    handler_stack = NULL;
+    raise(SIGUSR2);
+    vktest_check((char *)handler_stack > alt && (char *)handler_stack < alt + sizeof(alt),
+                 "sa_onstack_runs_on_alternate_stack", "handler ran elsewhere");
+    stack_t cur_stack;
+    vktest_check(sigaltstack(NULL, &cur_stack) == 0 && cur_stack.ss_sp == alt &&
+                 cur_stack.ss_size == sizeof(alt) && cur_stack.ss_flags == 0,
+                 "sigaltstack_reports_it", "wrong old stack");
+    ss.ss_size = 100;
+    errno = 0;
+    vktest_check(sigaltstack(&ss, NULL) == -1 && errno == ENOMEM, "sigaltstack_too_small_enomem",
+                 "accepted");
+    ss.ss_flags = SS_DISABLE;
+    sigaltstack(&ss, NULL);
+    signal(SIGUSR2, SIG_DFL);
+
+    /* ppoll with a mask that unblocks a pending signal: the handler runs, ppoll says
+     * EINTR, and the old mask (signal blocked) is back afterwards. */
+    signal(SIGUSR1, on_signal);
+    sigset_t blocked, empty;
+    sigemptyset(&blocked);
+    sigaddset(&blocked, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &blocked, NULL);
+    raise(SIGUSR1);
+    hits = 0;
+    sigemptyset(&empty);
+    struct timespec long_wait = { 5, 0 };
+    errno = 0;
+    int pr = ppoll(NULL, 0, &long_wait, &empty);
+    vktest_check(pr == -1 && errno == EINTR && hits == 1, "ppoll_mask_lets_signal_in",
+                 "no EINTR or no handler");
+    sigprocmask(SIG_SETMASK, NULL, &now);
+    vktest_check(sigismember(&now, SIGUSR1), "ppoll_restores_mask", "mask not restored");
+    sigprocmask(SIG_UNBLOCK, &blocked, NULL);
+    signal(SIGUSR1, SIG_DFL);
 
     return vktest_finish("test-signals");
 }
