@@ -28,7 +28,7 @@ HTEST(json_request_members)
     HTEST_EXPECT(v->type == JSON_TYPE_NUMBER && v->integer && !v->negative && v->magnitude == 42);
     v = json_find(&obj, "neg");
     HTEST_EXPECT(v->integer && v->negative && v->magnitude == 7);
-    HTEST_EXPECT(!json_find(&obj, "f")->integer);
+    HTEST_EXPECT(!json_find(&obj, "f")->integer && !json_find(&obj, "f")->overflow);
     HTEST_EXPECT(json_find(&obj, "t")->type == JSON_TYPE_BOOL && json_find(&obj, "t")->boolean);
     HTEST_EXPECT(json_find(&obj, "n")->type == JSON_TYPE_NULL);
     HTEST_EXPECT(json_find(&obj, "o")->type == JSON_TYPE_OBJECT);
@@ -42,7 +42,7 @@ HTEST(json_numbers_at_64_bit_limits)
     HTEST_EXPECT_EQ(parse("{\"a\":18446744073709551615,\"b\":18446744073709551616,"
                           "\"c\":-9223372036854775808,\"d\":0,\"e\":-0}"), 0);
     HTEST_EXPECT(json_find(&obj, "a")->integer && json_find(&obj, "a")->magnitude == UINT64_MAX);
-    HTEST_EXPECT(!json_find(&obj, "b")->integer);
+    HTEST_EXPECT(!json_find(&obj, "b")->integer && json_find(&obj, "b")->overflow);
     HTEST_EXPECT(json_find(&obj, "c")->magnitude == 9223372036854775808ull);
     HTEST_EXPECT(json_find(&obj, "d")->integer && json_find(&obj, "d")->magnitude == 0);
     HTEST_EXPECT(json_find(&obj, "e")->negative);

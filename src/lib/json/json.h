@@ -50,8 +50,10 @@ typedef struct {
     size_t string_length;
     bool boolean;          /* JSON_TYPE_BOOL */
     /* JSON_TYPE_NUMBER: integer when there is no fraction or exponent and the
-     * magnitude fits 64 bits; then the value is (negative ? -magnitude : magnitude). */
+     * magnitude fits 64 bits; then the value is (negative ? -magnitude : magnitude).
+     * overflow: written as an integer, but the magnitude needs more than 64 bits. */
     bool integer;
+    bool overflow;
     bool negative;
     uint64_t magnitude;
 } json_member_t;

@@ -197,6 +197,7 @@ static bool number(parser_t *ps, json_member_t *m)
         return false;
     const char *int_end = ps->p;
     m->integer = true;
+    m->overflow = false;
     if (ps->p < ps->end && *ps->p == '.') {
         ps->p++;
         m->integer = false;
@@ -214,10 +215,12 @@ static bool number(parser_t *ps, json_member_t *m)
     m->magnitude = 0;
     for (const char *d = int_start; m->integer && d < int_end; d++) {
         uint64_t digit = (uint64_t)(*d - '0');
-        if (m->magnitude > (UINT64_MAX - digit) / 10)
-            m->integer = false; /* too big for 64 bits */
-        else
+        if (m->magnitude > (UINT64_MAX - digit) / 10) {
+            m->integer = false;
+            m->overflow = true;
+        } else {
             m->magnitude = m->magnitude * 10 + digit;
+        }
     }
     if (!m->integer)
         m->magnitude = 0;
