@@ -83,13 +83,10 @@ static void put_value(json_writer_t *w, const kobj_node_t *node, const kobj_valu
     }
 }
 
-static void op_get(json_writer_t *w, const char *path, kobj_ref_t ref, rpc_scratch_t *s)
+/* The reply to a get or set whose callback returned err; the value is in s->value. */
+static void reply_value(json_writer_t *w, const char *path, kobj_ref_t ref, rpc_scratch_t *s,
+                        int err)
 {
-    if (ref.node->type != KOBJ_DIR && !(ref.node->access & KOBJ_READ)) {
-        fail(w, "not_readable", "the node cannot be read", path);
-        return;
-    }
-    int err = kobj_get(ref, &s->value);
     if (err) {
         fail_errno(w, err, path);
         return;
@@ -97,6 +94,15 @@ static void op_get(json_writer_t *w, const char *path, kobj_ref_t ref, rpc_scrat
     begin_ok(w, path, ref.node);
     put_value(w, ref.node, &s->value, s);
     json_object_end(w);
+}
+
+static void op_get(json_writer_t *w, const char *path, kobj_ref_t ref, rpc_scratch_t *s)
+{
+    if (ref.node->type != KOBJ_DIR && !(ref.node->access & KOBJ_READ)) {
+        fail(w, "not_readable", "the node cannot be read", path);
+        return;
+    }
+    reply_value(w, path, ref, s, kobj_get(ref, &s->value));
 }
 
 /* The JSON value m as a value for node: 0, or an error object written. */
@@ -164,14 +170,7 @@ static void op_set(json_writer_t *w, const char *path, kobj_ref_t ref, rpc_scrat
     }
     if (decode_value(w, path, ref.node, json_find(&s->request, "value"), &s->value))
         return;
-    int err = kobj_set(ref, &s->value);
-    if (err) {
-        fail_errno(w, err, path);
-        return;
-    }
-    begin_ok(w, path, ref.node);
-    put_value(w, ref.node, &s->value, s);
-    json_object_end(w);
+    reply_value(w, path, ref, s, kobj_set(ref, &s->value));
 }
 
 static void op_list(json_writer_t *w, const char *path, kobj_ref_t ref, rpc_scratch_t *s)
