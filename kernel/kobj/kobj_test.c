@@ -13,7 +13,7 @@ static const char *const test_colors[] = { "red", "green", NULL };
 static int test_get(const kobj_node_t *node, uint64_t key, kobj_value_t *out)
 {
     out->i = test_int + (int64_t)key;
-    out->u = (uint64_t)key % 2;
+    out->u = key / 10 % 2; /* items a, b, c: red, green, red */
     return 0;
 }
 
