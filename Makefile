@@ -64,7 +64,7 @@ KERNEL_CFLAGS += -O2
 endif
 KERNEL_SRCS := $(shell find kernel -name '*.c' | sort) src/lib/fmt.c src/lib/cmdline.c \
 	src/lib/symmap.c src/lib/elf64.c src/lib/crc32.c src/lib/gpt.c \
-	$(sort $(wildcard src/lib/fat32/*.c))
+	$(sort $(wildcard src/lib/fat32/*.c)) $(sort $(wildcard src/lib/json/*.c))
 KERNEL_ASMS := $(shell find kernel -name '*.S' | sort)
 KERNEL_OBJS := $(patsubst %.c,$(BUILD)/kernel/%.o,$(KERNEL_SRCS)) \
 	$(patsubst %.S,$(BUILD)/kernel/%.o,$(KERNEL_ASMS)) $(BUILD)/kernel/gen/font.o

@@ -55,4 +55,10 @@
 #define CONFIG_VBLK_POLL_NS            1000000ull    /* polling period without MSI/MSI-X */
 #define CONFIG_VBLK_STALL_NS           5000000000ull /* a request this old: warn, poll once */
 
+/* KObj (kernel/kobj): the typed object tree and its JSON RPC. */
+#define CONFIG_KOBJ_VALUE_MAX          1024 /* bytes of one value's text (the command line fits) */
+#define CONFIG_KOBJ_NAME_MAX           64   /* one path component, NUL included */
+#define CONFIG_KOBJ_REQUEST_MAX        4096 /* bytes of one RPC request */
+#define CONFIG_KOBJ_REPLY_MAX          (64u * 1024) /* bytes of one RPC reply */
+
 #endif

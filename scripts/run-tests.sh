@@ -70,6 +70,11 @@ rc=$?
 cat "$log_dir/abi-doc.log"
 count abi-doc "$log_dir/abi-doc.log" $rc
 
+python3 scripts/gen-kobj-doc.py --check >"$log_dir/kobj-doc.log" 2>&1
+rc=$?
+cat "$log_dir/kobj-doc.log"
+count kobj-doc "$log_dir/kobj-doc.log" $rc
+
 echo "== integration tests (QEMU)"
 python3 tests/integration/run.py 2>&1 | tee "$log_dir/integration.log"
 count "integration (total)" "$log_dir/integration.log" "${PIPESTATUS[0]}"

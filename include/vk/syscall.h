@@ -34,7 +34,8 @@
 #define VK_SYSCALLS_VK(X)                                                                 \
     X(vk_log_write, 0x1000) X(vk_framebuffer_info, 0x1001) X(vk_task_snapshot, 0x1002)    \
     X(vk_monotonic_ns, 0x1003) X(vk_yield, 0x1004) X(vk_sleep_ns, 0x1005)                 \
-    X(vk_spawn, 0x1006)
+    X(vk_spawn, 0x1006)                                                                   \
+    X(vk_kobj_rpc, 0x1007)
 
 #define VK_SYSCALL_ENUM(name, nr) VK_SYS_##name = nr,
 enum { VK_SYSCALLS_LINUX(VK_SYSCALL_ENUM) VK_SYSCALLS_VK(VK_SYSCALL_ENUM) };

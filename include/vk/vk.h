@@ -19,7 +19,7 @@
 
 #define AT_VK_API         0x7601              /* auxv type carrying the table's address */
 #define VK_API_SIGNATURE  0x3149504b56ull     /* "VKPI1" */
-#define VK_API_REVISION   1u
+#define VK_API_REVISION   2u
 #define VK_API_USER_ADDR  0x00007ffff7f00000ull /* fixed: the stubs are linked for it */
 
 /* Shaped like UEFI's EFI_TABLE_HEADER. */
@@ -69,8 +69,13 @@ typedef struct vk_api {
     /* Any syscall, Linux or vkernel range. */
     int64_t (*syscall)(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
                        uint64_t a4, uint64_t a5);
+    /* revision 2 */
+    /* One KObj JSON request (docs/kobj.md); the reply is NUL-terminated. Returns its
+     * length, or -ERANGE when reply_size is too small, -E2BIG for a long request. */
+    int64_t (*kobj_rpc)(const char *request, uint64_t len, char *reply, uint64_t reply_size);
 } vk_api_t;
 _Static_assert(offsetof(vk_api_t, log_write) == 24, "vk_api_t layout");
 _Static_assert(offsetof(vk_api_t, syscall) == 80, "vk_api_t layout");
+_Static_assert(offsetof(vk_api_t, kobj_rpc) == 88, "vk_api_t layout");
 
 #endif

@@ -9,6 +9,7 @@
 #define KERNEL_VERSION "0.1.0"
 
 const char *kernel_banner(void);
+const char *kernel_build_id(void); /* git describe of the build */
 const cmdline_t *kernel_cmdline(void);
 const char *kernel_cmdline_text(void);
 const vk_boot_info_t *kernel_boot_info(void);

@@ -30,6 +30,7 @@
 #include "proc/signal.h"
 #include "mm/aspace.h"
 #include "lib/fmt.h"
+#include "kobj/kobj.h"
 #include "config.h"
 
 #ifndef VK_BUILD_ID
@@ -47,6 +48,7 @@ static char cmdline_text[CONFIG_CMDLINE_MAX];
 static char banner[160];
 
 const char *kernel_banner(void) { return banner; }
+const char *kernel_build_id(void) { return VK_BUILD_ID; }
 const cmdline_t *kernel_cmdline(void) { return &cmdline; }
 const char *kernel_cmdline_text(void) { return cmdline_text; }
 const vk_boot_info_t *kernel_boot_info(void) { return boot_info; }
@@ -248,6 +250,7 @@ __attribute__((noreturn)) static void kernel_main_stage2(void *arg)
     start_other_cpus();
     log_set_clock(time_monotonic_ns);
     pci_init();
+    kobj_init();
     vfs_init();
     static const arch_fault_hooks_t hooks = {
         .page_fault = aspace_handle_page_fault,

@@ -6,12 +6,14 @@
  *   /bin/NAME            the same bytes, for each module that is a program (an ELF file)
  *   /tmp                 writable, in memory
  *   /dev                 devfs
+ *   /kobj                the KObj tree (kernel/kobj/kobjfs.c)
  *
  * Module files point at the loader's memory (zero-copy) until something writes them.
  * Once the disks are up, the boot disk's FAT32 partitions are mounted on /data and
  * /boot/efi (vfs_mount_disks).
  */
 #include "fs/fs_internal.h"
+#include "kobj/kobj.h"
 #include "core/kernel.h"
 #include "core/log.h"
 #include "core/panic.h"
@@ -68,6 +70,9 @@ void vfs_init(void)
     int err = devfs_mount("/dev");
     if (err)
         panic("vfs: cannot mount devfs on /dev: error %d", err);
+    err = kobjfs_mount("/kobj");
+    if (err)
+        log_warn("vfs: cannot mount the KObj tree on /kobj: error %d", err);
 }
 
 /* GPT partition type GUIDs as stored on disk (the first three fields little-endian). */

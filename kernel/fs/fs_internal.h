@@ -31,6 +31,8 @@ int devfs_mount(const char *path);
 
 /* Calls fn on every mount, newest first; logs the ones that fail. */
 void vfs_for_each_mount(int (*fn)(mount_t *m));
+/* The mount at index, newest first; NULL past the last. Mounts are never removed. */
+mount_t *vfs_mount_get(unsigned index);
 
 /* ---- fat32fs.c --------------------------------------------------------------------- */
 

@@ -365,6 +365,16 @@ void vfs_for_each_mount(int (*fn)(mount_t *m))
     }
 }
 
+mount_t *vfs_mount_get(unsigned index)
+{
+    uint64_t f = spinlock_lock_irqsave(&mount_lock);
+    mount_t *m = mounts;
+    for (; m && index; index--)
+        m = m->next;
+    spinlock_unlock_irqrestore(&mount_lock, f);
+    return m;
+}
+
 static int sync_mount(mount_t *m)
 {
     return vfs_sync(m->root);

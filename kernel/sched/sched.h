@@ -261,6 +261,9 @@ void sched_thread_info(sched_thread_t *t, sched_thread_info_t *out);
  * written (at most max). */
 unsigned sched_snapshot(sched_thread_info_t *out, unsigned max);
 unsigned sched_thread_count(void);
+/* One thread's info, by position in creation order or by id (KObj): false if none. */
+bool sched_thread_info_at(unsigned position, sched_thread_info_t *out);
+bool sched_thread_info_by_id(uint64_t id, sched_thread_info_t *out);
 /* false for a CPU index that is out of range or not online. */
 bool sched_cpu_info(unsigned cpu, sched_cpu_info_t *out);
 /* Kernel stacks of dead threads kept for reuse (vmm cannot free stacks yet). */

@@ -343,3 +343,31 @@ unsigned sched_snapshot(sched_thread_info_t *out, unsigned max)
     spinlock_unlock_irqrestore(&sched_threads_lock, f);
     return n;
 }
+
+/* The thread at position in creation order, or the one with id (by_id). */
+static bool find_info(bool by_id, uint64_t what, sched_thread_info_t *out)
+{
+    bool found = false;
+    uint64_t position = 0;
+    uint64_t f = spinlock_lock_irqsave(&sched_threads_lock);
+    for (sched_thread_t *t = sched_threads_first; t && !found; t = t->all_next, position++) {
+        if (by_id ? t->id != what : position != what)
+            continue;
+        sched_cpu_t *cpu = sched_lock_thread_cpu(t);
+        fill_info(t, out, time_monotonic_ns());
+        spinlock_unlock(&cpu->lock);
+        found = true;
+    }
+    spinlock_unlock_irqrestore(&sched_threads_lock, f);
+    return found;
+}
+
+bool sched_thread_info_at(unsigned position, sched_thread_info_t *out)
+{
+    return find_info(false, position, out);
+}
+
+bool sched_thread_info_by_id(uint64_t id, sched_thread_info_t *out)
+{
+    return find_info(true, id, out);
+}

@@ -15,7 +15,7 @@
     .globl vkapi_page_start, vkapi_page_end
 vkapi_page_start:
     .quad 0x3149504b56              /* signature "VKPI1" */
-    .long 1                         /* revision */
+    .long 2                         /* revision */
     .long vkapi_table_end - vkapi_page_start
     .long 0, 0
     ENTRY(stub_log_write)
@@ -26,6 +26,7 @@ vkapi_page_start:
     ENTRY(stub_sleep_ns)
     ENTRY(stub_spawn)
     ENTRY(stub_syscall)
+    ENTRY(stub_kobj_rpc)            /* revision 2 */
 vkapi_table_end:
 
 .macro STUB name, nr
@@ -42,6 +43,13 @@ stub_\name:
     STUB yield, 0x1004
     STUB sleep_ns, 0x1005
     STUB spawn, 0x1006
+
+/* Four arguments: the fourth comes in RCX and the syscall ABI wants it in R10. */
+stub_kobj_rpc:
+    movq %rcx, %r10
+    movl $0x1007, %eax
+    syscall
+    ret
 
 stub_syscall:
     movq %rdi, %rax

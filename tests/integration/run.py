@@ -426,6 +426,7 @@ def user_programs():
     user_suite('test-signals')
     user_suite('test-fork')
     user_suite('test-files')
+    user_suite('test-kobj')
     user_suite('test-threads')
     # Threads on four CPUs: the futex mutex count must still be exact.
     user_suite('test-threads', boot_name='test-threads-smp4', smp=4)
