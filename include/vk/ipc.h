@@ -6,7 +6,8 @@
  * handle is a positive 32-bit value: a slot index plus generation bits, so a closed or
  * reused slot's old value is rejected. Each handle carries rights (VK_RIGHT_*); a
  * duplicate or a transfer can only keep or drop rights, never add them. Handles are not
- * inherited by fork, survive execve, and are all closed when the process ends.
+ * inherited by fork unless marked with vk_handle_inherit (then the child has them at the
+ * same values), survive execve, and are all closed when the process ends.
  *
  * Errors (negative errno from <vk/errno.h>), the same for every call:
  *   EBADF      the value is not a live handle of this process (never was, closed, stale)

@@ -84,10 +84,13 @@ typedef struct vk_api {
     int64_t (*shm_create)(uint64_t size);                             /* the handle */
     int64_t (*shm_map)(uint32_t handle, uint32_t prot);               /* the address */
     int64_t (*ipc_stats)(vk_ipc_stats_t *out);
+    /* inherit 1: fork copies the handle into the child at the same value; 0: it does not
+     * (the default). */
+    int64_t (*handle_inherit)(uint32_t handle, uint32_t inherit);
 } vk_api_t;
 _Static_assert(offsetof(vk_api_t, log_write) == 24, "vk_api_t layout");
 _Static_assert(offsetof(vk_api_t, syscall) == 80, "vk_api_t layout");
 _Static_assert(offsetof(vk_api_t, handle_close) == 88, "vk_api_t layout");
-_Static_assert(offsetof(vk_api_t, ipc_stats) == 176, "vk_api_t layout");
+_Static_assert(offsetof(vk_api_t, handle_inherit) == 184, "vk_api_t layout");
 
 #endif

@@ -5,7 +5,9 @@
  * A handle value is (generation << HANDLE_INDEX_BITS) | slot. Each slot's generation
  * moves on when the slot is freed, so an old value of a reused slot no longer matches;
  * generations start at 1, so no value is 0. The table is made on first use (most
- * processes never touch IPC) and is not copied by fork: a child starts with none.
+ * processes never touch IPC) and is not copied by fork: a child starts with only the
+ * handles marked with vk_handle_inherit, at the same values (how a parent hands a
+ * child its first channel).
  * Closing is immediate: the slot is free when vk_handle_close returns, and the object
  * goes with its last reference.
  */
@@ -23,6 +25,7 @@ typedef struct {
     ipc_object_t *object;  /* NULL: free */
     uint32_t rights;
     uint32_t generation;   /* 1..HANDLE_GEN_MASK */
+    bool inherit;          /* fork copies it into the child (vk_handle_inherit) */
 } slot_t;
 
 struct ipc_handle_table {
@@ -77,6 +80,7 @@ static ipc_object_t *slot_clear(ipc_handle_table_t *t, slot_t *s)
 {
     ipc_object_t *o = s->object;
     s->object = NULL;
+    s->inherit = false;
     s->generation = s->generation == HANDLE_GEN_MASK ? 1 : s->generation + 1;
     t->used--;
     __atomic_fetch_sub(&handles_live, 1, __ATOMIC_RELAXED);
@@ -183,6 +187,40 @@ int ipc_handle_take_many(const uint32_t *values, unsigned n, const ipc_object_t 
     }
     spinlock_unlock_irqrestore(&t->lock, f);
     return err;
+}
+
+int ipc_handle_set_inherit(uint32_t h, bool inherit)
+{
+    ipc_handle_table_t *t = table_of(proc_current(), false);
+    if (!t)
+        return -VK_EBADF;
+    uint64_t f = spinlock_lock_irqsave(&t->lock);
+    slot_t *s = slot_for(t, h);
+    if (s)
+        s->inherit = inherit;
+    spinlock_unlock_irqrestore(&t->lock, f);
+    return s ? 0 : -VK_EBADF;
+}
+
+int ipc_process_fork(process_t *parent, process_t *child)
+{
+    ipc_handle_table_t *t = table_of(parent, false);
+    if (!t)
+        return 0;
+    ipc_handle_table_t *c = table_of(child, true);
+    if (!c)
+        return -VK_ENOMEM;
+    uint64_t f = spinlock_lock_irqsave(&t->lock);
+    for (unsigned i = 0; i < VK_IPC_HANDLES_MAX; i++) {
+        if (!t->slots[i].object || !t->slots[i].inherit)
+            continue;
+        c->slots[i] = t->slots[i];
+        ipc_object_ref(c->slots[i].object);
+        c->used++;
+        __atomic_fetch_add(&handles_live, 1, __ATOMIC_RELAXED);
+    }
+    spinlock_unlock_irqrestore(&t->lock, f);
+    return 0;
 }
 
 void ipc_process_release(process_t *p)

@@ -79,6 +79,11 @@ int ipc_handle_close(uint32_t h);
  * -VK_EBADF, -VK_EACCES, -VK_EINVAL (repeated) or -VK_ENOTSUP (forbidden). */
 int ipc_handle_take_many(const uint32_t *values, unsigned n, const ipc_object_t *forbid[2],
                          ipc_capability_t *out);
+/* Marks handle h to be copied into children made by fork: 0 or -VK_EBADF. */
+int ipc_handle_set_inherit(uint32_t h, bool inherit);
+/* fork: child (not yet running) gets parent's inheritable handles at the same values.
+ * 0 or -VK_ENOMEM. */
+int ipc_process_fork(process_t *parent, process_t *child);
 /* Handles in every process's table. */
 uint64_t ipc_handle_count(void);
 /* The process ended: close every handle it holds. */

@@ -152,7 +152,7 @@ long proc_clone(const arch_frame_t *frame, const proc_clone_args_t *args)
     }
     p->aspace = aspace_clone(parent->aspace);
     p->fds = fdtable_clone(parent->fds);
-    if (!p->aspace || !p->fds) {
+    if (!p->aspace || !p->fds || ipc_process_fork(parent, p)) {
         kfree(t);
         free_process(p);
         return -VK_ENOMEM;

@@ -29,6 +29,13 @@ long sys_vk_handle_close(const syscall_args_t *a)
     return ipc_handle_close((uint32_t)a->arg[0]);
 }
 
+long sys_vk_handle_inherit(const syscall_args_t *a)
+{
+    if (a->arg[1] > 1)
+        return -VK_EINVAL;
+    return ipc_handle_set_inherit((uint32_t)a->arg[0], a->arg[1] != 0);
+}
+
 long sys_vk_handle_duplicate(const syscall_args_t *a)
 {
     uint32_t rights = (uint32_t)a->arg[1], have;

@@ -38,6 +38,7 @@ vkapi_page_start:
     ENTRY(stub_shm_create)
     ENTRY(stub_shm_map)
     ENTRY(stub_ipc_stats)
+    ENTRY(stub_handle_inherit)
 vkapi_table_end:
 
 .macro STUB name, nr
@@ -66,6 +67,7 @@ stub_\name:
     STUB shm_create, 0x1019
     STUB shm_map, 0x101a
     STUB ipc_stats, 0x101b
+    STUB handle_inherit, 0x101c
 
 stub_syscall:
     movq %rdi, %rax
