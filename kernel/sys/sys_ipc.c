@@ -92,16 +92,23 @@ long sys_vk_channel_create(const syscall_args_t *a)
     return err;
 }
 
+/* Copies in the message descriptor of a channel read or write and checks its flags. */
+static int copy_msg_args(const syscall_args_t *a, vk_channel_msg_t *msg)
+{
+    int err = usercopy_from(msg, a->arg[1], sizeof(*msg));
+    if (err)
+        return err;
+    return (a->arg[2] & ~(uint64_t)VK_IPC_NONBLOCK) ? -VK_EINVAL : 0;
+}
+
 long sys_vk_channel_write(const syscall_args_t *a)
 {
     vk_channel_msg_t msg;
     uint32_t handles[VK_CHANNEL_HANDLES_MAX];
     uint32_t flags = (uint32_t)a->arg[2];
-    int err = usercopy_from(&msg, a->arg[1], sizeof(msg));
+    int err = copy_msg_args(a, &msg);
     if (err)
         return err;
-    if (flags & ~VK_IPC_NONBLOCK)
-        return -VK_EINVAL;
     if (msg.num_bytes > VK_CHANNEL_BYTES_MAX || msg.num_handles > VK_CHANNEL_HANDLES_MAX)
         return -VK_EMSGSIZE;
     if ((err = usercopy_from(handles, msg.handles, msg.num_handles * sizeof(uint32_t))))
@@ -124,11 +131,9 @@ long sys_vk_channel_read(const syscall_args_t *a)
 {
     vk_channel_msg_t msg;
     uint32_t flags = (uint32_t)a->arg[2];
-    int err = usercopy_from(&msg, a->arg[1], sizeof(msg));
+    int err = copy_msg_args(a, &msg);
     if (err)
         return err;
-    if (flags & ~VK_IPC_NONBLOCK)
-        return -VK_EINVAL;
     ipc_object_t *o;
     if ((err = ipc_handle_get((uint32_t)a->arg[0], VK_OBJECT_CHANNEL, VK_RIGHT_READ, &o, NULL)))
         return err;

@@ -55,6 +55,14 @@ static uint64_t live_objects(void)
     return api->ipc_stats(&s) == 0 ? s.objects : (uint64_t)-1;
 }
 
+/* A channel whose ch[1] a forked child inherits; returns fork's result. */
+static pid_t fork_with_channel(uint32_t ch[2])
+{
+    api->channel_create(ch);
+    api->handle_inherit(ch[1], 1);
+    return fork();
+}
+
 static void fill(uint8_t *p, size_t n, unsigned seed)
 {
     for (size_t i = 0; i < n; i++)
@@ -120,9 +128,7 @@ static void echo_child(uint32_t ch)
 static void test_parent_child(void)
 {
     uint32_t ch[2];
-    api->channel_create(ch);
-    api->handle_inherit(ch[1], 1);
-    pid_t pid = fork();
+    pid_t pid = fork_with_channel(ch);
     if (pid == 0) {
         api->handle_close(ch[0]);
         echo_child(ch[1]);
@@ -272,9 +278,7 @@ static void test_events_and_wait(void)
     vktest_check(api->object_signal((uint32_t)ev, 0, VK_SIGNAL_READABLE) == -EINVAL,
                  "signal_non_user_bits_einval", "accepted");
     uint32_t ch[2];
-    api->channel_create(ch);
-    api->handle_inherit(ch[1], 1);
-    pid_t pid = fork();
+    pid_t pid = fork_with_channel(ch);
     if (pid == 0) {
         /* Dies in the middle of a wait, holding objects of its own. */
         api->event_create();
@@ -313,9 +317,7 @@ static void test_events_and_wait(void)
 static void test_blocked_reader_woken_by_close(void)
 {
     uint32_t ch[2];
-    api->channel_create(ch);
-    api->handle_inherit(ch[1], 1);
-    pid_t pid = fork();
+    pid_t pid = fork_with_channel(ch);
     if (pid == 0) {
         uint32_t n;
         char b[4];
