@@ -523,14 +523,17 @@ long aspace_map_shared(aspace_t *as, const uint64_t *frames, uint64_t pages, uns
     aspace_region_t r = { start, start + len, prot,
                           ASPACE_SHARED | (write_allowed ? 0 : ASPACE_NO_WRITE), { 0 } };
     strlcpy(r.name, name ? name : "", sizeof(r.name));
-    /* Tables first, so the mapping cannot fail halfway. */
-    for (uint64_t p = 0; p < pages; p++)
-        if (!aspace_pt_entry(as, start + p * PAGE_SIZE, true))
-            goto unlock;
     if ((err = map_locked(as, &r, false)))
         goto unlock;
     for (uint64_t p = 0; p < pages; p++) {
-        uint64_t *pte = aspace_pt_entry(as, start + p * PAGE_SIZE, false);
+        uint64_t *pte = aspace_pt_entry(as, start + p * PAGE_SIZE, true);
+        if (!pte) {
+            /* Undo: unmapping releases the owners taken so far. */
+            remove_range(as, start, start + len);
+            aspace_pt_unmap(as, start, start + len);
+            err = -VK_ENOMEM;
+            goto unlock;
+        }
         aspace_cow_share(frames[p]);
         *pte = aspace_pt_make(frames[p], prot) | ASPACE_PTE_SHARED;
         as->resident_pages++;

@@ -229,6 +229,20 @@ static void test_shm_shared_by_processes(void)
     api->handle_close(ch[1]);
     api->handle_close((uint32_t)shm);
     munmap((void *)mem, 4096);
+
+    /* Big enough to cover whole page tables (2 MiB each): regression for the tables
+     * made before the region and freed by its insertion. */
+    shm = api->shm_create(6 << 20);
+    volatile uint8_t *bigmem = (uint8_t *)(uintptr_t)api->shm_map((uint32_t)shm, PROT_READ | PROT_WRITE);
+    int ok = (int64_t)(uintptr_t)bigmem > 0;
+    for (uint64_t off = 0; ok && off < (6u << 20); off += 4096)
+        bigmem[off] = (uint8_t)(off >> 12);
+    for (uint64_t off = 0; ok && off < (6u << 20); off += 4096)
+        ok = bigmem[off] == (uint8_t)(off >> 12);
+    vktest_check(ok, "shm_6m_maps_every_page", "map failed or pages wrong");
+    if ((int64_t)(uintptr_t)bigmem > 0)
+        munmap((void *)bigmem, 6 << 20);
+    api->handle_close((uint32_t)shm);
 }
 
 static void test_rights_and_stale(void)
