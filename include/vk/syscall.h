@@ -35,7 +35,12 @@
     X(vk_log_write, 0x1000) X(vk_framebuffer_info, 0x1001) X(vk_task_snapshot, 0x1002)    \
     X(vk_monotonic_ns, 0x1003) X(vk_yield, 0x1004) X(vk_sleep_ns, 0x1005)                 \
     X(vk_spawn, 0x1006)                                                                   \
-    X(vk_kobj_rpc, 0x1007)
+    X(vk_kobj_rpc, 0x1007)                                                                \
+    X(vk_handle_close, 0x1010) X(vk_handle_duplicate, 0x1011) X(vk_handle_info, 0x1012)   \
+    X(vk_channel_create, 0x1013) X(vk_channel_write, 0x1014) X(vk_channel_read, 0x1015)   \
+    X(vk_event_create, 0x1016) X(vk_object_signal, 0x1017) X(vk_object_wait, 0x1018)      \
+    X(vk_shm_create, 0x1019) X(vk_shm_map, 0x101a) X(vk_ipc_stats, 0x101b)               \
+    X(vk_handle_inherit, 0x101c)
 
 #define VK_SYSCALL_ENUM(name, nr) VK_SYS_##name = nr,
 enum { VK_SYSCALLS_LINUX(VK_SYSCALL_ENUM) VK_SYSCALLS_VK(VK_SYSCALL_ENUM) };

@@ -16,10 +16,11 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <vk/ipc.h>
 
 #define AT_VK_API         0x7601              /* auxv type carrying the table's address */
 #define VK_API_SIGNATURE  0x3149504b56ull     /* "VKPI1" */
-#define VK_API_REVISION   2u
+#define VK_API_REVISION   3u
 #define VK_API_USER_ADDR  0x00007ffff7f00000ull /* fixed: the stubs are linked for it */
 
 /* Shaped like UEFI's EFI_TABLE_HEADER. */
@@ -73,9 +74,28 @@ typedef struct vk_api {
     /* One KObj JSON request (docs/kobj.md); the reply is NUL-terminated. Returns its
      * length, or -ERANGE when reply_size is too small, -E2BIG for a long request. */
     int64_t (*kobj_rpc)(const char *request, uint64_t len, char *reply, uint64_t reply_size);
+    /* revision 3: IPC (include/vk/ipc.h; handles are uint32_t values) */
+    int64_t (*handle_close)(uint32_t handle);
+    int64_t (*handle_duplicate)(uint32_t handle, uint32_t rights);   /* the new handle */
+    int64_t (*handle_info)(uint32_t handle, vk_handle_info_t *out);
+    int64_t (*channel_create)(uint32_t out[2]);
+    int64_t (*channel_write)(uint32_t handle, const vk_channel_msg_t *msg, uint32_t flags);
+    int64_t (*channel_read)(uint32_t handle, vk_channel_msg_t *msg, uint32_t flags);
+    int64_t (*event_create)(void);                                    /* the handle */
+    int64_t (*object_signal)(uint32_t handle, uint32_t clear, uint32_t set);
+    /* Items satisfied (>0), or -ETIMEDOUT; timeout_ns 0 polls, VK_WAIT_FOREVER waits. */
+    int64_t (*object_wait)(vk_wait_item_t *items, uint64_t count, uint64_t timeout_ns);
+    int64_t (*shm_create)(uint64_t size);                             /* the handle */
+    int64_t (*shm_map)(uint32_t handle, uint32_t prot);               /* the address */
+    int64_t (*ipc_stats)(vk_ipc_stats_t *out);
+    /* inherit 1: fork copies the handle into the child at the same value; 0: it does not
+     * (the default). */
+    int64_t (*handle_inherit)(uint32_t handle, uint32_t inherit);
 } vk_api_t;
 _Static_assert(offsetof(vk_api_t, log_write) == 24, "vk_api_t layout");
 _Static_assert(offsetof(vk_api_t, syscall) == 80, "vk_api_t layout");
 _Static_assert(offsetof(vk_api_t, kobj_rpc) == 88, "vk_api_t layout");
+_Static_assert(offsetof(vk_api_t, handle_close) == 96, "vk_api_t layout");
+_Static_assert(offsetof(vk_api_t, handle_inherit) == 192, "vk_api_t layout");
 
 #endif

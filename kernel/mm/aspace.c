@@ -335,6 +335,8 @@ static int region_limit(unsigned count)
     return -VK_ENOMEM;
 }
 
+static int map_locked(aspace_t *as, const aspace_region_t *r, bool fixed);
+
 int aspace_map(aspace_t *as, uint64_t start, uint64_t len, unsigned prot, unsigned flags,
                const char *name)
 {
@@ -345,30 +347,34 @@ int aspace_map(aspace_t *as, uint64_t start, uint64_t len, unsigned prot, unsign
         return -VK_EINVAL;
     if (start < CONFIG_USER_MIN_ADDR)
         return -VK_EPERM;
-    uint64_t end = start + len;
-    aspace_region_t r = { start, end, prot, flags & ~ASPACE_FIXED, { 0 } };
+    aspace_region_t r = { start, start + len, prot, flags & ~ASPACE_FIXED, { 0 } };
     strlcpy(r.name, name ? name : "", sizeof(r.name));
-
     uint64_t f = spinlock_lock_irqsave(&as->lock);
+    err = map_locked(as, &r, flags & ASPACE_FIXED);
+    spinlock_unlock_irqrestore(&as->lock, f);
+    return err;
+}
+
+/* Inserts region r (replacing what overlaps when fixed, else -VK_EEXIST). Lock held. */
+static int map_locked(aspace_t *as, const aspace_region_t *r, bool fixed)
+{
+    uint64_t start = r->start, end = r->end;
+    int err;
     unsigned i = aspace_region_index(as, start);
-    if (!(flags & ASPACE_FIXED) && i < as->region_count && as->regions[i].start < end) {
-        err = -VK_EEXIST;
-        goto unlock;
-    }
+    if (!fixed && i < as->region_count && as->regions[i].start < end)
+        return -VK_EEXIST;
     unsigned n = count_after_remove(as, start, end);
     /* Merges with neighbours of the same kind do not count against the limit. */
     aspace_region_t *below = start ? aspace_region_at(as, start - 1) : NULL;
     aspace_region_t *above = aspace_region_at(as, end);
-    unsigned final = n + 1 - (below && same_kind(below, &r)) - (above && same_kind(above, &r));
+    unsigned final = n + 1 - (below && same_kind(below, r)) - (above && same_kind(above, r));
     if ((err = region_limit(final)) || (err = reserve(as, as->region_count + REGION_SLACK)))
-        goto unlock;
+        return err;
     remove_range(as, start, end);
     aspace_pt_unmap(as, start, end);
-    insert_at(as, aspace_region_index(as, start), &r);
+    insert_at(as, aspace_region_index(as, start), r);
     merge_all(as);
-unlock:
-    spinlock_unlock_irqrestore(&as->lock, f);
-    return err;
+    return 0;
 }
 
 int aspace_unmap(aspace_t *as, uint64_t start, uint64_t len)
@@ -405,6 +411,10 @@ int aspace_protect(aspace_t *as, uint64_t start, uint64_t len, unsigned prot)
             err = -VK_ENOMEM;
             goto unlock;
         }
+        if ((as->regions[j].flags & ASPACE_NO_WRITE) && (prot & ASPACE_PROT_WRITE)) {
+            err = -VK_EACCES; /* a read-only share stays read-only */
+            goto unlock;
+        }
         at = as->regions[j].end;
     }
     const aspace_region_t *first = &as->regions[i];
@@ -439,7 +449,9 @@ static bool range_free(aspace_t *as, uint64_t start, uint64_t end)
     return !(i < as->region_count && guarded_start(&as->regions[i]) < end);
 }
 
-uint64_t aspace_find_free(aspace_t *as, uint64_t len, uint64_t hint, uint64_t min, uint64_t max)
+/* aspace_find_free with the lock held. */
+static uint64_t find_free_locked(aspace_t *as, uint64_t len, uint64_t hint, uint64_t min,
+                                 uint64_t max)
 {
     if (len == 0 || len > ASPACE_USER_LIMIT)
         return 0;
@@ -452,14 +464,9 @@ uint64_t aspace_find_free(aspace_t *as, uint64_t len, uint64_t hint, uint64_t mi
     max &= ~PAGE_MASK;
     if (min >= max || len > max - min)
         return 0;
-
-    uint64_t found = 0;
-    uint64_t f = spinlock_lock_irqsave(&as->lock);
     if (hint && !(hint & PAGE_MASK) && hint >= min && hint <= max - len &&
-        range_free(as, hint, hint + len)) {
-        found = hint;
-        goto unlock;
-    }
+        range_free(as, hint, hint + len))
+        return hint;
     /* Gaps from the top: gap k lies between region k-1 and region k. */
     for (unsigned k = as->region_count + 1; k-- > 0;) {
         uint64_t lo = k > 0 ? as->regions[k - 1].end : 0;
@@ -468,14 +475,18 @@ uint64_t aspace_find_free(aspace_t *as, uint64_t len, uint64_t hint, uint64_t mi
             hi = max;
         if (lo < min)
             lo = min;
-        if (hi > lo && hi - lo >= len) {
-            found = hi - len;
-            break;
-        }
+        if (hi > lo && hi - lo >= len)
+            return hi - len;
         if (lo <= min)
             break;
     }
-unlock:
+    return 0;
+}
+
+uint64_t aspace_find_free(aspace_t *as, uint64_t len, uint64_t hint, uint64_t min, uint64_t max)
+{
+    uint64_t f = spinlock_lock_irqsave(&as->lock);
+    uint64_t found = find_free_locked(as, len, hint, min, max);
     spinlock_unlock_irqrestore(&as->lock, f);
     return found;
 }
@@ -496,4 +507,39 @@ unsigned aspace_region_count(aspace_t *as)
 uint64_t aspace_resident_pages(aspace_t *as)
 {
     return __atomic_load_n(&as->resident_pages, __ATOMIC_RELAXED);
+}
+
+long aspace_map_shared(aspace_t *as, const uint64_t *frames, uint64_t pages, unsigned prot,
+                       bool write_allowed, uint64_t min, uint64_t max, const char *name)
+{
+    uint64_t len = pages * PAGE_SIZE;
+    if (!pages || (prot & ~7u) || (!write_allowed && (prot & ASPACE_PROT_WRITE)))
+        return -VK_EINVAL;
+    uint64_t f = spinlock_lock_irqsave(&as->lock);
+    long err = -VK_ENOMEM;
+    uint64_t start = find_free_locked(as, len, 0, min, max);
+    if (!start)
+        goto unlock;
+    aspace_region_t r = { start, start + len, prot,
+                          ASPACE_SHARED | (write_allowed ? 0 : ASPACE_NO_WRITE), { 0 } };
+    strlcpy(r.name, name ? name : "", sizeof(r.name));
+    if ((err = map_locked(as, &r, false)))
+        goto unlock;
+    for (uint64_t p = 0; p < pages; p++) {
+        uint64_t *pte = aspace_pt_entry(as, start + p * PAGE_SIZE, true);
+        if (!pte) {
+            /* Undo: unmapping releases the owners taken so far. */
+            remove_range(as, start, start + len);
+            aspace_pt_unmap(as, start, start + len);
+            err = -VK_ENOMEM;
+            goto unlock;
+        }
+        aspace_cow_share(frames[p]);
+        *pte = aspace_pt_make(frames[p], prot) | ASPACE_PTE_SHARED;
+        as->resident_pages++;
+    }
+    err = (long)start; /* the entries were empty: no TLB holds them */
+unlock:
+    spinlock_unlock_irqrestore(&as->lock, f);
+    return err;
 }

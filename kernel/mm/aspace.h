@@ -43,6 +43,9 @@
 #define ASPACE_ANON  0x1u /* demand-zero anonymous memory */
 #define ASPACE_STACK 0x2u /* grows down on faults below it (CONFIG_USER_STACK_MAX) */
 #define ASPACE_FIXED 0x4u /* aspace_map: replace whatever overlaps (MAP_FIXED) */
+#define ASPACE_SHARED 0x8u   /* frames of a shared object (aspace_map_shared): never
+                              * demand-zero, never copy-on-write, shared again by fork */
+#define ASPACE_NO_WRITE 0x10u /* aspace_protect may not add write (-VK_EACCES) */
 
 #define ASPACE_NAME_MAX 16
 
@@ -116,6 +119,18 @@ uint64_t aspace_resident_pages(aspace_t *as);
 /* fork: a new space with the same regions, every frame shared copy-on-write
  * (kernel/mm/aspace_cow.c). NULL when out of memory. */
 aspace_t *aspace_clone(aspace_t *src);
+/* Shared memory (kernel/ipc/shm.c). A shared frame is zeroed at allocation and has
+ * owners: the object that allocated it plus every page-table entry mapping it; the last
+ * owner to let go frees it. */
+uint64_t aspace_shared_frame_alloc(void);          /* 0 when out of memory */
+void aspace_shared_frame_put(uint64_t frame);     /* drops the allocator's ownership */
+/* Maps pages frames at a free range of [min, max) (or at hint when that is free) with
+ * rights prot, each page taking an owner of its frame. write_allowed false adds
+ * ASPACE_NO_WRITE so the mapping can never be made writable. Returns the address, or
+ * -VK_EINVAL / -VK_ENOMEM as aspace_map. The region is named name. */
+long aspace_map_shared(aspace_t *as, const uint64_t *frames, uint64_t pages, unsigned prot,
+                       bool write_allowed, uint64_t min, uint64_t max, const char *name);
+
 /* Frames owned by all address spaces, data and page tables: allocated minus freed. */
 uint64_t aspace_frames_in_use(void);
 /* Regions of the space, for tests and listings. */

@@ -7,6 +7,10 @@
  * a private copy and the count goes down (after the copy: see aspace_cow_break). If it
  * was the last sharer, it simply takes the frame back writable.
  *
+ * Shared memory objects (kernel/ipc/shm.c) use the same counts: the object owns its
+ * frames, each mapping adds an owner, and ASPACE_PTE_SHARED keeps fork from marking
+ * them copy-on-write.
+ *
  * Share counts are extra owners: 0 means one owner. They live in one uint16 per
  * physical page of the direct map, allocated when the first fork happens.
  * CONFIG_PROC_MAX keeps them far below 65535.
@@ -55,7 +59,7 @@ bool aspace_cow_release(uint64_t frame)
     return last;
 }
 
-static void share(uint64_t frame)
+void aspace_cow_share(uint64_t frame)
 {
     uint64_t pfn = frame / PAGE_SIZE;
     KASSERT(pfn < shares_pages);
@@ -124,13 +128,30 @@ static int clone_range(aspace_t *src, aspace_t *dst, uint64_t *table, int level,
         uint64_t *d = aspace_pt_entry(dst, va, true);
         if (!d)
             return -VK_ENOMEM;
-        e = (e & ~ASPACE_PTE_W) | ASPACE_PTE_COW;
-        table[i] = e;
+        /* A shared object's page stays shared: both sides write to the same frame. */
+        if (!(e & ASPACE_PTE_SHARED)) {
+            e = (e & ~ASPACE_PTE_W) | ASPACE_PTE_COW;
+            table[i] = e;
+        }
         *d = e;
-        share(frame);
+        aspace_cow_share(frame);
         dst->resident_pages++;
     }
     return 0;
+}
+
+uint64_t aspace_shared_frame_alloc(void)
+{
+    uint64_t f = spinlock_lock_irqsave(&shares_lock);
+    bool ready = shares_init();
+    spinlock_unlock_irqrestore(&shares_lock, f);
+    return ready ? aspace_pt_frame_alloc() : 0;
+}
+
+void aspace_shared_frame_put(uint64_t frame)
+{
+    if (aspace_cow_release(frame))
+        aspace_pt_frame_free(frame);
 }
 
 aspace_t *aspace_clone(aspace_t *src)

@@ -87,6 +87,10 @@ int aspace_fault(aspace_t *as, uint64_t addr, uint64_t error_code)
         goto unlock;
     }
     uint64_t frame = *pte & ASPACE_PTE_ADDR;
+    if (!frame && (r->flags & ASPACE_SHARED)) {
+        err = -VK_EFAULT; /* shared pages are mapped whole; nothing to demand-page */
+        goto unlock;
+    }
     if (!frame) {
         frame = aspace_pt_frame_alloc();
         if (!frame) {
@@ -96,7 +100,7 @@ int aspace_fault(aspace_t *as, uint64_t addr, uint64_t error_code)
         as->resident_pages++;
     }
     /* A non-present page is not in the TLB (SDM 4.10.4.3): no flush needed. */
-    *pte = aspace_pt_make(frame, r->prot);
+    *pte = aspace_pt_make(frame, r->prot) | (*pte & ASPACE_PTE_SHARED);
 unlock:
     spinlock_unlock_irqrestore(&as->lock, f);
     return err;

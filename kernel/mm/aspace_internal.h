@@ -20,6 +20,8 @@
 #define ASPACE_PTE_U    (1ull << 2)
 #define ASPACE_PTE_PS   (1ull << 7)
 #define ASPACE_PTE_COW  (1ull << 9)  /* software bit: the frame is shared after fork */
+#define ASPACE_PTE_SHARED (1ull << 10) /* software bit: a shared object's frame (writes go
+                                        * to it; fork shares it as it is) */
 #define ASPACE_PTE_NX   (1ull << 63)
 #define ASPACE_PTE_ADDR 0x000ffffffffff000ull
 
@@ -61,6 +63,8 @@ void aspace_pt_unmap(aspace_t *as, uint64_t start, uint64_t end);
 void aspace_pt_protect(aspace_t *as, uint64_t start, uint64_t end, unsigned prot);
 
 /* ---- aspace_cow.c ---- */
+/* Adds one owner of frame (a second mapping of a shared frame). */
+void aspace_cow_share(uint64_t frame);
 /* Drops one owner of frame; true when the caller was the last and must free it. */
 bool aspace_cow_release(uint64_t frame);
 /* A write to the COW entry *pte at va: take a private copy (or the frame itself when no

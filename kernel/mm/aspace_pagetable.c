@@ -127,7 +127,7 @@ static void walk_leaf(walk_t *w, uint64_t *e, uint64_t va)
             gather_frame(w, old & ASPACE_PTE_ADDR);
         w->as->resident_pages--;
     } else {
-        *e = aspace_pt_make(old & ASPACE_PTE_ADDR, w->prot);
+        *e = aspace_pt_make(old & ASPACE_PTE_ADDR, w->prot) | (old & ASPACE_PTE_SHARED);
         if (old & ASPACE_PTE_COW) /* still shared: writes must fault and copy */
             *e = (*e & ~ASPACE_PTE_W) | ASPACE_PTE_COW;
     }

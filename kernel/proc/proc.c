@@ -9,6 +9,7 @@
 #include "proc/proc_internal.h"
 #include "proc/exec.h"
 #include "proc/signal.h"
+#include "ipc/ipc.h"
 #include "core/kernel.h"
 #include "core/log.h"
 #include "core/panic.h"
@@ -61,9 +62,10 @@ unsigned proc_live_count(void)
     return n;
 }
 
-/* Closes the files and drops the directory of a process whose program has ended. */
+/* Closes the files and IPC handles and drops the directory of a process whose program has ended. */
 static void release_files(process_t *p)
 {
+    ipc_process_release(p); /* peers see PEER_CLOSED now, like pipe readers */
     fdtable_free(p->fds);
     p->fds = NULL;
     if (p->cwd)
@@ -150,7 +152,7 @@ long proc_clone(const arch_frame_t *frame, const proc_clone_args_t *args)
     }
     p->aspace = aspace_clone(parent->aspace);
     p->fds = fdtable_clone(parent->fds);
-    if (!p->aspace || !p->fds) {
+    if (!p->aspace || !p->fds || ipc_process_fork(parent, p)) {
         kfree(t);
         free_process(p);
         return -VK_ENOMEM;

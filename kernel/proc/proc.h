@@ -34,6 +34,7 @@ typedef struct {
 } proc_sigaction_t;
 
 typedef struct process process_t;
+typedef struct ipc_handle_table ipc_handle_table_t; /* kernel/ipc/handle.c */
 
 /* One thread of a process: what each has of its own. The scheduler thread it runs on
  * owns it (sched_thread_owner). */
@@ -71,6 +72,7 @@ struct process {
     uint64_t signal_pending;    /* raised, not yet delivered; atomic (other CPUs raise) */
     proc_sigaction_t actions[PROC_SIGNALS];
     fdtable_t *fds;             /* open files */
+    ipc_handle_table_t *handles; /* IPC handles; made on first use (atomic), not forked */
     vnode_t *cwd;               /* working directory (a reference) */
     uint32_t umask;
     uint64_t start_ns;

@@ -127,6 +127,8 @@ long sys_madvise(const syscall_args_t *a)
     if (!r)
         return -VK_ENOMEM;
     unsigned prot = r->prot, flags = r->flags;
+    if (flags & ASPACE_SHARED)
+        return 0; /* a shared object's pages are its contents, not a cache */
     int err = aspace_unmap(as, a->arg[0], size);
     return err ? err : aspace_map(as, a->arg[0], size, prot, flags | ASPACE_FIXED, "mmap");
 }

@@ -15,7 +15,7 @@
     .globl vkapi_page_start, vkapi_page_end
 vkapi_page_start:
     .quad 0x3149504b56              /* signature "VKPI1" */
-    .long 2                         /* revision */
+    .long 3                         /* revision (VK_API_REVISION) */
     .long vkapi_table_end - vkapi_page_start
     .long 0, 0
     ENTRY(stub_log_write)
@@ -27,6 +27,19 @@ vkapi_page_start:
     ENTRY(stub_spawn)
     ENTRY(stub_syscall)
     ENTRY(stub_kobj_rpc)            /* revision 2 */
+    ENTRY(stub_handle_close)        /* revision 3 */
+    ENTRY(stub_handle_duplicate)
+    ENTRY(stub_handle_info)
+    ENTRY(stub_channel_create)
+    ENTRY(stub_channel_write)
+    ENTRY(stub_channel_read)
+    ENTRY(stub_event_create)
+    ENTRY(stub_object_signal)
+    ENTRY(stub_object_wait)
+    ENTRY(stub_shm_create)
+    ENTRY(stub_shm_map)
+    ENTRY(stub_ipc_stats)
+    ENTRY(stub_handle_inherit)
 vkapi_table_end:
 
 .macro STUB name, nr
@@ -43,6 +56,19 @@ stub_\name:
     STUB yield, 0x1004
     STUB sleep_ns, 0x1005
     STUB spawn, 0x1006
+    STUB handle_close, 0x1010
+    STUB handle_duplicate, 0x1011
+    STUB handle_info, 0x1012
+    STUB channel_create, 0x1013
+    STUB channel_write, 0x1014
+    STUB channel_read, 0x1015
+    STUB event_create, 0x1016
+    STUB object_signal, 0x1017
+    STUB object_wait, 0x1018
+    STUB shm_create, 0x1019
+    STUB shm_map, 0x101a
+    STUB ipc_stats, 0x101b
+    STUB handle_inherit, 0x101c
 
 /* Four arguments: the fourth comes in RCX and the syscall ABI wants it in R10. */
 stub_kobj_rpc:

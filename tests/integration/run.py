@@ -522,9 +522,16 @@ def vkbench_smoke():
     bench_smoke.run(check, Guest, qemu_exit_status)
 
 
+def ipc():
+    """Channels, handles, rights, waits and shared memory between processes
+    (userspace/tests/ipc), on one CPU and on two."""
+    user_suite('test-ipc')
+    user_suite('test-ipc', boot_name='test-ipc-smp2', smp=2)
+
+
 SUITES = [disk_image, run_qemu_script, boot_default, kernel_tests, kernel_tests_smp,
           kernel_tests_debug, busybox, fat32_data, panic_report, panic_report_smp, bad_kernel,
-          gdb_attach, gdb_process_helpers, user_programs, vkbench_smoke]
+          gdb_attach, gdb_process_helpers, user_programs, ipc, vkbench_smoke]
 
 
 def main():
