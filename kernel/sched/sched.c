@@ -239,6 +239,11 @@ static void switch_locked(sched_cpu_t *cpu, sched_switch_reason_t reason)
          * switch: it simply keeps going. */
         bool front = prev->state == SCHED_THREAD_RUNNABLE ||
                      (reason == SCHED_SWITCH_PREEMPT && !prev->slice_expired);
+        /* A yield hands the CPU to equals: a kept wake-up boost would put the yielder
+         * above them again, and with a fresh slice on every yield it would never run
+         * out (a yield loop starved its equals). */
+        if (reason == SCHED_SWITCH_YIELD)
+            prev->boost = 0;
         prev->state = SCHED_THREAD_RUNNABLE;
         enqueue(cpu, prev, front);
     }
