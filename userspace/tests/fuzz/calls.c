@@ -36,7 +36,6 @@
 #define SYS_CLONE 56
 #define SYS_FORK 57
 #define SYS_VFORK 58
-#define SYS_EXIT 60
 #define SYS_KILL 62
 #define SYS_CHDIR 80
 #define SYS_MKDIR 83
@@ -70,28 +69,19 @@ static unsigned char *arena;
 static long fds[16];
 static int my_pid, fuzzer_pid;
 
-static inline long raw_syscall(long nr, long a0, long a1, long a2, long a3, long a4, long a5)
-{
-    long ret;
-    register long r10 __asm__("r10") = a3;
-    register long r8 __asm__("r8") = a4;
-    register long r9 __asm__("r9") = a5;
-    __asm__ volatile("syscall"
-                     : "=a"(ret)
-                     : "a"(nr), "D"(a0), "S"(a1), "d"(a2), "r"(r10), "r"(r8), "r"(r9)
-                     : "rcx", "r11", "memory");
-    return ret;
-}
-
-/* fork, vfork, clone: the new process or thread (rax 0) exits before touching its
- * stack, which a fuzzed clone may have pointed anywhere. */
-static inline long raw_fork_like(long nr, long a0, long a1, long a2, long a3, long a4, long a5)
+/* A raw syscall. With fork_like set (fork, vfork, clone), the new process or thread
+ * (rax 0) exits at once, before touching a stack the fuzzed clone may have pointed
+ * anywhere. */
+static inline long raw_call(long fork_like, long nr, long a0, long a1, long a2, long a3,
+                            long a4, long a5)
 {
     long ret;
     register long r10 __asm__("r10") = a3;
     register long r8 __asm__("r8") = a4;
     register long r9 __asm__("r9") = a5;
     __asm__ volatile("syscall\n\t"
+                     "test %[fork], %[fork]\n\t"
+                     "jz 1f\n\t"
                      "test %%rax, %%rax\n\t"
                      "jnz 1f\n\t"
                      "mov $60, %%eax\n\t"
@@ -100,9 +90,15 @@ static inline long raw_fork_like(long nr, long a0, long a1, long a2, long a3, lo
                      "ud2\n"
                      "1:"
                      : "=a"(ret)
-                     : "a"(nr), "D"(a0), "S"(a1), "d"(a2), "r"(r10), "r"(r8), "r"(r9)
+                     : "a"(nr), "D"(a0), "S"(a1), "d"(a2), "r"(r10), "r"(r8), "r"(r9),
+                       [fork] "r"(fork_like)
                      : "rcx", "r11", "memory");
     return ret;
+}
+
+static inline long raw_syscall(long nr, long a0, long a1, long a2, long a3, long a4, long a5)
+{
+    return raw_call(0, nr, a0, a1, a2, a3, a4, a5);
 }
 
 static uint64_t pick_number(fuzz_rng_t *r)
@@ -276,11 +272,9 @@ void fuzz_calls_run(uint64_t seed, uint64_t first, uint64_t end, int parent_pid)
         raw_syscall(SYS_WRITE, FUZZ_PROGRESS_FD, (long)&i, sizeof(i), 0, 0, 0);
         if (excluded(&c))
             continue;
-        long (*call)(long, long, long, long, long, long, long) = raw_syscall;
-        if (c.nr == SYS_CLONE || c.nr == SYS_FORK || c.nr == SYS_VFORK)
-            call = raw_fork_like;
-        call((long)c.nr, (long)c.arg[0], (long)c.arg[1], (long)c.arg[2], (long)c.arg[3],
-             (long)c.arg[4], (long)c.arg[5]);
+        long fork_like = c.nr == SYS_CLONE || c.nr == SYS_FORK || c.nr == SYS_VFORK;
+        raw_call(fork_like, (long)c.nr, (long)c.arg[0], (long)c.arg[1], (long)c.arg[2],
+                 (long)c.arg[3], (long)c.arg[4], (long)c.arg[5]);
     }
     uint64_t done = FUZZ_BATCH_DONE;
     raw_syscall(SYS_WRITE, FUZZ_PROGRESS_FD, (long)&done, sizeof(done), 0, 0, 0);
