@@ -162,7 +162,7 @@ $(BUILD)/fuzz/%: tests/host/%.c
 	$(Q)$(CC) $(FUZZ_CFLAGS) $(DEPFLAGS) $< -o $@
 
 # ---- top-level targets ---------------------------------------------------------------
-.PHONY: all kernel loader disk run test host-tests fuzz bench debug debug-kernel clean FORCE
+.PHONY: all kernel loader disk run test host-tests fuzz fuzz-guest bench debug debug-kernel clean FORCE
 all: disk
 kernel: $(KERNEL) $(KERNEL_MAP)
 loader: $(LOADER)
@@ -186,6 +186,14 @@ test: disk host-tests $(FUZZERS) debug-kernel
 FUZZ_SECONDS ?= 60
 fuzz: $(FUZZERS)
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# The in-guest syscall fuzzer and malformed-ELF test (userspace/tests/fuzz); SEED empty
+# lets the guest pick one (it prints it).
+SEED ?=
+CALLS ?= 200000
+ELFS ?= 1000
+fuzz-guest: disk
+	@$(PYTHON) scripts/fuzz_guest.py '$(SEED)' $(CALLS) $(ELFS) $(SMP)
 
 bench: disk
 	@scripts/setup-host.sh --bench

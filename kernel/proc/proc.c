@@ -86,12 +86,38 @@ void proc_last_thread_ended(process_t *p, int status)
     aspace_destroy(p->aspace);
     p->aspace = NULL;
     release_files(p); /* pipe readers see end of file now, not when the parent reaps */
+    /* Nobody will wait for p's children now: its zombies are freed and the others are
+     * freed when they end. Otherwise orphans fill CONFIG_PROC_MAX and fork fails. */
+    process_t *unreaped = NULL;
     uint64_t f = spinlock_lock_irqsave(&lock);
+    for (process_t **link = &all; *link;) {
+        process_t *q = *link;
+        if (q != p && q->parent_pid == p->pid && q->state == PROC_ZOMBIE) {
+            *link = q->next;
+            q->next = unreaped;
+            unreaped = q;
+            continue;
+        }
+        if (q == p && p->parent_pid == PROC_ORPHAN) {
+            *link = q->next;
+            q->next = unreaped;
+            unreaped = q;
+            continue;
+        }
+        if (q->parent_pid == p->pid)
+            q->parent_pid = PROC_ORPHAN;
+        link = &q->next;
+    }
     p->exit_status = status;
     p->state = PROC_ZOMBIE;
     uint32_t parent_pid = p->parent_pid;
     spinlock_unlock_irqrestore(&lock, f);
-    if (parent_pid)
+    while (unreaped) {
+        process_t *q = unreaped;
+        unreaped = q->next;
+        free_process(q); /* may be p itself: use nothing of p below */
+    }
+    if (parent_pid && parent_pid != PROC_ORPHAN)
         proc_signal(parent_pid, SIG_CHLD); /* after this p may be reaped at any moment */
     sched_wake_all(&exited);
 }

@@ -59,9 +59,12 @@ typedef struct proc_thread {
     struct proc_thread *next;   /* the process's threads; guarded by process->lock */
 } proc_thread_t;
 
+/* parent_pid of a process whose parent ended before it: it is freed when it ends. */
+#define PROC_ORPHAN UINT32_MAX
+
 struct process {
     uint32_t pid;
-    uint32_t parent_pid;
+    uint32_t parent_pid;        /* PROC_ORPHAN once the parent ended: nobody reaps it */
     char name[PROC_NAME_MAX];
     proc_state_t state;
     int exit_status;            /* wait4 encoding: (code << 8) or signal number */

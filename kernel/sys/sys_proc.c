@@ -31,7 +31,13 @@ long sys_exit_group(const syscall_args_t *a)
 
 long sys_getpid(const syscall_args_t *a) { (void)a; return proc_current()->pid; }
 long sys_gettid(const syscall_args_t *a) { (void)a; return proc_thread_current()->tid; }
-long sys_getppid(const syscall_args_t *a) { (void)a; return proc_current()->parent_pid; }
+/* An orphan reports init's pid, as on Linux, where init adopts it. */
+long sys_getppid(const syscall_args_t *a)
+{
+    (void)a;
+    uint32_t parent = proc_current()->parent_pid;
+    return parent == PROC_ORPHAN ? 1 : parent;
+}
 long sys_getuid(const syscall_args_t *a) { (void)a; return 0; }
 long sys_geteuid(const syscall_args_t *a) { (void)a; return 0; }
 long sys_getgid(const syscall_args_t *a) { (void)a; return 0; }

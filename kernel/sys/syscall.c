@@ -27,7 +27,10 @@ static const char *const vk_names[VK_TABLE_SIZE] = { VK_SYSCALLS_VK(VK_NAME) };
 
 static uint64_t linux_counts[LINUX_TABLE_SIZE], vk_counts[VK_TABLE_SIZE];
 static uint64_t enosys_total;
-static uint8_t enosys_logged[LINUX_TABLE_SIZE + VK_TABLE_SIZE];
+/* One flag per table slot, and the last for every number outside both tables: a
+ * program looping over random numbers must not flood the log. */
+static uint8_t enosys_logged[LINUX_TABLE_SIZE + VK_TABLE_SIZE + 1];
+#define ENOSYS_OUT_OF_RANGE (LINUX_TABLE_SIZE + VK_TABLE_SIZE)
 
 static long slot(uint64_t nr)
 {
@@ -90,14 +93,14 @@ int syscall_dispatch(arch_frame_t *f)
         f->rax = (uint64_t)fn(&a);
     } else {
         __atomic_fetch_add(&enosys_total, 1, __ATOMIC_RELAXED);
-        if (s < 0 || !enosys_logged[s]) {
+        long flag = s < 0 ? ENOSYS_OUT_OF_RANGE : s;
+        if (!enosys_logged[flag]) {
             const char *name = syscall_name(nr);
             process_t *p = proc_current();
-            log_info("syscall %llu (%s) not implemented; %s[%u] gets ENOSYS",
+            log_info("syscall %llu (%s) not implemented; %s[%u] gets ENOSYS%s",
                      (unsigned long long)nr, name ? name : "unknown", p ? p->name : "?",
-                     p ? p->pid : 0);
-            if (s >= 0)
-                enosys_logged[s] = 1;
+                     p ? p->pid : 0, s < 0 ? " (numbers outside the tables: logged once)" : "");
+            enosys_logged[flag] = 1;
         }
         f->rax = (uint64_t)-VK_ENOSYS;
     }

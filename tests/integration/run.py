@@ -381,14 +381,14 @@ def run_qemu_script():
 EXIT_INIT_OK = 0x20  # init exited with status 0 (kernel/core/main.c run_init)
 
 
-def user_suite(program, args='', boot_name=None, smp=1, init=None):
+def user_suite(program, args='', boot_name=None, smp=1, init=None, timeout=180):
     """Boots init=PROGRAM in test mode; the program's own PASS/FAIL lines become checks,
     and init must exit 0 (QEMU status for isa-debug-exit 0x20)."""
     name = boot_name or program
     init = init or '/bin/%s.vbin' % program
     g = Guest(cmdline='console=serial test=user init=%s %s' % (init, args), smp=smp)
     try:
-        status = g.wait_exit(timeout=180)
+        status = g.wait_exit(timeout=timeout)
         out = g.text()
         for m in re.finditer(r'^(PASS|FAIL) (\S+)(.*)$', out, re.M):
             check('%s.%s' % (name, m.group(2)), m.group(1) == 'PASS', m.group(3).strip(': '))
@@ -448,6 +448,23 @@ def busybox():
     """Debian's unmodified busybox-static (glibc, non-PIE) runs a shell script of pipes,
     redirections, subshells, applets and file operations (tests/guest/busybox-test.sh)."""
     user_suite('busybox-test', '/boot/modules/busybox-test.sh', init='/bin/busybox sh')
+
+
+FUZZ_SEED = 20240601  # fixed, so a failure in `make test` replays: make fuzz-guest SEED=...
+
+
+def syscall_fuzz():
+    """test-fuzz: random syscalls and 1000 malformed executables from ring 3; the kernel
+    must survive and every child must die when killed (userspace/tests/fuzz)."""
+    out = user_suite('test-fuzz', 'seed=%d calls=40000 elfs=1000' % FUZZ_SEED, timeout=420)
+    for line in re.findall(r'^fuzz: (?:syscalls|elf): .*$', out, re.M):
+        print('  ' + line)  # the counts docs/reliability.md records
+    m = re.search(r'fuzz: syscalls: (\d+) calls', out)
+    check('test-fuzz.calls_reported', m and int(m.group(1)) == 40000, m and m.group(0))
+    # Numbers outside both syscall tables were logged on every call (a log flood).
+    unknown = [n for n in re.findall(r'syscall (\d+) \(unknown\) not implemented', out)
+               if int(n) >= 512 and not 0x1000 <= int(n) < 0x1040]
+    check('test-fuzz.enosys_out_of_range_logged_once', len(unknown) <= 1, '%d lines' % len(unknown))
 
 
 def gpt_partition(image, number):
@@ -531,7 +548,8 @@ def ipc():
 
 SUITES = [disk_image, run_qemu_script, boot_default, kernel_tests, kernel_tests_smp,
           kernel_tests_debug, busybox, fat32_data, panic_report, panic_report_smp, bad_kernel,
-          gdb_attach, gdb_process_helpers, user_programs, ipc, vkbench_smoke]
+          gdb_attach, gdb_process_helpers, user_programs, ipc, syscall_fuzz,
+          vkbench_smoke]
 
 
 def main():

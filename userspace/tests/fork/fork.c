@@ -5,7 +5,7 @@
  * children and a grandchild are all reaped. Prints PASS/FAIL lines and
  * "test-fork: N passed, N failed".
  */
-#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +64,20 @@ static int grandparent(void)
     return WEXITSTATUS(status) + 10; /* 13 */
 }
 
+/* Leaves an unreaped zombie grandchild and a still-running one behind when it exits. */
+static int abandon_children(void)
+{
+    fflush(stdout);
+    if (fork() == 0)
+        _exit(0);
+    if (fork() == 0) {
+        usleep(20000);
+        _exit(0);
+    }
+    usleep(5000); /* the first is a zombie by now */
+    return 0;
+}
+
 static int crash(void)
 {
     *(volatile int *)0 = 1;
@@ -109,6 +123,20 @@ int main(void)
         ok = pid > 0 && waitpid(pid, &s, 0) == pid && WIFEXITED(s) && WEXITSTATUS(s) == (i & 0x7f);
     }
     vktest_check(ok, "fifty_children_forked_and_reaped", "a child went missing");
+
+    /* Regression (found by test-fuzz): orphans were never freed, so after
+     * CONFIG_PROC_MAX of them every fork failed. */
+    ok = 1;
+    for (int i = 0; i < 80 && ok; i++)
+        ok = WIFEXITED(in_child(abandon_children));
+    usleep(50000);
+    fflush(stdout);
+    pid_t last = fork();
+    if (last == 0)
+        _exit(getppid() == parent_pid ? 0 : 1);
+    int ls = 0;
+    ok = ok && last > 0 && waitpid(last, &ls, 0) == last && WIFEXITED(ls) && !WEXITSTATUS(ls);
+    vktest_check(ok, "orphans_freed_fork_still_works", "fork failed after many orphans");
 
     /* Several children alive at once, reaped in any order. */
     pid_t kids[5];

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-fuzz: the in-guest syscall fuzzer and malformed-ELF exec test.
+ *
+ *   test-fuzz.vbin [seed=N] [calls=N] [start=N] [batch=N] [elfs=N] [timeout_ms=N]
+ *
+ * Calls [start, start+calls) of the stream `seed` run in forked batch children of
+ * `batch` calls each. A child may block, die or exec; the parent (never fuzzed itself)
+ * watches each child's progress pipe, SIGKILLs one whose call makes no progress for
+ * timeout_ms, and starts the next child after the last call reported. A child that
+ * survives SIGKILL is a hung kernel and fails the run. Then `elfs` corrupted copies of
+ * /bin/hello.vbin are exec'd (elf.c). Prints the seed so a run can be replayed, and
+ * "test-fuzz: N passed, N failed".
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "../vktest.h"
+#include "fuzz.h"
+
+#define HANG_TIMEOUT_MS 10000 /* after SIGKILL: longer than this is a kernel bug */
+#define REPORTS_MAX     12    /* blocked/signalled calls printed in full */
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Reads whatever progress values the pipe holds into *last; 0 at end of file. */
+static int drain(int fd, uint64_t *last)
+{
+    uint64_t values[64];
+    ssize_t n = read(fd, values, sizeof(values));
+    if (n <= 0)
+        return 0;
+    if (n >= (ssize_t)sizeof(uint64_t))
+        *last = values[n / sizeof(uint64_t) - 1];
+    return 1;
+}
+
+/* Waits for pid to end after SIGKILL; false if it never does. */
+static int reap_killed(pid_t pid, int *status)
+{
+    uint64_t deadline = now_ms() + HANG_TIMEOUT_MS;
+    while (now_ms() < deadline) {
+        if (waitpid(pid, status, WNOHANG) == pid)
+            return 1;
+        usleep(10000);
+    }
+    return 0;
+}
+
+int fuzz_watch_child(void (*body)(void *), void *arg, int timeout_ms, int *status,
+                     uint64_t *last, uint64_t no_progress)
+{
+    int p[2];
+    *last = no_progress;
+    if (pipe(p))
+        return -1;
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(p[0]);
+        close(p[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(p[0]);
+        dup2(p[1], FUZZ_PROGRESS_FD);
+        close(p[1]);
+        body(arg);
+        _exit(0);
+    }
+    close(p[1]);
+    uint64_t quiet_since = now_ms();
+    int killed = 0;
+    for (;;) {
+        struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+        if (poll(&pfd, 1, 20) > 0 && drain(p[0], last))
+            quiet_since = now_ms();
+        if (waitpid(pid, status, WNOHANG) == pid)
+            break;
+        if (now_ms() - quiet_since > (uint64_t)timeout_ms) {
+            kill(pid, SIGKILL);
+            killed = 1;
+            if (!reap_killed(pid, status)) {
+                printf("fuzz: HUNG child %d survived SIGKILL for %d ms\n", pid,
+                       HANG_TIMEOUT_MS);
+                close(p[0]);
+                return -1;
+            }
+            break;
+        }
+    }
+    /* Values written just before the end; the pipe is only at EOF once every
+     * inheritor is gone, so read what is there without waiting. */
+    struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+    while (poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN) && drain(p[0], last))
+        ;
+    close(p[0]);
+    return killed;
+}
+
+typedef struct {
+    uint64_t seed, first, end;
+    int parent;
+} batch_t;
+
+static void run_batch(void *arg)
+{
+    batch_t *b = arg;
+    fuzz_calls_run(b->seed, b->first, b->end, b->parent);
+}
+
+static void report(const char *what, uint64_t seed, uint64_t index, int *budget)
+{
+    char text[200];
+    if (*budget <= 0)
+        return;
+    (*budget)--;
+    fuzz_call_describe(seed, index, text, sizeof(text));
+    printf("fuzz: %s at call %llu (replay: seed=%llu start=%llu calls=1): %s\n", what,
+           (unsigned long long)index, (unsigned long long)seed, (unsigned long long)index,
+           text);
+}
+
+/* Runs the calls; returns the number of hung children (0 when the kernel held). */
+static int fuzz_syscalls(uint64_t seed, uint64_t start, uint64_t calls, uint64_t batch,
+                         int timeout_ms, fuzz_stats_t *st)
+{
+    int budget = REPORTS_MAX, hung = 0;
+    uint64_t end = start + calls, next = start;
+    while (next < end) {
+        uint64_t batch_index = (next - start) / batch;
+        batch_t b = { seed, next, start + (batch_index + 1) * batch, getpid() };
+        if (b.end > end)
+            b.end = end;
+        int status = 0;
+        uint64_t last;
+        int r = fuzz_watch_child(run_batch, &b, timeout_ms, &status, &last, UINT64_MAX - 1);
+        st->children++;
+        if (r < 0) {
+            printf("fuzz: seed %llu batch %llu (calls %llu..%llu): child lost\n",
+                   (unsigned long long)seed, (unsigned long long)batch_index,
+                   (unsigned long long)b.first, (unsigned long long)b.end - 1);
+            if (last < end)
+                report("hung", seed, last, &budget);
+            hung++;
+            if (hung > 3)
+                break;
+            next = last < end ? last + 1 : b.end;
+            continue;
+        }
+        if (last == FUZZ_BATCH_DONE) {
+            next = b.end;
+            continue;
+        }
+        if (last < b.first || last >= b.end) { /* died before its first call */
+            st->exited_early++;
+            next = b.first + 1;
+            continue;
+        }
+        if (r == 1) {
+            st->blocked++;
+        } else if (WIFSIGNALED(status)) {
+            st->signalled++;
+            if (WTERMSIG(status) != SIGKILL && WTERMSIG(status) != SIGSEGV)
+                report(strsignal(WTERMSIG(status)), seed, last, &budget);
+        } else {
+            st->exited_early++;
+        }
+        next = last + 1;
+    }
+    st->calls = next - start;
+    return hung;
+}
+
+static uint64_t option(int argc, char **argv, const char *name, uint64_t fallback)
+{
+    size_t len = strlen(name);
+    for (int i = 1; i < argc; i++)
+        if (!strncmp(argv[i], name, len) && argv[i][len] == '=')
+            return strtoull(argv[i] + len + 1, NULL, 0);
+    return fallback;
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t seed = option(argc, argv, "seed", (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 32);
+    uint64_t calls = option(argc, argv, "calls", 20000);
+    uint64_t start = option(argc, argv, "start", 0);
+    uint64_t batch = option(argc, argv, "batch", 2000);
+    uint64_t elfs = option(argc, argv, "elfs", 1000);
+    int timeout_ms = (int)option(argc, argv, "timeout_ms", 300);
+    if (!batch)
+        batch = 1;
+    printf("fuzz: seed=%llu start=%llu calls=%llu batch=%llu timeout_ms=%d elfs=%llu\n",
+           (unsigned long long)seed, (unsigned long long)start, (unsigned long long)calls,
+           (unsigned long long)batch, timeout_ms, (unsigned long long)elfs);
+
+    fuzz_stats_t st = { 0 };
+    uint64_t t0 = now_ms();
+    int hung = fuzz_syscalls(seed, start, calls, batch, timeout_ms, &st);
+    uint64_t t1 = now_ms();
+    printf("fuzz: syscalls: %llu calls in %llu ms, %llu children, %llu blocked and killed, "
+           "%llu killed by a signal, %llu exited early\n",
+           (unsigned long long)st.calls, (unsigned long long)(t1 - t0),
+           (unsigned long long)st.children, (unsigned long long)st.blocked,
+           (unsigned long long)st.signalled, (unsigned long long)st.exited_early);
+    vktest_check(hung == 0, "fuzz_no_child_survives_sigkill", "a child hung: see above");
+    vktest_check(st.calls == calls, "fuzz_all_calls_made", "stopped early");
+
+    int bad = fuzz_elf_run(seed, (unsigned)elfs, "/bin/hello.vbin");
+    vktest_check(bad == 0, "fuzz_malformed_elf_exec_survived", "see the elf lines above");
+    return vktest_finish("test-fuzz");
+}
