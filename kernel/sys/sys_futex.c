@@ -13,26 +13,6 @@
 #define FUTEX_WAKE_BITSET     10
 #define FUTEX_PRIVATE_FLAG    128
 #define FUTEX_CLOCK_REALTIME  256 /* the same clock here until there is an RTC */
-#define NS 1000000000ull
-
-/* The deadline from futex's timeout argument: relative for FUTEX_WAIT, absolute for
- * FUTEX_WAIT_BITSET (Linux's rule). */
-static int deadline_of(uint64_t user_ts, bool absolute, uint64_t *deadline)
-{
-    *deadline = SCHED_WAIT_FOREVER;
-    if (!user_ts)
-        return 0;
-    int64_t ts[2];
-    int err = usercopy_from(ts, user_ts, sizeof(ts));
-    if (err)
-        return err;
-    if (ts[0] < 0 || ts[1] < 0 || ts[1] >= (int64_t)NS)
-        return -VK_EINVAL;
-    uint64_t ns = (uint64_t)ts[0] > UINT64_MAX / NS / 2 ? UINT64_MAX / 2
-                                                        : (uint64_t)ts[0] * NS + (uint64_t)ts[1];
-    *deadline = absolute ? ns : time_monotonic_ns() + ns;
-    return 0;
-}
 
 long sys_futex(const syscall_args_t *a)
 {
@@ -46,7 +26,8 @@ long sys_futex(const syscall_args_t *a)
     case FUTEX_WAIT:
     case FUTEX_WAIT_BITSET: {
         uint32_t bitset = op == FUTEX_WAIT ? FUTEX_BITSET_ANY : (uint32_t)a->arg[5];
-        err = deadline_of(a->arg[3], op == FUTEX_WAIT_BITSET, &deadline);
+        /* Relative for FUTEX_WAIT, absolute for FUTEX_WAIT_BITSET (Linux's rule). */
+        err = sys_timespec_deadline(a->arg[3], op == FUTEX_WAIT_BITSET, &deadline);
         return err ? err : futex_wait(as, uaddr, val, bitset, deadline);
     }
     case FUTEX_WAKE:

@@ -19,4 +19,10 @@ int sys_copy_path(uint64_t user, char **out);
  * the result is unused, but dirfd is still not checked, as on Linux. */
 int sys_at_dir(int64_t dirfd, const char *path, vnode_t **out);
 
+/* A user struct timespec as nanoseconds (sys_time.c). 0, -VK_EFAULT or -VK_EINVAL. */
+int sys_read_timespec(uint64_t user, uint64_t *ns);
+/* The deadline (time_monotonic_ns) a timespec argument gives: SCHED_WAIT_FOREVER when
+ * user is 0; the time itself when absolute, else now plus it. */
+int sys_timespec_deadline(uint64_t user, bool absolute, uint64_t *deadline);
+
 #endif

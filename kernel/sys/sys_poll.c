@@ -66,23 +66,6 @@ static long poll_until(pollfd_t *pfd, uint64_t n, uint64_t deadline_ns)
     }
 }
 
-static int timespec_deadline(uint64_t user_ts, uint64_t *deadline)
-{
-    *deadline = SCHED_WAIT_FOREVER;
-    if (!user_ts)
-        return 0;
-    int64_t ts[2];
-    int err = usercopy_from(ts, user_ts, sizeof(ts));
-    if (err)
-        return err;
-    if (ts[0] < 0 || ts[1] < 0 || ts[1] >= (int64_t)NS)
-        return -VK_EINVAL;
-    *deadline = (uint64_t)ts[0] > UINT64_MAX / NS / 2
-                    ? SCHED_WAIT_FOREVER
-                    : time_monotonic_ns() + (uint64_t)ts[0] * NS + (uint64_t)ts[1];
-    return 0;
-}
-
 /* ppoll/pselect6: the mask for the duration of the wait (restored on the way out by
  * signal delivery, as for rt_sigsuspend). 0 when user_mask is 0. */
 static int apply_wait_mask(uint64_t user_mask, uint64_t size)
@@ -138,7 +121,7 @@ long sys_poll(const syscall_args_t *a)
 long sys_ppoll(const syscall_args_t *a)
 {
     uint64_t deadline;
-    int err = timespec_deadline(a->arg[2], &deadline);
+    int err = sys_timespec_deadline(a->arg[2], false, &deadline);
     if (!err)
         err = apply_wait_mask(a->arg[3], a->arg[4]);
     return err ? err : do_poll(a->arg[0], a->arg[1], deadline);
@@ -234,7 +217,7 @@ long sys_select(const syscall_args_t *a)
 long sys_pselect6(const syscall_args_t *a)
 {
     uint64_t deadline;
-    int err = timespec_deadline(a->arg[4], &deadline);
+    int err = sys_timespec_deadline(a->arg[4], false, &deadline);
     if (!err && a->arg[5]) {
         uint64_t mask_arg[2]; /* { const sigset_t *ss; size_t ss_len; } */
         err = usercopy_from(mask_arg, a->arg[5], sizeof(mask_arg));

@@ -5,7 +5,7 @@
  * yet), and getrandom uses a TSC-seeded xorshift generator: neither is good enough for
  * wall-clock time or cryptography.
  */
-#include "sys/syscall.h"
+#include "sys/sys_internal.h"
 #include "core/random.h"
 #include "proc/proc.h"
 #include "mm/usercopy.h"
@@ -103,7 +103,7 @@ static long sleep_until(uint64_t deadline, uint64_t user_rem)
     return -VK_EINTR;
 }
 
-static int read_timespec(uint64_t user, uint64_t *ns)
+int sys_read_timespec(uint64_t user, uint64_t *ns)
 {
     timespec_t ts;
     int err = usercopy_from(&ts, user, sizeof(ts));
@@ -116,10 +116,22 @@ static int read_timespec(uint64_t user, uint64_t *ns)
     return 0;
 }
 
+int sys_timespec_deadline(uint64_t user, bool absolute, uint64_t *deadline)
+{
+    *deadline = SCHED_WAIT_FOREVER;
+    if (!user)
+        return 0;
+    uint64_t ns;
+    int err = sys_read_timespec(user, &ns);
+    if (!err)
+        *deadline = absolute ? ns : time_monotonic_ns() + ns; /* ns <= UINT64_MAX / 2 */
+    return err;
+}
+
 long sys_nanosleep(const syscall_args_t *a)
 {
     uint64_t ns;
-    int err = read_timespec(a->arg[0], &ns);
+    int err = sys_read_timespec(a->arg[0], &ns);
     if (err)
         return err;
     return sleep_until(time_monotonic_ns() + ns, a->arg[1]);
@@ -131,7 +143,7 @@ long sys_clock_nanosleep(const syscall_args_t *a)
     int err = clock_now(a->arg[0], &now);
     if (err)
         return err;
-    if ((err = read_timespec(a->arg[2], &ns)))
+    if ((err = sys_read_timespec(a->arg[2], &ns)))
         return err;
     bool absolute = (a->arg[1] & TIMER_ABSTIME) != 0;
     return sleep_until(absolute ? ns : now + ns, absolute ? 0 : a->arg[3]);
