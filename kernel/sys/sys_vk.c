@@ -19,6 +19,11 @@ long sys_vk_log_write(const syscall_args_t *a)
     text[len] = 0;
     while (len && text[len - 1] == '\n')
         text[--len] = 0;
+    /* One line, no terminal escapes: a program must not be able to forge kernel log
+     * lines or repaint the console. */
+    for (uint64_t i = 0; i < len; i++)
+        if ((uint8_t)text[i] < 0x20 || (uint8_t)text[i] == 0x7f)
+            text[i] = '?';
     process_t *p = proc_current();
     log_info("%s[%u]: %s", p->name, p->pid, text);
     return (long)a->arg[1];

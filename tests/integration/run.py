@@ -435,6 +435,10 @@ def user_programs():
     user_suite('test-signals', boot_name='test-signals-smp2', smp=2)
     user_suite('test-fork', boot_name='test-fork-smp2', smp=2)
     out = user_suite('test-isolation')
+    check('isolation.log_write_cannot_forge_lines',
+          re.search(r'test-isolation\.vbin\[\d+\]: log-probe\?\[    0\.000000\] forged-kernel-line\?\[2J end\n', out)
+          is not None and '\n[    0.000000] forged-kernel-line' not in out,
+          'the probe text was not logged as one sanitised line')
     check('isolation.kill_reports_logged', len(re.findall(r'test-crash.vbin\[\d+\] killed by SIG', out)) >= 8,
           'expected a kill report per crash')
     # Each report names the faulting function and walks back through the callers.

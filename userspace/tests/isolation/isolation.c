@@ -62,6 +62,10 @@ int main(void)
     vktest_check(t0 > 0 && t1 >= t0, "vk_api_monotonic_clock", "clock went backwards");
     vktest_check(api->syscall(39 /* getpid */, 0, 0, 0, 0, 0, 0) == getpid(), "vk_api_raw_syscall",
           "getpid through vk_api->syscall differs");
+    /* The runner checks the log shows this as one line with the control bytes replaced. */
+    static const char forged[] = "log-probe\n[    0.000000] forged-kernel-line\x1b[2J end\n";
+    vktest_check(api->log_write(forged, sizeof(forged) - 1) == (int64_t)sizeof(forged) - 1,
+                 "vk_api_log_write", "log_write failed");
 
     int status = run("/bin/hello.vbin", "from-isolation");
     vktest_check(status >= 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0, "hello_exits_zero",
