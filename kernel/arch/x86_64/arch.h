@@ -137,6 +137,9 @@ __attribute__((noreturn)) void arch_user_resume(uint64_t resume, int status);
 /* Like arch_user_enter, resuming ring 3 with every register of *frame (fork's child). */
 int arch_user_enter_frame(const arch_frame_t *frame, uint64_t *resume);
 _Static_assert(sizeof(arch_frame_t) == 22 * 8, "syscall.S copies 22 words");
+/* Sets this CPU's ring-0 stack for entries from ring 3 (TSS RSP0 and the syscall
+ * path's copy). Interrupts must be off: a thread moved to another CPU halfway would set
+ * the old CPU's. */
 void arch_set_kernel_stack(uint64_t top);
 uint64_t arch_kernel_stack(void);
 void arch_set_user_fs(uint64_t base);

@@ -65,7 +65,11 @@ syscall_exit_iret:
 arch_user_enter:
     PUSH_CALLEE_SAVED
     movq %rsp, (%rdx)
-    /* The kernel stack for this run starts right below the saved registers. */
+    /* The kernel stack for this run starts right below the saved registers. Interrupts
+     * go off first: were this thread moved to another CPU in the middle, the stack would
+     * be set in the old CPU's TSS, the new CPU's would keep the stack top, and the first
+     * interrupt from ring 3 would overwrite the registers saved above. */
+    cli
     pushq %rdi
     pushq %rsi
     leaq 16(%rsp), %rdi
@@ -74,7 +78,6 @@ arch_user_enter:
     addq $8, %rsp
     popq %rsi
     popq %rdi
-    cli
     pushq $SEL_USER_DATA
     pushq %rsi
     pushq $0x202                /* IF set */
@@ -105,11 +108,11 @@ arch_user_enter:
 arch_user_enter_frame:
     PUSH_CALLEE_SAVED
     movq %rsp, (%rsi)
+    cli                         /* before the stack is set: see arch_user_enter */
     pushq %rdi
     leaq 8(%rsp), %rdi          /* this run's kernel stack starts below the saved registers */
     call arch_set_kernel_stack  /* 16-byte aligned here: 7 pushes after the return address */
     popq %rsi
-    cli
     subq $176, %rsp             /* room for the frame, then copy it in */
     movq %rsp, %rdi
     movl $22, %ecx

@@ -4,6 +4,7 @@
  * and the per-CPU kernel stack used when ring 3 enters the kernel.
  */
 #include "arch/x86_64/cpu.h"
+#include "core/panic.h"
 
 #define EFER_SCE     (1ull << 0)
 #define MSR_STAR     0xc0000081u
@@ -28,6 +29,7 @@ void cpu_syscall_init(void)
 
 void arch_set_kernel_stack(uint64_t top)
 {
+    KASSERT(!arch_irq_enabled());
     cpu_t *c = cpu_current();
     c->kernel_rsp = top;
     c->tss.rsp[0] = top;
