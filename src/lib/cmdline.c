@@ -11,6 +11,7 @@
  * fits the storage; the writer still checks, in case that argument ever stops holding.
  */
 #include "cmdline.h"
+#include "hexdigit.h"
 
 #ifdef CONFIG_CMDLINE_MAX_ARGS
 _Static_assert(CMDLINE_MAX_ARGS == CONFIG_CMDLINE_MAX_ARGS, "CMDLINE_MAX_ARGS out of sync");
@@ -214,17 +215,6 @@ const char *cmdline_get(const cmdline_t *c, const char *key)
 bool cmdline_has(const cmdline_t *c, const char *key)
 {
     return find_last(c, key) != NULL;
-}
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 bool cmdline_get_u64(const cmdline_t *c, const char *key, uint64_t *out)

@@ -9,6 +9,7 @@
  * The winning name is copied out only at the end.
  */
 #include "symmap.h"
+#include "hexdigit.h"
 
 struct line_cursor {
     const char *p;
@@ -27,17 +28,6 @@ static bool is_blank(char c)
     return c == ' ' || c == '\t';
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /*
  * Parses one line [p, end) as `addr type name`: 1..16 hex digits, blanks, a one-letter
  * type, blanks, a name that runs to the end of the line (a trailing CR and blanks are
@@ -48,10 +38,10 @@ static bool parse_line(const char *p, const char *end, struct symbol_line *out)
     uint64_t addr = 0;
     unsigned digits = 0;
 
-    while (p < end && hex_value(*p) >= 0) {
+    while (p < end && hex_digit(*p) >= 0) {
         if (++digits > 16)
             return false;
-        addr = addr << 4 | (uint64_t)hex_value(*p);
+        addr = addr << 4 | (uint64_t)hex_digit(*p);
         p++;
     }
     if (digits == 0 || p == end || !is_blank(*p))

@@ -5,6 +5,7 @@
  * bounded by the end pointer and recursion by JSON_DEPTH_MAX.
  */
 #include "json.h"
+#include "../hexdigit.h"
 
 typedef struct {
     const char *start, *p, *end;
@@ -63,17 +64,6 @@ static bool put_utf8(parser_t *ps, char **dst, uint32_t cp)
            put(ps, dst, (char)(0x80 | ((cp >> 12) & 0x3f))) &&
            put(ps, dst, (char)(0x80 | ((cp >> 6) & 0x3f))) &&
            put(ps, dst, (char)(0x80 | (cp & 0x3f)));
-}
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* Four hex digits after "\u". */
