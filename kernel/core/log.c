@@ -103,6 +103,23 @@ void log_printf(const char *fmt, ...)
     emit_locked(buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
+void log_console_write(const char *s, size_t n)
+{
+    /* In pieces, so interrupts are never off for long while a big write draws. */
+    while (n) {
+        size_t piece = n < 256 ? n : 256;
+        uint64_t f = panicking ? 0 : spinlock_lock_irqsave(&lock);
+        if (route & LOG_ROUTE_SERIAL)
+            serial_write_raw(s, piece);
+        if (route & LOG_ROUTE_FB)
+            fbcon_write(s, piece);
+        if (!panicking)
+            spinlock_unlock_irqrestore(&lock, f);
+        s += piece;
+        n -= piece;
+    }
+}
+
 void log_puts(const char *s)
 {
     emit_locked(s, strlen(s));

@@ -8,6 +8,7 @@
 #define KERNEL_CORE_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define LOG_LEVEL_DEBUG 0
@@ -24,6 +25,9 @@ void log_vwrite(int level, const char *fmt, va_list ap);
 /* Raw console output: no level filter, no prefix. Used by panic and test reports. */
 void log_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_puts(const char *s);
+/* Terminal output (kernel/tty): the bytes as they are to the console routes, not kept
+ * in the log ring. */
+void log_console_write(const char *s, size_t n);
 
 void log_set_level(int level);
 int log_level(void);

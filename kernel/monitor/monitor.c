@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Kernel monitor. Reads bytes from COM1 while the CPU otherwise sleeps in hlt (the timer
- * tick wakes it), with backspace editing, and runs a handful of commands. Output goes to
+ * Kernel monitor. Reads bytes from the console terminal (serial port and keyboard) in
+ * raw mode, with backspace editing, and runs a handful of commands. Output goes to
  * every console route, so the framebuffer shows the session too.
  */
 #include "monitor/monitor.h"
@@ -11,6 +11,8 @@
 #include "core/string.h"
 #include "core/kernel.h"
 #include "drivers/serial/serial.h"
+#include "tty/tty.h"
+#include "sched/sched.h"
 #include "mm/mm.h"
 #include "acpi/acpi.h"
 #include "pci/pci.h"
@@ -142,17 +144,38 @@ int monitor_execute(char *line)
     return -1;
 }
 
+/* The next byte typed on the console (serial port or keyboard), waiting for it. The
+ * console terminal is put in raw mode without echo: the monitor edits and echoes. */
+static int read_byte(void)
+{
+    tty_t *t = tty_console();
+    if (!t) {
+        int c;
+        while ((c = serial_read_byte()) < 0)
+            arch_wait_for_interrupt();
+        return c;
+    }
+    tty_termios_t tm;
+    tty_get_termios(t, &tm);
+    if (tm.lflag & (TTY_ICANON | TTY_ECHO | TTY_ISIG)) {
+        tm.lflag &= ~(TTY_ICANON | TTY_ECHO | TTY_ISIG | TTY_IEXTEN);
+        tm.cc[TTY_VMIN] = 1;
+        tm.cc[TTY_VTIME] = 0;
+        tty_set_termios(t, &tm);
+    }
+    unsigned char c;
+    while (tty_read(t, vfs_kbuf(&c), 1, false) != 1)
+        sched_interrupt_clear(); /* nothing but a signal-less interrupt can end it */
+    return c;
+}
+
 void monitor_run(void)
 {
     char line[LINE_MAX];
     unsigned len = 0;
     log_printf("Type help for commands.\nvk> ");
     for (;;) {
-        int c = serial_read_byte();
-        if (c < 0) {
-            arch_wait_for_interrupt();
-            continue;
-        }
+        int c = read_byte();
         if (c == '\r' || c == '\n') {
             log_printf("\n");
             line[len] = 0;

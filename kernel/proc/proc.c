@@ -10,6 +10,7 @@
 #include "proc/exec.h"
 #include "proc/signal.h"
 #include "ipc/ipc.h"
+#include "tty/tty.h"
 #include "core/kernel.h"
 #include "core/log.h"
 #include "core/panic.h"
@@ -28,18 +29,19 @@
 
 #define PROC_BACKTRACE_MAX_FRAMES 16
 
-/* Guarded by lock: the list, every state and exit status. Taken with interrupts off. */
-static spinlock_t lock = SPINLOCK_INIT;
-static process_t *all;
+/* Guarded by proc_table_lock: the list, every state and exit status, process groups
+ * and sessions. Taken with interrupts off. */
+spinlock_t proc_table_lock = SPINLOCK_INIT;
+process_t *proc_table;
 static uint32_t next_pid = 1;
 /* Woken whenever a process becomes a zombie; waiters re-check under lock. */
 static sched_wait_queue_t exited = SCHED_WAIT_QUEUE_INIT;
 
 uint32_t proc_allocate_id(void)
 {
-    uint64_t f = spinlock_lock_irqsave(&lock);
+    uint64_t f = spinlock_lock_irqsave(&proc_table_lock);
     uint32_t id = next_pid++;
-    spinlock_unlock_irqrestore(&lock, f);
+    spinlock_unlock_irqrestore(&proc_table_lock, f);
     return id;
 }
 
@@ -54,11 +56,11 @@ static const char *path_basename(const char *path)
 
 unsigned proc_live_count(void)
 {
-    uint64_t f = spinlock_lock_irqsave(&lock);
+    uint64_t f = spinlock_lock_irqsave(&proc_table_lock);
     unsigned n = 0;
-    for (process_t *p = all; p; p = p->next)
+    for (process_t *p = proc_table; p; p = p->next)
         n++;
-    spinlock_unlock_irqrestore(&lock, f);
+    spinlock_unlock_irqrestore(&proc_table_lock, f);
     return n;
 }
 
@@ -89,8 +91,8 @@ void proc_last_thread_ended(process_t *p, int status)
     /* Nobody will wait for p's children now: its zombies are freed and the others are
      * freed when they end. Otherwise orphans fill CONFIG_PROC_MAX and fork fails. */
     process_t *unreaped = NULL;
-    uint64_t f = spinlock_lock_irqsave(&lock);
-    for (process_t **link = &all; *link;) {
+    uint64_t f = spinlock_lock_irqsave(&proc_table_lock);
+    for (process_t **link = &proc_table; *link;) {
         process_t *q = *link;
         if (q != p && q->parent_pid == p->pid && q->state == PROC_ZOMBIE) {
             *link = q->next;
@@ -111,7 +113,15 @@ void proc_last_thread_ended(process_t *p, int status)
     p->exit_status = status;
     p->state = PROC_ZOMBIE;
     uint32_t parent_pid = p->parent_pid;
-    spinlock_unlock_irqrestore(&lock, f);
+    /* A session leader's end takes the terminal from its session (docs/tty.md). */
+    tty_t *hangup = p->pid == p->sid ? p->ctty : NULL;
+    if (hangup)
+        for (process_t *q = proc_table; q; q = q->next)
+            if (q->sid == p->sid && q->ctty == hangup)
+                q->ctty = NULL;
+    spinlock_unlock_irqrestore(&proc_table_lock, f);
+    if (hangup)
+        tty_session_ended(hangup, p->pid);
     while (unreaped) {
         process_t *q = unreaped;
         unreaped = q->next;
@@ -122,27 +132,44 @@ void proc_last_thread_ended(process_t *p, int status)
     sched_wake_all(&exited);
 }
 
+/* Group, session and controlling terminal come from the parent (fork, spawn). */
+static void inherit_session(process_t *p, process_t *parent)
+{
+    uint64_t f = spinlock_lock_irqsave(&proc_table_lock);
+    p->pgid = parent->pgid;
+    p->sid = parent->sid;
+    p->ctty = parent->ctty;
+    spinlock_unlock_irqrestore(&proc_table_lock, f);
+}
+
 /* Publishes p (pid, list) and starts its first thread t; on failure both are freed. */
 static long start_process(process_t *p, proc_thread_t *t)
 {
     p->start_ns = time_monotonic_ns();
     p->state = PROC_RUNNING;
     sched_wait_queue_init(&p->thread_ended);
-    uint64_t f = spinlock_lock_irqsave(&lock);
+    uint64_t f = spinlock_lock_irqsave(&proc_table_lock);
     p->pid = next_pid++;
     long pid = p->pid;
-    p->next = all;
-    all = p;
-    spinlock_unlock_irqrestore(&lock, f);
+    bool new_session = !p->sid; /* started by the kernel: init and its like */
+    if (new_session) {
+        p->sid = p->pgid = p->pid;
+        p->ctty = tty_console();
+    }
+    p->next = proc_table;
+    proc_table = p;
+    spinlock_unlock_irqrestore(&proc_table_lock, f);
+    if (new_session && p->ctty)
+        tty_set_session(p->ctty, p->sid, p->pgid);
 
     if (proc_thread_start(t, (uint32_t)pid)) {
-        f = spinlock_lock_irqsave(&lock);
-        for (process_t **link = &all; *link; link = &(*link)->next)
+        f = spinlock_lock_irqsave(&proc_table_lock);
+        for (process_t **link = &proc_table; *link; link = &(*link)->next)
             if (*link == p) {
                 *link = p->next;
                 break;
             }
-        spinlock_unlock_irqrestore(&lock, f);
+        spinlock_unlock_irqrestore(&proc_table_lock, f);
         kfree(t);
         free_process(p);
         return -VK_ENOMEM;
@@ -186,6 +213,7 @@ long proc_clone(const arch_frame_t *frame, const proc_clone_args_t *args)
     p->cwd = vnode_ref(parent->cwd);
     p->umask = parent->umask;
     p->parent_pid = parent->pid;
+    inherit_session(p, parent);
     memcpy(p->name, parent->name, sizeof(p->name));
     p->image_base = parent->image_base;
     p->image_end = parent->image_end;
@@ -235,6 +263,8 @@ long proc_spawn(const char *path, const char *const *argv, const char *const *en
     p->cwd = vnode_ref(cwd);
     p->umask = 022;
     p->parent_pid = parent ? parent->pid : 0;
+    if (parent)
+        inherit_session(p, parent);
     strlcpy(p->name, path_basename(path), sizeof(p->name));
     arch_fpu_init_state(&t->fpu);
     exec_start_t start;
@@ -396,27 +426,27 @@ void proc_kill_on_fault(const arch_frame_t *f, int sig, const char *what)
 
 process_t *proc_find(long pid)
 {
-    uint64_t f = spinlock_lock_irqsave(&lock);
+    uint64_t f = spinlock_lock_irqsave(&proc_table_lock);
     process_t *found = NULL;
-    for (process_t *p = all; p; p = p->next)
+    for (process_t *p = proc_table; p; p = p->next)
         if ((long)p->pid == pid && p->state == PROC_RUNNING)
             found = p;
-    spinlock_unlock_irqrestore(&lock, f);
+    spinlock_unlock_irqrestore(&proc_table_lock, f);
     return found; /* FIXME: reference-count once processes can be reaped concurrently */
 }
 
 int proc_signal(long pid, int sig)
 {
-    uint64_t f = spinlock_lock_irqsave(&lock);
+    uint64_t f = spinlock_lock_irqsave(&proc_table_lock);
     int err = -VK_ESRCH;
-    for (process_t *p = all; p; p = p->next)
+    for (process_t *p = proc_table; p; p = p->next)
         if ((long)p->pid == pid && p->state == PROC_RUNNING) {
             if (sig)
                 signal_raise(p, sig);
             err = 0;
             break;
         }
-    spinlock_unlock_irqrestore(&lock, f);
+    spinlock_unlock_irqrestore(&proc_table_lock, f);
     return err;
 }
 
@@ -438,32 +468,43 @@ static bool raise_in_thread(process_t *p, long tid, int sig)
 
 int proc_signal_thread(long tgid, long tid, int sig)
 {
-    uint64_t f = spinlock_lock_irqsave(&lock);
+    uint64_t f = spinlock_lock_irqsave(&proc_table_lock);
     int err = -VK_ESRCH;
-    for (process_t *p = all; p && err; p = p->next)
+    for (process_t *p = proc_table; p && err; p = p->next)
         if (p->state == PROC_RUNNING && (!tgid || (long)p->pid == tgid) &&
             raise_in_thread(p, tid, sig))
             err = 0;
-    spinlock_unlock_irqrestore(&lock, f);
+    spinlock_unlock_irqrestore(&proc_table_lock, f);
     return err;
+}
+
+/* wait4's pid argument: a child, any (-1), the caller's group (0), group -pid. */
+static bool wait_matches(const process_t *p, long pid, const process_t *me)
+{
+    if (pid > 0)
+        return (long)p->pid == pid;
+    if (pid == -1)
+        return true;
+    uint32_t group = pid == 0 ? (me ? me->pgid : 0) : (uint32_t)-pid;
+    return p->pgid == group;
 }
 
 long proc_wait(long pid, int *status, bool nohang)
 {
     process_t *me = proc_current();
     uint32_t parent = me ? me->pid : 0;
-    uint64_t f = spinlock_lock_irqsave(&lock);
+    uint64_t f = spinlock_lock_irqsave(&proc_table_lock);
     for (;;) {
         bool have_child = false;
-        for (process_t **link = &all; *link; link = &(*link)->next) {
+        for (process_t **link = &proc_table; *link; link = &(*link)->next) {
             process_t *p = *link;
-            if (p->parent_pid != parent || (pid != -1 && (long)p->pid != pid))
+            if (p->parent_pid != parent || !wait_matches(p, pid, me))
                 continue;
             have_child = true;
             if (p->state != PROC_ZOMBIE)
                 continue;
             *link = p->next;
-            spinlock_unlock_irqrestore(&lock, f);
+            spinlock_unlock_irqrestore(&proc_table_lock, f);
             long got = p->pid;
             if (status)
                 *status = p->exit_status;
@@ -471,17 +512,17 @@ long proc_wait(long pid, int *status, bool nohang)
             return got;
         }
         if (!have_child) {
-            spinlock_unlock_irqrestore(&lock, f);
+            spinlock_unlock_irqrestore(&proc_table_lock, f);
             return -VK_ECHILD;
         }
         if (nohang) {
-            spinlock_unlock_irqrestore(&lock, f);
+            spinlock_unlock_irqrestore(&proc_table_lock, f);
             return 0;
         }
         if (!me) {
-            sched_wait(&exited, &lock);
-        } else if (sched_wait_interruptible(&exited, &lock, SCHED_WAIT_FOREVER)) {
-            spinlock_unlock_irqrestore(&lock, f);
+            sched_wait(&exited, &proc_table_lock);
+        } else if (sched_wait_interruptible(&exited, &proc_table_lock, SCHED_WAIT_FOREVER)) {
+            spinlock_unlock_irqrestore(&proc_table_lock, f);
             return -VK_EINTR;
         }
     }
@@ -492,8 +533,8 @@ unsigned proc_snapshot(void *out, unsigned max)
     vk_task_info_t *t = out;
     unsigned n = 0;
     uint64_t now = time_monotonic_ns();
-    uint64_t f = spinlock_lock_irqsave(&lock);
-    for (process_t *p = all; p && n < max; p = p->next, n++) {
+    uint64_t f = spinlock_lock_irqsave(&proc_table_lock);
+    for (process_t *p = proc_table; p && n < max; p = p->next, n++) {
         memset(&t[n], 0, sizeof(t[n]));
         t[n].pid = p->pid;
         t[n].parent_pid = p->parent_pid;
@@ -502,6 +543,6 @@ unsigned proc_snapshot(void *out, unsigned max)
         t[n].resident_bytes = p->aspace ? aspace_resident_pages(p->aspace) * PAGE_SIZE : 0;
         strlcpy(t[n].name, p->name, sizeof(t[n].name));
     }
-    spinlock_unlock_irqrestore(&lock, f);
+    spinlock_unlock_irqrestore(&proc_table_lock, f);
     return n;
 }

@@ -34,6 +34,7 @@ typedef struct {
 } proc_sigaction_t;
 
 typedef struct process process_t;
+typedef struct tty tty_t; /* kernel/tty */
 typedef struct ipc_handle_table ipc_handle_table_t; /* kernel/ipc/handle.c */
 
 /* One thread of a process: what each has of its own. The scheduler thread it runs on
@@ -79,6 +80,10 @@ struct process {
     vnode_t *cwd;               /* working directory (a reference) */
     uint32_t umask;
     uint64_t start_ns;
+    /* Job control; guarded by proc_table_lock (kernel/proc/session.c). Inherited by
+     * fork and spawn. */
+    uint32_t pgid, sid;         /* process group and session */
+    tty_t *ctty;                /* controlling terminal, NULL when none */
 
     spinlock_t lock;            /* guards the fields below */
     proc_thread_t *threads;     /* the live threads */
@@ -116,7 +121,8 @@ long proc_clone(const arch_frame_t *frame, const proc_clone_args_t *args);
  * must leave through IRET) or a negative errno with the old program intact. */
 long proc_exec(arch_frame_t *frame, const char *path, const char *const *argv,
                const char *const *envp);
-/* Waits for a child of the calling process (pid -1: any) to end and reaps it. Returns
+/* Waits for a child of the calling process to end and reaps it: pid > 0 that child,
+ * -1 any, 0 any in the caller's process group, < -1 any in group -pid. Returns
  * its pid, 0 with nohang when none has ended, or -VK_ECHILD when there is no such child.
  * Called from the kernel's main thread it waits for processes with no parent. */
 long proc_wait(long pid, int *status, bool nohang);
@@ -148,5 +154,26 @@ int proc_signal(long pid, int sig);
 /* The same for thread tid only (of process tgid, unless 0). */
 int proc_signal_thread(long tgid, long tid, int sig);
 unsigned proc_live_count(void);
+
+/* ---- process groups and sessions (session.c, docs/tty.md) ------------------------ */
+
+/* setpgid, getpgid, setsid, getsid with the Linux errors; pid 0 is the caller. */
+long proc_setpgid(long pid, long pgid);
+long proc_getpgid(long pid);
+long proc_setsid(void);
+long proc_getsid(long pid);
+/* Raises sig in every live process of group pgid: 0, or -VK_ESRCH when it has none. */
+int proc_signal_group(long pgid, int sig);
+/* kill(-1): every live process but the caller and pid 1. 0 or -VK_ESRCH. */
+int proc_signal_all(int sig);
+/* True when a live process of session sid is in group pgid. */
+bool proc_group_in_session(long pgid, uint32_t sid);
+/* TIOCSCTTY: the calling session leader takes t as its controlling terminal (steal:
+ * also from another session). TIOCNOTTY: the caller gives it up. 0 or -VK_E*. */
+long proc_set_controlling_tty(tty_t *t, bool steal);
+long proc_drop_controlling_tty(tty_t *t);
+/* A process started by the kernel itself (init): leader of a new session with t as
+ * its controlling terminal, in the foreground. */
+void proc_start_session_on(process_t *p, tty_t *t);
 
 #endif

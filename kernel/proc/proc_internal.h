@@ -7,6 +7,11 @@
 #include "config.h"
 
 /* proc.c */
+#include "core/spinlock.h"
+/* Every process, newest first, and the lock that guards the list, states, exit
+ * statuses, process groups and sessions (interrupts off while held). */
+extern spinlock_t proc_table_lock;
+extern process_t *proc_table;
 /* A fresh id from the pid space (pids and tids never collide). */
 uint32_t proc_allocate_id(void);
 /* The last thread of p has ended with this wait4 status: take its memory and files

@@ -187,8 +187,8 @@ long sys_wait4(const syscall_args_t *a)
 {
     long pid = (long)(int32_t)a->arg[0];
     int status = 0;
-    if (pid < -1 || pid == 0)
-        return -VK_EINVAL; /* process groups do not exist */
+    if (pid == INT32_MIN)
+        return -VK_ECHILD;
     long got = proc_wait(pid, &status, (a->arg[2] & WNOHANG) != 0);
     if (got <= 0)
         return got;

@@ -58,9 +58,19 @@ static long send(uint64_t pid, uint64_t sig)
 
 long sys_kill(const syscall_args_t *a)
 {
-    if ((int32_t)a->arg[0] <= 0)
-        return -VK_EINVAL; /* FIXME: process groups and broadcast */
-    return send(a->arg[0], a->arg[1]);
+    int32_t pid = (int32_t)a->arg[0];
+    if (pid > 0)
+        return send(a->arg[0], a->arg[1]);
+    if (a->arg[1] > PROC_SIGNALS)
+        return -VK_EINVAL;
+    int sig = (int)a->arg[1];
+    if (pid == -1)
+        return proc_signal_all(sig);
+    if (pid == 0)
+        return proc_signal_group(proc_getpgid(0), sig);
+    if (pid == INT32_MIN)
+        return -VK_ESRCH; /* no group -INT32_MIN */
+    return proc_signal_group(-(long)pid, sig);
 }
 
 /* Signals aimed at one thread: only that thread takes them. */

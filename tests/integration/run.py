@@ -35,7 +35,7 @@ def dump_tail(guest, lines=40):
 
 def boot_default():
     """Normal boot: banner, subsystems, framebuffer console, monitor, ACPI power-off."""
-    g = Guest(cmdline='console=both log=info panic=exit', smp=1)
+    g = Guest(cmdline='console=both log=info panic=exit monitor', smp=1)
     try:
         g.wait_for(r'vkernel: ready', timeout=90)
         out = g.text()
@@ -347,7 +347,7 @@ def disk_image():
 def run_qemu_script():
     """The front door: run_qemu.sh --headless --smp 2 --cmdline ..., then the monitor's reboot."""
     p = subprocess.Popen([os.path.join(ROOT, 'run_qemu.sh'), '--keep-disk', '--headless',
-                          '--smp', '2', '--mem', '256M', '--cmdline', 'console=serial panic=exit'],
+                          '--smp', '2', '--mem', '256M', '--cmdline', 'console=serial panic=exit monitor'],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     out = b''
     try:
@@ -359,7 +359,7 @@ def run_qemu_script():
                 out += os.read(p.stdout.fileno(), 65536)
         text = out.decode('utf-8', 'replace')
         check('run_qemu.boots_to_monitor', 'vk> ' in text, text[-300:])
-        check('run_qemu.cmdline_applied', 'command line: "console=serial panic=exit"' in text)
+        check('run_qemu.cmdline_applied', 'command line: "console=serial panic=exit monitor"' in text)
         check('run_qemu.two_cpus_reported', re.search(r'acpi: .* 2 CPUs', text), 'acpi line')
         for ch in b'reboot\r':
             p.stdin.write(bytes([ch]))
@@ -381,13 +381,17 @@ def run_qemu_script():
 EXIT_INIT_OK = 0x20  # init exited with status 0 (kernel/core/main.c run_init)
 
 
-def user_suite(program, args='', boot_name=None, smp=1, init=None, timeout=180):
+def user_suite(program, args='', boot_name=None, smp=1, init=None, timeout=180, typing=()):
     """Boots init=PROGRAM in test mode; the program's own PASS/FAIL lines become checks,
-    and init must exit 0 (QEMU status for isa-debug-exit 0x20)."""
+    and init must exit 0 (QEMU status for isa-debug-exit 0x20). typing: (prompt regex,
+    text) pairs; each text is typed on the serial console once its prompt appeared."""
     name = boot_name or program
     init = init or '/bin/%s.vbin' % program
     g = Guest(cmdline='console=serial test=user init=%s %s' % (init, args), smp=smp)
     try:
+        for prompt, text in typing:
+            g.wait_for(prompt, timeout=timeout)
+            g.type(text)
         status = g.wait_exit(timeout=timeout)
         out = g.text()
         for m in re.finditer(r'^(PASS|FAIL) (\S+)(.*)$', out, re.M):
@@ -427,6 +431,8 @@ def user_programs():
     user_suite('test-fork')
     user_suite('test-files')
     user_suite('test-kobj')
+    user_suite('test-session', typing=[(r'session: type a line\r?\n', 'helo\x7flo\r'),
+                                       (r'session: press ctrl-c\r?\n', '\x03')])
     user_suite('test-threads')
     # Threads on four CPUs: the futex mutex count must still be exact.
     user_suite('test-threads', boot_name='test-threads-smp4', smp=4)

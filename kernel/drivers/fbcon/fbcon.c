@@ -4,7 +4,10 @@
  * (scripts/psf2c.py, from Debian's console-setup-linux; 8 pixels wide, one byte per
  * row, MSB leftmost). Scrolling moves the pixels up one text row. Colours follow the
  * ANSI SGR codes 30-37/90-97 and 40-47 with 0 = reset, enough for log levels and a
- * coloured banner.
+ * coloured banner. For line editors the VT100 cursor controls work too: CSI A B C D
+ * (moves), G (column), H/f (position), K (erase in line), J (erase in display); other
+ * sequences, private ones (CSI ? ...) included, are read and ignored. The cursor is an
+ * underline drawn by XOR, removed while text is drawn and put back after each write.
  */
 #include "drivers/fbcon/fbcon.h"
 #include "core/string.h"
@@ -29,6 +32,10 @@ static struct {
     uint32_t fg, bg;      /* native pixel values */
     int esc_state;        /* 0 text, 1 after ESC, 2 inside CSI */
     unsigned esc_args[8], esc_nargs;
+    bool esc_private;     /* CSI ? ...: read, ignored */
+    bool cursor_drawn;
+    unsigned cursor_col, cursor_row;
+    uint32_t cursor_xor;
     bool ready;
 } con;
 
@@ -104,6 +111,84 @@ static void newline(void)
     }
 }
 
+/* The cursor: two pixel rows near the bottom of its cell, inverted (XOR twice is a
+ * no-op, so the cell comes back exactly). */
+static void cursor_toggle(void)
+{
+    for (unsigned j = GLYPH_H - 3; j < GLYPH_H - 1; j++) {
+        uint32_t *line = (uint32_t *)(con.pixels +
+                                      (size_t)(con.cursor_row * GLYPH_H + j) * con.pitch) +
+                         con.cursor_col * GLYPH_W;
+        for (unsigned i = 0; i < GLYPH_W; i++)
+            line[i] ^= con.cursor_xor;
+    }
+    con.cursor_drawn = !con.cursor_drawn;
+}
+
+static void cursor_show(void)
+{
+    con.cursor_col = con.col < con.cols ? con.col : con.cols - 1;
+    con.cursor_row = con.row;
+    con.cursor_xor = (con.fg ^ con.bg) & 0xffffff;
+    cursor_toggle();
+}
+
+static unsigned arg_or(unsigned i, unsigned fallback)
+{
+    return i < con.esc_nargs && con.esc_args[i] ? con.esc_args[i] : fallback;
+}
+
+static void erase_cells(unsigned row, unsigned from, unsigned to)
+{
+    if (from < to)
+        fill_rect(from * GLYPH_W, row * GLYPH_H, (to - from) * GLYPH_W, GLYPH_H, con.bg);
+}
+
+/* The final byte of a CSI sequence that is not SGR. */
+static void apply_csi(char c)
+{
+    unsigned n = arg_or(0, 1);
+    switch (c) {
+    case 'A': con.row = con.row > n ? con.row - n : 0; break;
+    case 'B': con.row = con.row + n < con.rows ? con.row + n : con.rows - 1; break;
+    case 'C': con.col = con.col + n < con.cols ? con.col + n : con.cols - 1; break;
+    case 'D': con.col = con.col > n ? con.col - n : 0; break;
+    case 'G': con.col = n <= con.cols ? n - 1 : con.cols - 1; break;
+    case 'H':
+    case 'f': {
+        unsigned row = arg_or(0, 1), col = arg_or(1, 1);
+        con.row = row <= con.rows ? row - 1 : con.rows - 1;
+        con.col = col <= con.cols ? col - 1 : con.cols - 1;
+        break;
+    }
+    case 'K': {
+        unsigned mode = con.esc_nargs ? con.esc_args[0] : 0;
+        unsigned col = con.col < con.cols ? con.col : con.cols;
+        erase_cells(con.row, mode == 0 ? col : 0, mode == 1 ? col + 1 : con.cols);
+        break;
+    }
+    case 'J': {
+        unsigned mode = con.esc_nargs ? con.esc_args[0] : 0;
+        if (mode == 2 || mode == 3) {
+            fill_rect(0, 0, con.width, con.height, con.bg);
+            con.row = con.col = 0;
+        } else if (mode == 0) {
+            erase_cells(con.row, con.col < con.cols ? con.col : con.cols, con.cols);
+            if (con.row + 1 < con.rows)
+                fill_rect(0, (con.row + 1) * GLYPH_H, con.width,
+                          con.height - (con.row + 1) * GLYPH_H, con.bg);
+        } else if (mode == 1) {
+            if (con.row)
+                fill_rect(0, 0, con.width, con.row * GLYPH_H, con.bg);
+            erase_cells(con.row, 0, con.col < con.cols ? con.col + 1 : con.cols);
+        }
+        break;
+    }
+    default:
+        break; /* unknown: ignored */
+    }
+}
+
 static void apply_sgr(void)
 {
     if (con.esc_nargs == 0)
@@ -133,6 +218,11 @@ static void escape_char(char c)
         con.esc_state = (c == '[') ? 2 : 0;
         con.esc_nargs = 0;
         con.esc_args[0] = 0;
+        con.esc_private = false;
+        return;
+    }
+    if (c == '?' || c == '>' || c == '=') {
+        con.esc_private = true;
         return;
     }
     if (c >= '0' && c <= '9') {
@@ -150,13 +240,13 @@ static void escape_char(char c)
             con.esc_args[con.esc_nargs++] = 0;
         return;
     }
-    if (c == 'm')
+    if (con.esc_private)
+        ; /* modes such as CSI ? 25 h: not supported, ignored */
+    else if (c == 'm')
         apply_sgr();
-    else if (c == 'J' && con.esc_nargs && con.esc_args[0] == 2) {
-        fill_rect(0, 0, con.width, con.height, con.bg);
-        con.row = con.col = 0;
-    }
-    con.esc_state = 0; /* any other final byte ends the sequence, ignored */
+    else
+        apply_csi(c);
+    con.esc_state = 0;
 }
 
 static void put(char c)
@@ -187,6 +277,9 @@ void fbcon_write(const char *s, size_t n)
 {
     if (!con.ready)
         return;
+    if (con.cursor_drawn)
+        cursor_toggle();
     for (size_t i = 0; i < n; i++)
         put(s[i]);
+    cursor_show();
 }

@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: MIT */
+#define _DEFAULT_SOURCE
+/*
+ * Process groups, sessions and the console terminal (docs/tty.md), run as init on the
+ * serial console. The harness types on the console when asked: a line with an erase in
+ * it (canonical mode) and a ^C (ISIG sends SIGINT to the foreground group).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+#include "../vktest.h"
+
+static volatile sig_atomic_t got_usr1, got_int;
+
+static void on_usr1(int sig) { (void)sig; got_usr1++; }
+static void on_int(int sig) { (void)sig; got_int++; }
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+static void check_errno(int r, int want, const char *name)
+{
+    char detail[64];
+    snprintf(detail, sizeof(detail), "returned %d errno %d, want errno %d", r, errno, want);
+    vktest_check(r == -1 && errno == want, name, detail);
+}
+
+static void init_is_session_leader(void)
+{
+    pid_t me = getpid();
+    vktest_check(getsid(0) == me && getpgrp() == me && getpgid(0) == me,
+                 "init_leads_its_session_and_group", "ids differ from the pid");
+    vktest_check(isatty(0) && tcgetpgrp(0) == me, "console_is_controlling_terminal",
+                 "tcgetpgrp is not our group");
+    check_errno(setsid(), EPERM, "setsid_refused_to_a_group_leader");
+    check_errno(setpgid(0, 424242), EPERM, "setpgid_to_missing_group_refused");
+    check_errno(setpgid(424242, 0), ESRCH, "setpgid_of_stranger_refused");
+    check_errno(kill(-424242, 0), ESRCH, "kill_of_empty_group_fails");
+    check_errno(getpgid(424242), ESRCH, "getpgid_of_missing_process_fails");
+}
+
+/* Two children in a new group: kill(-pgid) reaches both; wait4(-pgid) reaps them. */
+static void group_signal_and_wait(void)
+{
+    signal(SIGUSR1, on_usr1);
+    pid_t first = 0;
+    for (int i = 0; i < 2; i++) {
+        pid_t c = fork();
+        if (c == 0) {
+            setpgid(0, first); /* the first makes the group, the second joins it */
+            for (int t = 0; t < 400 && !got_usr1; t++)
+                sleep_ms(5);
+            _exit(got_usr1 ? 7 : 1);
+        }
+        setpgid(c, first ? first : c); /* both sides, as shells do: no race */
+        if (!first)
+            first = c;
+    }
+    vktest_check(getpgid(first) == first, "child_made_its_own_group", "getpgid");
+    vktest_check(kill(-first, SIGUSR1) == 0, "kill_of_group_succeeds", "kill");
+    int reaped = 0, ok = 0, status;
+    pid_t p;
+    while ((p = waitpid(-first, &status, 0)) > 0) {
+        reaped++;
+        ok += WIFEXITED(status) && WEXITSTATUS(status) == 7;
+    }
+    vktest_check(reaped == 2 && ok == 2, "group_members_all_signalled_and_reaped",
+                 "not both children saw SIGUSR1");
+}
+
+/* waitpid(0) takes only children of the caller's own group. */
+static void wait_for_own_group(void)
+{
+    pid_t other = fork();
+    if (other == 0) {
+        setpgid(0, 0);
+        _exit(3); /* ends first, but is in another group */
+    }
+    setpgid(other, other);
+    sleep_ms(50);
+    pid_t same = fork();
+    if (same == 0) {
+        sleep_ms(50);
+        _exit(4);
+    }
+    int status;
+    pid_t got = waitpid(0, &status, 0);
+    vktest_check(got == same && WEXITSTATUS(status) == 4, "waitpid_zero_takes_own_group_only",
+                 "reaped the child of another group");
+    got = waitpid(-other, &status, 0);
+    vktest_check(got == other && WEXITSTATUS(status) == 3, "waitpid_minus_pgid_takes_that_group",
+                 "waitpid(-pgid)");
+}
+
+/* A child that starts its own session has no terminal; setsid gives it its pid. */
+static void new_session_has_no_terminal(void)
+{
+    pid_t c = fork();
+    if (c == 0) {
+        pid_t s = setsid();
+        int ok = s == getpid() && getsid(0) == s && getpgrp() == s;
+        errno = 0;
+        int no_tty = tcgetpgrp(0) == -1 && errno == ENOTTY;
+        _exit(ok && no_tty ? 0 : 1);
+    }
+    int status;
+    waitpid(c, &status, 0);
+    vktest_check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "setsid_child_has_no_terminal",
+                 "setsid or tcgetpgrp in the new session");
+}
+
+/* The terminal's foreground group moves; a background reader gets EIO. */
+static void foreground_group_moves(void)
+{
+    signal(SIGTTOU, SIG_IGN);
+    signal(SIGTTIN, SIG_IGN);
+    pid_t c = fork();
+    if (c == 0) {
+        setpgid(0, 0);
+        sleep_ms(500);
+        _exit(0);
+    }
+    setpgid(c, c);
+    vktest_check(tcsetpgrp(0, c) == 0 && tcgetpgrp(0) == c, "tcsetpgrp_gives_terminal_to_group",
+                 "tcsetpgrp");
+    char byte;
+    errno = 0;
+    ssize_t r = read(0, &byte, 1);
+    vktest_check(r == -1 && errno == EIO, "background_read_fails_with_eio", "read");
+    vktest_check(tcsetpgrp(0, getpgrp()) == 0 && tcgetpgrp(0) == getpgrp(),
+                 "tcsetpgrp_takes_terminal_back", "tcsetpgrp");
+    check_errno(tcsetpgrp(0, 424242), EPERM, "tcsetpgrp_to_missing_group_refused");
+    kill(c, SIGKILL);
+    waitpid(c, NULL, 0);
+}
+
+static void termios_round_trip(void)
+{
+    struct termios saved, raw, now;
+    int ok = tcgetattr(0, &saved) == 0 && (saved.c_lflag & ICANON) && (saved.c_lflag & ECHO);
+    vktest_check(ok, "default_mode_is_canonical_with_echo", "tcgetattr");
+    raw = saved;
+    cfmakeraw(&raw);
+    ok = tcsetattr(0, TCSANOW, &raw) == 0 && tcgetattr(0, &now) == 0 &&
+         !(now.c_lflag & (ICANON | ECHO | ISIG)) && now.c_cc[VMIN] == raw.c_cc[VMIN];
+    vktest_check(ok, "raw_mode_set_and_read_back", "tcsetattr/tcgetattr");
+    /* Raw with VMIN 0, VTIME 1: a read with nothing typed returns 0 after 0.1 s. */
+    now.c_cc[VMIN] = 0;
+    now.c_cc[VTIME] = 1;
+    tcsetattr(0, TCSANOW, &now);
+    char byte;
+    vktest_check(read(0, &byte, 1) == 0, "raw_read_times_out_with_zero", "read");
+    vktest_check(tcsetattr(0, TCSAFLUSH, &saved) == 0, "canonical_mode_restored", "tcsetattr");
+}
+
+/* The harness types "helo<DEL>lo<CR>": the line discipline edits it to "hello\n". */
+static void canonical_line_from_console(void)
+{
+    printf("session: type a line\n");
+    fflush(stdout);
+    char line[64];
+    ssize_t n = read(0, line, sizeof(line) - 1);
+    line[n > 0 ? n : 0] = 0;
+    vktest_check(n == 6 && strcmp(line, "hello\n") == 0, "canonical_read_edits_the_line", line);
+}
+
+/* The harness types ^C while a child of our group waits: it gets SIGINT, and so do we. */
+static void ctrl_c_interrupts_foreground(void)
+{
+    signal(SIGINT, on_int);
+    pid_t c = fork();
+    if (c == 0) {
+        for (int t = 0; t < 2000 && !got_int; t++)
+            sleep_ms(10);
+        _exit(got_int ? 0 : 1);
+    }
+    printf("session: press ctrl-c\n");
+    fflush(stdout);
+    int status;
+    while (waitpid(c, &status, 0) < 0 && errno == EINTR)
+        ;
+    vktest_check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "ctrl_c_reaches_foreground_child",
+                 "the child saw no SIGINT");
+    vktest_check(got_int == 1, "ctrl_c_reaches_foreground_parent", "no SIGINT here");
+}
+
+int main(void)
+{
+    init_is_session_leader();
+    group_signal_and_wait();
+    wait_for_own_group();
+    new_session_has_no_terminal();
+    foreground_group_moves();
+    termios_round_trip();
+    canonical_line_from_console();
+    ctrl_c_interrupts_foreground();
+    return vktest_finish("test-session");
+}
