@@ -186,33 +186,22 @@ __attribute__((noreturn)) static void run_init(const char *command, bool test_mo
     arch_halt_forever();
 }
 
-/* Without init= the user gets the shell on the console, started again whenever it
- * ends, as a getty would. When it cannot start, or dies at once three times running,
- * the kernel monitor takes over (and `monitor` on the command line asks for it). */
-#define SHELL_PATH "/bin/shell.vbin"
-#define SHELL_QUICK_DEATH_NS 2000000000ull
-static void run_console_shell(void)
+/* Without init= the first process is /bin/init.vbin (userspace/init), which keeps a
+ * shell on the console. If it cannot start or ends, the kernel monitor takes over;
+ * `monitor` on the command line asks for the monitor straight away. */
+#define DEFAULT_INIT "/bin/init.vbin"
+static void run_default_init(void)
 {
-    static const char *const argv[] = { SHELL_PATH, "-l", NULL };
+    static const char *const argv[] = { DEFAULT_INIT, NULL };
     static const char *const envp[] = { "PATH=/bin", "HOME=/", "TERM=vt100", NULL };
-    unsigned quick_deaths = 0;
-    while (quick_deaths < 3) {
-        uint64_t start = time_monotonic_ns();
-        long pid = proc_spawn(SHELL_PATH, argv, envp);
-        if (pid < 0) {
-            log_warn("cannot start %s (error %ld); starting the kernel monitor", SHELL_PATH,
-                     pid);
-            return;
-        }
-        int status = 0;
-        proc_wait(pid, &status, false);
-        if (status & 0x7f)
-            log_printf("shell killed by signal %d; starting a new one\n", status & 0x7f);
-        else
-            log_printf("shell exited with status %d; starting a new one\n", (status >> 8) & 0xff);
-        quick_deaths = time_monotonic_ns() - start < SHELL_QUICK_DEATH_NS ? quick_deaths + 1 : 0;
+    long pid = proc_spawn(DEFAULT_INIT, argv, envp);
+    if (pid < 0) {
+        log_warn("cannot start %s (error %ld); starting the kernel monitor", DEFAULT_INIT, pid);
+        return;
     }
-    log_warn("the shell keeps ending at once; starting the kernel monitor");
+    int status = 0;
+    proc_wait(pid, &status, false);
+    log_warn("%s ended (wait status 0x%x); starting the kernel monitor", DEFAULT_INIT, status);
 }
 
 __attribute__((noreturn)) static void run_mode(void)
@@ -233,7 +222,7 @@ __attribute__((noreturn)) static void run_mode(void)
     if (test && *test)
         log_warn("test=%s unknown (kernel or panic); starting the monitor", test);
     if (!cmdline_get(&cmdline, "monitor"))
-        run_console_shell();
+        run_default_init();
     monitor_run();
 }
 

@@ -5,6 +5,7 @@ Each boot serves several checks. Prints PASS/FAIL per check and a closing
 'N passed, N failed'. Usage: run.py [name-filter]"""
 import os
 import re
+import time
 import shutil
 import subprocess
 import sys
@@ -412,6 +413,37 @@ def user_suite(program, args='', boot_name=None, smp=1, init=None, timeout=180, 
         g.close()
 
 
+def console_init():
+    """userspace/init keeps a job-control shell on the console terminal: typed lines,
+    ^C to the foreground job, and a new shell when one exits (here busybox's ash)."""
+    g = Guest(cmdline='console=serial init=/bin/init.vbin /bin/busybox sh -i', smp=1)
+    try:
+        g.wait_for(r'built-in shell \(ash\)', timeout=90)
+        g.wait_for(r'/ # ', timeout=30)
+        g.type('echo sum $((40+2))\r')
+        g.wait_for(r'sum 42', timeout=30)
+        check('init.shell_runs_typed_commands', True)
+        g.type('busybox sleep 60\r')
+        g.wait_for(r'busybox sleep 60\r?\n', timeout=30)
+        time.sleep(1)
+        g.type('\x03')
+        g.type('echo status $?\r')
+        m = g.wait_for(r'status (\d+)', timeout=30)
+        check('init.ctrl_c_ends_foreground_job', m.group(1) == '130', 'status %s' % m.group(1))
+        g.type('exit\r')
+        g.wait_for(r'init: /bin/busybox exited with status 0; starting a new one', timeout=30)
+        g.wait_for(r'built-in shell \(ash\)', timeout=30)
+        g.type('echo again\r')
+        g.wait_for(r'again\r?\n', timeout=30)
+        check('init.restarts_the_shell', True)
+        check('init.kernel_survived', 'PANIC' not in g.text())
+    except BootError as e:
+        check('console_init', False, str(e))
+        dump_tail(g)
+    finally:
+        g.close()
+
+
 def user_programs():
     """Ring 3: musl programs through the Linux syscall ABI, vk_api_t, fault isolation."""
     g = Guest(cmdline='console=serial test=user init=/bin/hello.vbin one "two words"', smp=1)
@@ -558,7 +590,7 @@ def ipc():
 
 SUITES = [disk_image, run_qemu_script, boot_default, kernel_tests, kernel_tests_smp,
           kernel_tests_debug, busybox, fat32_data, panic_report, panic_report_smp, bad_kernel,
-          gdb_attach, gdb_process_helpers, user_programs, ipc, syscall_fuzz,
+          gdb_attach, gdb_process_helpers, user_programs, console_init, ipc, syscall_fuzz,
           vkbench_smoke]
 
 
