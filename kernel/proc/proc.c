@@ -489,8 +489,40 @@ static bool wait_matches(const process_t *p, long pid, const process_t *me)
     return p->pgid == group;
 }
 
+/* A stop or continue of p that wait4 with these options reports now (proc_table_lock
+ * held); the report is taken. */
+static bool take_report(process_t *p, int options, int *status)
+{
+    uint64_t f = spinlock_lock_irqsave(&p->lock);
+    bool taken = false;
+    if ((options & PROC_WAIT_UNTRACED) && p->wait_report == PROC_REPORT_STOPPED) {
+        *status = (p->stop_signal << 8) | 0x7f;
+        taken = true;
+    } else if ((options & PROC_WAIT_CONTINUED) && p->wait_report == PROC_REPORT_CONTINUED) {
+        *status = 0xffff;
+        taken = true;
+    }
+    if (taken)
+        p->wait_report = 0;
+    spinlock_unlock_irqrestore(&p->lock, f);
+    return taken;
+}
+
+void proc_child_changed(process_t *p)
+{
+    if (p->parent_pid && p->parent_pid != PROC_ORPHAN)
+        proc_signal(p->parent_pid, SIG_CHLD);
+    sched_wake_all(&exited);
+}
+
 long proc_wait(long pid, int *status, bool nohang)
 {
+    return proc_wait_options(pid, status, nohang ? PROC_WAIT_NOHANG : 0);
+}
+
+long proc_wait_options(long pid, int *status, int options)
+{
+    bool nohang = options & PROC_WAIT_NOHANG;
     process_t *me = proc_current();
     uint32_t parent = me ? me->pid : 0;
     uint64_t f = spinlock_lock_irqsave(&proc_table_lock);
@@ -501,6 +533,14 @@ long proc_wait(long pid, int *status, bool nohang)
             if (p->parent_pid != parent || !wait_matches(p, pid, me))
                 continue;
             have_child = true;
+            int reported;
+            if (p->state != PROC_ZOMBIE && take_report(p, options, &reported)) {
+                long got = p->pid; /* p stays alive: it is not reaped */
+                spinlock_unlock_irqrestore(&proc_table_lock, f);
+                if (status)
+                    *status = reported;
+                return got;
+            }
             if (p->state != PROC_ZOMBIE)
                 continue;
             *link = p->next;

@@ -60,6 +60,10 @@ typedef struct proc_thread {
     struct proc_thread *next;   /* the process's threads; guarded by process->lock */
 } proc_thread_t;
 
+/* process_t.wait_report */
+#define PROC_REPORT_STOPPED   1
+#define PROC_REPORT_CONTINUED 2
+
 /* parent_pid of a process whose parent ended before it: it is freed when it ends. */
 #define PROC_ORPHAN UINT32_MAX
 
@@ -88,6 +92,11 @@ struct process {
     spinlock_t lock;            /* guards the fields below */
     proc_thread_t *threads;     /* the live threads */
     unsigned thread_count;
+    bool stopped;               /* job control stop: every thread waits in continued */
+    int stop_signal;            /* the signal that stopped it */
+    uint8_t wait_report;        /* PROC_REPORT_*: a stop or continue wait4 may report */
+    bool continue_notify;       /* continued: tell the parent (done by a woken thread) */
+    sched_wait_queue_t continued; /* woken by SIGCONT and SIGKILL */
     bool group_exit;            /* exit_group, a fatal signal or execve: all but ... */
     proc_thread_t *survivor;    /* ... this thread (NULL: every thread) must end */
     int group_exit_status;
@@ -126,6 +135,15 @@ long proc_exec(arch_frame_t *frame, const char *path, const char *const *argv,
  * its pid, 0 with nohang when none has ended, or -VK_ECHILD when there is no such child.
  * Called from the kernel's main thread it waits for processes with no parent. */
 long proc_wait(long pid, int *status, bool nohang);
+/* The same with wait4's options: PROC_WAIT_NOHANG, and PROC_WAIT_UNTRACED and
+ * PROC_WAIT_CONTINUED to report a child that stopped ((sig << 8) | 0x7f) or continued
+ * (0xffff), once each. */
+#define PROC_WAIT_NOHANG    1
+#define PROC_WAIT_UNTRACED  2
+#define PROC_WAIT_CONTINUED 8
+long proc_wait_options(long pid, int *status, int options);
+/* p stopped or continued: SIGCHLD to its parent and a wake-up of waiters in wait4. */
+void proc_child_changed(process_t *p);
 /* Ends the calling thread (exit); the process ends with its last thread, with this
  * wait4-style status. Never returns. */
 __attribute__((noreturn)) void proc_thread_exit(int wait_status);

@@ -70,17 +70,88 @@ typedef struct {
     siginfo_t_ info;
 } rt_sigframe_t;
 
+/* Signals pending for t: its own and its process's. */
+static uint64_t pending_for(const proc_thread_t *t)
+{
+    return __atomic_load_n(&t->signal_pending, __ATOMIC_ACQUIRE) |
+           __atomic_load_n(&t->process->signal_pending, __ATOMIC_ACQUIRE);
+}
+
+#define SIG_CONT 18
+/* SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: their default action stops the process. */
+#define STOP_SIGNALS (signal_bit(19) | signal_bit(20) | signal_bit(21) | signal_bit(22))
+
 static bool default_ignores(int sig)
 {
-    /* SIGCHLD, SIGCONT, SIGURG, SIGWINCH ignore; the stop signals are not supported
-     * and are ignored too. */
-    return sig == 17 || sig == 18 || sig == 23 || sig == 28 || (sig >= 19 && sig <= 22);
+    /* SIGCHLD, SIGCONT, SIGURG, SIGWINCH */
+    return sig == 17 || sig == SIG_CONT || sig == 23 || sig == 28;
+}
+
+static bool default_stops(int sig)
+{
+    return sig >= 19 && sig <= 22;
+}
+
+/* SIGCONT continues p whatever its mask and handler say, and cancels pending stops; a
+ * stop signal cancels a pending SIGCONT. Called before the signal is marked pending. */
+static void job_control_on_raise(process_t *p, int sig)
+{
+    if (sig == SIG_CONT) {
+        uint64_t f = spinlock_lock_irqsave(&p->lock);
+        __atomic_fetch_and(&p->signal_pending, ~STOP_SIGNALS, __ATOMIC_ACQ_REL);
+        for (proc_thread_t *t = p->threads; t; t = t->next)
+            __atomic_fetch_and(&t->signal_pending, ~STOP_SIGNALS, __ATOMIC_ACQ_REL);
+        if (p->stopped) {
+            p->stopped = false;
+            p->wait_report = PROC_REPORT_CONTINUED;
+            p->continue_notify = true; /* the parent is told by the first thread out */
+            sched_wake_all(&p->continued);
+        }
+        spinlock_unlock_irqrestore(&p->lock, f);
+    } else if (default_stops(sig)) {
+        __atomic_fetch_and(&p->signal_pending, ~signal_bit(SIG_CONT), __ATOMIC_ACQ_REL);
+    }
+}
+
+/* The calling thread waits while its process is stopped; SIGKILL and an exit of the
+ * process end the wait too. The first thread out after a SIGCONT tells the parent. */
+static void wait_while_stopped(proc_thread_t *t)
+{
+    process_t *p = t->process;
+    uint64_t f = spinlock_lock_irqsave(&p->lock);
+    while (p->stopped && !(pending_for(t) & signal_bit(SIG_KILL)) && !p->group_exit) {
+        if (sched_wait_interruptible(&p->continued, &p->lock, SCHED_WAIT_FOREVER) == -VK_EINTR)
+            sched_interrupt_clear(); /* other signals wait for the continue */
+    }
+    bool notify = p->continue_notify;
+    p->continue_notify = false;
+    spinlock_unlock_irqrestore(&p->lock, f);
+    if (notify)
+        proc_child_changed(p);
+}
+
+/* The default action of a stop signal: the whole process stops (every thread, at its
+ * next return to ring 3), its parent hears of it, and this thread waits. */
+static void stop_process(proc_thread_t *t, int sig)
+{
+    process_t *p = t->process;
+    uint64_t f = spinlock_lock_irqsave(&p->lock);
+    p->stopped = true;
+    p->stop_signal = sig;
+    p->wait_report = PROC_REPORT_STOPPED;
+    for (proc_thread_t *o = p->threads; o; o = o->next)
+        if (o != t && o->sched)
+            sched_thread_interrupt(o->sched); /* out of blocking calls, to stop */
+    spinlock_unlock_irqrestore(&p->lock, f);
+    proc_child_changed(p);
+    wait_while_stopped(t);
 }
 
 void signal_raise(process_t *p, int sig)
 {
     if (sig < 1 || sig > PROC_SIGNALS)
         return;
+    job_control_on_raise(p, sig);
     /* Atomic: the sender runs on another CPU than the target, which clears bits. */
     __atomic_fetch_or(&p->signal_pending, signal_bit(sig), __ATOMIC_RELEASE);
     /* A blocking call of a thread that takes it ends with EINTR, so the signal is seen
@@ -106,12 +177,6 @@ void signal_raise_thread(proc_thread_t *t, int sig)
         sched_thread_interrupt(t->sched);
 }
 
-/* Signals pending for t: its own and its process's. */
-static uint64_t pending_for(const proc_thread_t *t)
-{
-    return __atomic_load_n(&t->signal_pending, __ATOMIC_ACQUIRE) |
-           __atomic_load_n(&t->process->signal_pending, __ATOMIC_ACQUIRE);
-}
 
 bool signal_deliverable(const proc_thread_t *t)
 {
@@ -202,6 +267,8 @@ bool signal_deliver_pending(arch_frame_t *f, bool interrupted, uint64_t nr)
     proc_thread_t *t = proc_thread_current();
     process_t *p = t->process;
     for (;;) {
+        if (__atomic_load_n(&p->stopped, __ATOMIC_ACQUIRE))
+            wait_while_stopped(t); /* another thread took the stop signal */
         uint64_t ready = pending_for(t) & ~t->signal_mask;
         if (!ready) {
             if (interrupted)
@@ -224,6 +291,10 @@ bool signal_deliver_pending(arch_frame_t *f, bool interrupted, uint64_t nr)
         proc_sigaction_t *act = &p->actions[sig - 1];
         if (act->handler == SIG_IGN || (act->handler == SIG_DFL && default_ignores(sig)))
             continue;
+        if (act->handler == SIG_DFL && default_stops(sig)) {
+            stop_process(t, sig);
+            continue; /* continued: an interrupted call restarts, as for an ignored one */
+        }
         if (act->handler == SIG_DFL) {
             /* Signals people send on purpose (^C, kill) are not news on the console. */
             bool asked = sig == 1 || sig == 2 || sig == 9 || sig == 13 || sig == 15;
@@ -252,7 +323,7 @@ void signal_on_interrupt_return(arch_frame_t *f)
         return;
     process_t *p = t->process;
     bool exiting = __atomic_load_n(&p->group_exit, __ATOMIC_ACQUIRE) && p->survivor != t;
-    if (!exiting && !signal_deliverable(t))
+    if (!exiting && !signal_deliverable(t) && !__atomic_load_n(&p->stopped, __ATOMIC_ACQUIRE))
         return;
     arch_irq_enable(); /* as in a syscall: writing the frame may fault the stack in */
     proc_check_group_exit();

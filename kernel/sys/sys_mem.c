@@ -4,6 +4,7 @@
  * storage issue), munmap, mprotect, madvise. Linux semantics and errno values.
  */
 #include "sys/syscall.h"
+#include "mm/mm.h"
 #include "proc/proc.h"
 #include "proc/exec.h"
 #include "mm/aspace.h"
@@ -58,6 +59,30 @@ long sys_brk(const syscall_args_t *a)
     return (long)want;
 }
 
+/* MAP_SHARED | MAP_ANONYMOUS: memory that fork shares instead of copying. Its frames
+ * are allocated at once and mapped as a shared object (as IPC shared memory is), so a
+ * child forked before the first touch still sees the same pages. */
+#define SHARED_ANON_MAX_PAGES 16384u /* 64 MiB per mapping: it is not demand-paged */
+static long map_shared_anonymous(aspace_t *as, uint64_t size, unsigned aprot, uint64_t min,
+                                 uint64_t max)
+{
+    uint64_t pages = size / PAGE;
+    if (pages > SHARED_ANON_MAX_PAGES)
+        return -VK_ENOMEM;
+    uint64_t *frames = kmalloc(pages * sizeof(*frames));
+    if (!frames)
+        return -VK_ENOMEM;
+    uint64_t got = 0;
+    while (got < pages && (frames[got] = aspace_shared_frame_alloc()) != 0)
+        got++;
+    long r = got < pages ? -VK_ENOMEM
+                         : aspace_map_shared(as, frames, pages, aprot, true, min, max, "mmap-shared");
+    for (uint64_t i = 0; i < got; i++)
+        aspace_shared_frame_put(frames[i]); /* the mapping holds them now, or nobody */
+    kfree(frames);
+    return r;
+}
+
 long sys_mmap(const syscall_args_t *a)
 {
     process_t *p = proc_current();
@@ -71,6 +96,11 @@ long sys_mmap(const syscall_args_t *a)
     if (!(flags & MAP_ANONYMOUS))
         return -VK_ENODEV; /* FIXME(issue: storage): file mappings */
     unsigned aprot = to_aspace_prot(prot);
+    if (flags & MAP_SHARED) {
+        if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_32BIT))
+            return -VK_ENODEV; /* FIXME: shared anonymous memory at a chosen place */
+        return map_shared_anonymous(p->aspace, size, aprot, MMAP_MIN, MMAP_MAX);
+    }
     if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
         if (!page_range(addr, size, &size))
             return -VK_EINVAL;

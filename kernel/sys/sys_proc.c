@@ -15,7 +15,6 @@
 
 #define ARCH_SET_FS 0x1002
 #define ARCH_GET_FS 0x1003
-#define WNOHANG 1
 #define SPAWN_MAX_ARGS 256          /* argv or envp entries */
 #define SPAWN_STRINGS_BYTES (32 << 10) /* argv or envp bytes */
 
@@ -189,7 +188,9 @@ long sys_wait4(const syscall_args_t *a)
     int status = 0;
     if (pid == INT32_MIN)
         return -VK_ECHILD;
-    long got = proc_wait(pid, &status, (a->arg[2] & WNOHANG) != 0);
+    /* WNOHANG, WUNTRACED and WCONTINUED have the PROC_WAIT_* values. */
+    int options = (int)(a->arg[2] & (PROC_WAIT_NOHANG | PROC_WAIT_UNTRACED | PROC_WAIT_CONTINUED));
+    long got = proc_wait_options(pid, &status, options);
     if (got <= 0)
         return got;
     if (a->arg[1]) {

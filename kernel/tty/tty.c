@@ -33,6 +33,8 @@
 #define SIGCONT 18
 #define SIGTSTP 20
 #define SIGTTIN 21
+#define SIGTTOU 22
+#define SIG_IGN_HANDLER 1
 #define SIGWINCH 28
 
 #define TCGETS     0x5401
@@ -378,12 +380,16 @@ void tty_drain_input(tty_t *t)
 
 /* ---- reading ---------------------------------------------------------------------- */
 
-/* A read from a background process group of the terminal's session: POSIX sends it
- * SIGTTIN. Stopping is not supported (docs/tty.md), so the read fails with EIO. */
-static int check_background(tty_t *t)
+/* A read (SIGTTIN) or, under TOSTOP or for a mode change, a write (SIGTTOU) from a
+ * background process group of the terminal's session. As on Linux: when the caller
+ * ignores or blocks the signal, a read fails with EIO and the rest goes ahead;
+ * otherwise the group gets the signal (which stops it by default) and the call ends
+ * with EINTR, to be restarted once the group is continued in the foreground. */
+static int check_background(tty_t *t, int sig)
 {
     process_t *p = proc_current();
-    if (!p || p->ctty != t)
+    proc_thread_t *me = proc_thread_current();
+    if (!p || !me || p->ctty != t)
         return 0;
     uint64_t f = spinlock_lock_irqsave(&t->lock);
     bool background = t->sid && t->sid == p->sid && t->foreground_pgid &&
@@ -391,8 +397,12 @@ static int check_background(tty_t *t)
     spinlock_unlock_irqrestore(&t->lock, f);
     if (!background)
         return 0;
-    proc_signal_group(p->pgid, SIGTTIN);
-    return -VK_EIO;
+    bool refused = p->actions[sig - 1].handler == SIG_IGN_HANDLER ||
+                   (me->signal_mask & signal_bit(sig));
+    if (refused)
+        return sig == SIGTTIN ? -VK_EIO : 0;
+    proc_signal_group(p->pgid, sig);
+    return -VK_EINTR;
 }
 
 /* Bytes a read may take now (lock held); *line_end is set in canonical mode. */
@@ -429,7 +439,7 @@ long tty_read(tty_t *t, vfs_buf_t buf, size_t len, bool nonblock)
 {
     if (len == 0)
         return 0;
-    int err = check_background(t);
+    int err = check_background(t, SIGTTIN);
     if (err)
         return err;
     char chunk[COPY_CHUNK];
@@ -478,6 +488,13 @@ long tty_read(tty_t *t, vfs_buf_t buf, size_t len, bool nonblock)
 
 long tty_write(tty_t *t, vfs_buf_t buf, size_t len)
 {
+    tty_termios_t tm;
+    tty_get_termios(t, &tm);
+    if (tm.lflag & TTY_TOSTOP) {
+        int err = check_background(t, SIGTTOU);
+        if (err)
+            return err;
+    }
     char chunk[COPY_CHUNK];
     size_t done = 0;
     while (done < len) {
@@ -572,6 +589,9 @@ static long set_foreground(tty_t *t, uint64_t arg)
         return -VK_EINVAL;
     if (!proc_group_in_session(pgid, p->sid))
         return -VK_EPERM;
+    err = check_background(t, SIGTTOU);
+    if (err)
+        return err;
     uint64_t f = spinlock_lock_irqsave(&t->lock);
     t->foreground_pgid = (uint32_t)pgid;
     spinlock_unlock_irqrestore(&t->lock, f);
@@ -590,6 +610,9 @@ static long tty_ioctl_on(tty_t *t, uint64_t request, uint64_t arg)
     case TCSETS:
     case TCSETSW:
     case TCSETSF: {
+        int bg = check_background(t, SIGTTOU);
+        if (bg)
+            return bg;
         tty_termios_t tm;
         int err = vfs_buf_get(&tm, vfs_ubuf(arg), 0, sizeof(tm));
         if (err)

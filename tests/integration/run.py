@@ -464,7 +464,8 @@ def user_programs():
     user_suite('test-files')
     user_suite('test-kobj')
     user_suite('test-session', typing=[(r'session: type a line\r?\n', 'helo\x7flo\r'),
-                                       (r'session: press ctrl-c\r?\n', '\x03')])
+                                       (r'session: press ctrl-c\r?\n', '\x03'),
+                                       (r'session: press ctrl-z\r?\n', '\x1a')])
     user_suite('test-threads')
     # Threads on four CPUs: the futex mutex count must still be exact.
     user_suite('test-threads', boot_name='test-threads-smp4', smp=4)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "../vktest.h"
@@ -78,6 +79,15 @@ static int abandon_children(void)
     return 0;
 }
 
+static volatile int *shared_page, *private_page;
+
+static int child_writes_mappings(void)
+{
+    *shared_page = 42;
+    *private_page = 42;
+    return 0;
+}
+
 static int crash(void)
 {
     *(volatile int *)0 = 1;
@@ -109,6 +119,14 @@ int main(void)
     vktest_check(WIFEXITED(st) && WEXITSTATUS(st) == 10, "fpu_in_child", "bad float result");
     st = in_child(grandparent);
     vktest_check(WIFEXITED(st) && WEXITSTATUS(st) == 13, "grandchild_reaped_by_child", "bad status");
+    /* MAP_SHARED anonymous memory is shared with the child, MAP_PRIVATE copied; also
+     * for pages nobody touched before the fork. */
+    shared_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    private_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int mapped = shared_page != MAP_FAILED && private_page != MAP_FAILED;
+    st = mapped ? in_child(child_writes_mappings) : -1;
+    vktest_check(mapped && WIFEXITED(st) && *shared_page == 42 && *private_page == 0,
+                 "map_shared_anonymous_is_shared_across_fork", "wrong contents after the child");
     st = in_child(crash);
     vktest_check(WIFSIGNALED(st) && WTERMSIG(st) == 11, "crashing_child_does_not_hurt_parent",
           "child not killed by SIGSEGV");

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -194,6 +195,88 @@ static void ctrl_c_interrupts_foreground(void)
     vktest_check(got_int == 1, "ctrl_c_reaches_foreground_parent", "no SIGINT here");
 }
 
+/* Stop and continue: a stopped child makes no progress, wait4 reports the stop and the
+ * continue once each, SIGKILL ends a stopped process. */
+static void stop_and_continue(void)
+{
+    volatile unsigned long *counter = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                                           MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    pid_t c = fork();
+    if (c == 0) {
+        for (;;)
+            (*counter)++;
+    }
+    sleep_ms(50);
+    vktest_check(*counter != 0, "child_runs_before_stop", "the shared counter never moved");
+    kill(c, SIGTSTP);
+    int status = 0;
+    pid_t got = waitpid(c, &status, WUNTRACED);
+    vktest_check(got == c && WIFSTOPPED(status) && WSTOPSIG(status) == SIGTSTP,
+                 "sigtstp_stops_and_wait_reports_it", "no stop status");
+    unsigned long frozen = *counter;
+    sleep_ms(100);
+    vktest_check(*counter == frozen, "stopped_process_does_not_run", "the counter moved");
+    vktest_check(waitpid(c, &status, WUNTRACED | WNOHANG) == 0, "stop_reported_once",
+                 "a second report");
+    kill(c, SIGCONT);
+    got = waitpid(c, &status, WCONTINUED);
+    vktest_check(got == c && WIFCONTINUED(status), "sigcont_continues_and_wait_reports_it",
+                 "no continue status");
+    sleep_ms(50);
+    vktest_check(*counter != frozen, "continued_process_runs_again", "the counter is still");
+    kill(c, SIGSTOP);
+    waitpid(c, &status, WUNTRACED);
+    kill(c, SIGKILL);
+    got = waitpid(c, &status, 0);
+    vktest_check(got == c && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+                 "sigkill_ends_a_stopped_process", "status");
+}
+
+/* A background reader that does not ignore SIGTTIN is stopped by it. */
+static void background_read_stops(void)
+{
+    pid_t c = fork();
+    if (c == 0) {
+        setpgid(0, 0);
+        signal(SIGTTIN, SIG_DFL);
+        char byte;
+        read(0, &byte, 1);
+        _exit(9);
+    }
+    setpgid(c, c);
+    int status = 0;
+    pid_t got = waitpid(c, &status, WUNTRACED);
+    vktest_check(got == c && WIFSTOPPED(status) && WSTOPSIG(status) == SIGTTIN,
+                 "background_read_stops_with_sigttin", "no SIGTTIN stop");
+    kill(c, SIGKILL);
+    waitpid(c, &status, 0);
+}
+
+/* The harness types ^Z while a child group has the terminal: it stops, we see it. */
+static void ctrl_z_stops_foreground(void)
+{
+    pid_t c = fork();
+    if (c == 0) {
+        setpgid(0, 0);
+        for (int t = 0; t < 2000; t++)
+            sleep_ms(10);
+        _exit(1);
+    }
+    setpgid(c, c);
+    tcsetpgrp(0, c);
+    printf("session: press ctrl-z\n");
+    fflush(stdout);
+    int status = 0;
+    pid_t got;
+    while ((got = waitpid(c, &status, WUNTRACED)) < 0 && errno == EINTR)
+        ;
+    vktest_check(got == c && WIFSTOPPED(status) && WSTOPSIG(status) == SIGTSTP,
+                 "ctrl_z_stops_foreground_group", "no SIGTSTP stop");
+    vktest_check(tcsetpgrp(0, getpgrp()) == 0, "terminal_taken_back_after_stop", "tcsetpgrp");
+    kill(c, SIGKILL);
+    waitpid(c, &status, 0);
+}
+
 int main(void)
 {
     init_is_session_leader();
@@ -204,5 +287,8 @@ int main(void)
     termios_round_trip();
     canonical_line_from_console();
     ctrl_c_interrupts_foreground();
+    stop_and_continue();
+    background_read_stops();
+    ctrl_z_stops_foreground();
     return vktest_finish("test-session");
 }
