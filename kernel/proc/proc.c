@@ -515,6 +515,29 @@ void proc_child_changed(process_t *p)
     sched_wake_all(&exited);
 }
 
+int proc_with_thread(long tid, int (*fn)(proc_thread_t *t, void *arg), void *arg)
+{
+    if (tid == 0)
+        return fn(proc_thread_current(), arg);
+    if (tid < 0)
+        return -VK_EINVAL;
+    uint64_t f = spinlock_lock_irqsave(&proc_table_lock);
+    int r = -VK_ESRCH;
+    for (process_t *p = proc_table; p && r == -VK_ESRCH; p = p->next) {
+        if (p->state != PROC_RUNNING)
+            continue;
+        uint64_t pf = spinlock_lock_irqsave(&p->lock);
+        for (proc_thread_t *t = p->threads; t; t = t->next)
+            if ((long)t->tid == tid && t->sched) {
+                r = fn(t, arg);
+                break;
+            }
+        spinlock_unlock_irqrestore(&p->lock, pf);
+    }
+    spinlock_unlock_irqrestore(&proc_table_lock, f);
+    return r;
+}
+
 long proc_wait(long pid, int *status, bool nohang)
 {
     return proc_wait_options(pid, status, nohang ? PROC_WAIT_NOHANG : 0);

@@ -172,6 +172,10 @@ int proc_signal(long pid, int sig);
 /* The same for thread tid only (of process tgid, unless 0). */
 int proc_signal_thread(long tgid, long tid, int sig);
 unsigned proc_live_count(void);
+/* Runs fn on the live thread tid (0: the caller) with the process table and its
+ * process locked, so it cannot end meanwhile: fn must not block. fn's result, or
+ * -VK_ESRCH when there is no such thread. */
+int proc_with_thread(long tid, int (*fn)(proc_thread_t *t, void *arg), void *arg);
 
 /* ---- process groups and sessions (session.c, docs/tty.md) ------------------------ */
 

@@ -116,6 +116,9 @@ int sched_set_affinity(sched_thread_t *t, uint64_t mask);
 uint64_t sched_thread_id(const sched_thread_t *t);
 const char *sched_thread_name(const sched_thread_t *t);
 int sched_thread_priority(const sched_thread_t *t);
+sched_policy_t sched_thread_policy(const sched_thread_t *t);
+/* The CPUs t may run on (bit n: CPU n); 0 means every CPU. */
+uint64_t sched_thread_affinity(const sched_thread_t *t);
 sched_thread_state_t sched_thread_state(const sched_thread_t *t);
 const char *sched_state_name(sched_thread_state_t state);
 /* A pointer the owner of a thread may keep in it (kernel/proc: its process). */

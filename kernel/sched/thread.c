@@ -280,6 +280,8 @@ void sched_thread_detach(sched_thread_t *t)
 uint64_t sched_thread_id(const sched_thread_t *t) { return t->id; }
 const char *sched_thread_name(const sched_thread_t *t) { return t->name; }
 int sched_thread_priority(const sched_thread_t *t) { return t->priority; }
+sched_policy_t sched_thread_policy(const sched_thread_t *t) { return t->policy; }
+uint64_t sched_thread_affinity(const sched_thread_t *t) { return t->affinity; }
 void sched_thread_set_owner(sched_thread_t *t, void *owner) { t->owner = owner; }
 void *sched_thread_owner(const sched_thread_t *t) { return t->owner; }
 

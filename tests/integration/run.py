@@ -473,6 +473,7 @@ def user_programs():
     # CPUs, copy-on-write shot down across them.
     user_suite('test-signals', boot_name='test-signals-smp2', smp=2)
     user_suite('test-fork', boot_name='test-fork-smp2', smp=2)
+    user_suite('test-sched', smp=2)
     out = user_suite('test-isolation')
     check('isolation.log_write_cannot_forge_lines',
           re.search(r'test-isolation\.vbin\[\d+\]: log-probe\?\[    0\.000000\] forged-kernel-line\?\[2J end\n', out)

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Scheduling syscalls through musl (docs/sched.md): policies and priorities mapped onto
+ * the scheduler's classes, nice values, CPU affinity that really moves a thread, and
+ * the errors for bad requests. Run on two CPUs.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include "../vktest.h"
+
+static void check_errno(long r, int want, const char *name)
+{
+    char detail[64];
+    snprintf(detail, sizeof(detail), "returned %ld errno %d, want errno %d", r, errno, want);
+    vktest_check(r == -1 && errno == want, name, detail);
+}
+
+/* musl's sched_setscheduler wrappers return ENOSYS by design (POSIX process
+ * scheduling); the raw calls are what Linux programs and SDL use. */
+static long setscheduler(pid_t tid, int policy, int prio)
+{
+    struct sched_param p = { .sched_priority = prio };
+    return syscall(SYS_sched_setscheduler, tid, policy, &p);
+}
+
+static long getscheduler(pid_t tid) { return syscall(SYS_sched_getscheduler, tid); }
+
+static int getparam(pid_t tid)
+{
+    struct sched_param p = { .sched_priority = -1 };
+    return syscall(SYS_sched_getparam, tid, &p) == 0 ? p.sched_priority : -1;
+}
+
+static void policies(void)
+{
+    vktest_check(getscheduler(0) == SCHED_OTHER && getpriority(PRIO_PROCESS, 0) == 0,
+                 "default_is_other_nice_0", "policy or nice");
+    vktest_check(setpriority(PRIO_PROCESS, 0, 7) == 0 && getpriority(PRIO_PROCESS, 0) == 7,
+                 "nice_set_and_read_back", "nice");
+    vktest_check(setscheduler(0, SCHED_BATCH, 0) == 0 && getscheduler(0) == SCHED_BATCH &&
+                     getpriority(PRIO_PROCESS, 0) == 7,
+                 "batch_keeps_nice", "batch");
+    vktest_check(setscheduler(0, SCHED_FIFO, 50) == 0 && getscheduler(0) == SCHED_FIFO &&
+                     getparam(0) == 50,
+                 "fifo_priority_set_and_read_back", "fifo");
+    vktest_check(setscheduler(0, SCHED_RR, 99) == 0 && getscheduler(0) == SCHED_RR &&
+                     getparam(0) == 99,
+                 "rr_priority_set_and_read_back", "rr");
+    struct timespec ts = { -1, -1 };
+    vktest_check(syscall(SYS_sched_rr_get_interval, 0, &ts) == 0 && ts.tv_sec == 0 &&
+                     ts.tv_nsec == 100000000,
+                 "rr_interval_is_the_slice", "interval");
+    vktest_check(setscheduler(0, SCHED_IDLE, 0) == 0 && getscheduler(0) == SCHED_IDLE,
+                 "idle_policy", "idle");
+    vktest_check(setscheduler(0, SCHED_OTHER, 0) == 0 && getscheduler(0) == SCHED_OTHER &&
+                     getpriority(PRIO_PROCESS, 0) == 0,
+                 "back_to_other", "other");
+    vktest_check(sched_get_priority_max(SCHED_FIFO) == 99 && sched_get_priority_min(SCHED_RR) == 1 &&
+                     sched_get_priority_max(SCHED_OTHER) == 0,
+                 "priority_ranges", "ranges");
+    check_errno(setscheduler(0, SCHED_FIFO, 0), EINVAL, "fifo_priority_0_refused");
+    check_errno(setscheduler(0, SCHED_FIFO, 100), EINVAL, "fifo_priority_100_refused");
+    check_errno(setscheduler(0, SCHED_OTHER, 5), EINVAL, "other_with_priority_refused");
+    check_errno(setscheduler(0, 42, 0), EINVAL, "unknown_policy_refused");
+    check_errno(setscheduler(999999, SCHED_OTHER, 0), ESRCH, "unknown_thread_refused");
+    check_errno(syscall(SYS_sched_setscheduler, 0, SCHED_OTHER, (void *)16), EFAULT,
+                "bad_param_pointer_faults");
+    check_errno(sched_get_priority_max(42), EINVAL, "priority_range_of_unknown_policy");
+    check_errno(getpriority(PRIO_USER, 0), EINVAL, "prio_user_not_supported");
+}
+
+static volatile int spin_stop;
+static volatile int thread_cpu = -1;
+static volatile pid_t thread_tid;
+
+static void *spinner(void *arg)
+{
+    (void)arg;
+    thread_tid = gettid();
+    while (!spin_stop)
+        thread_cpu = sched_getcpu();
+    return NULL;
+}
+
+static void affinity(void)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    vktest_check(sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) == 2 &&
+                     CPU_ISSET(0, &set) && CPU_ISSET(1, &set),
+                 "affinity_covers_both_cpus", "mask");
+    /* Pin ourselves to each CPU in turn: sched_getcpu follows. */
+    int followed = 1;
+    for (int cpu = 0; cpu < 2; cpu++) {
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        followed &= sched_setaffinity(0, sizeof(set), &set) == 0 && sched_getcpu() == cpu;
+    }
+    vktest_check(followed, "pinning_moves_the_caller", "sched_getcpu did not follow");
+    /* Another thread, pinned by its tid, moves too. */
+    pthread_t th;
+    pthread_create(&th, NULL, spinner, NULL);
+    while (!thread_tid)
+        sched_yield();
+    int moved = 1;
+    for (int cpu = 1; cpu >= 0 && moved; cpu--) {
+        CPU_ZERO(&set);
+        CPU_SET(cpu, &set);
+        moved = sched_setaffinity(thread_tid, sizeof(set), &set) == 0;
+        thread_cpu = -1;
+        for (int t = 0; t < 200 && thread_cpu != cpu; t++) {
+            struct timespec ts = { 0, 5000000 };
+            nanosleep(&ts, NULL);
+        }
+        moved = moved && thread_cpu == cpu;
+    }
+    spin_stop = 1;
+    pthread_join(th, NULL);
+    vktest_check(moved, "pinning_another_thread_moves_it", "the spinner stayed");
+    CPU_ZERO(&set);
+    CPU_SET(7, &set); /* not online */
+    check_errno(sched_setaffinity(0, sizeof(set), &set), EINVAL, "offline_only_mask_refused");
+    check_errno(sched_getaffinity(0, 4, &set), EINVAL, "short_mask_buffer_refused");
+    CPU_ZERO(&set);
+    CPU_SET(0, &set);
+    CPU_SET(1, &set);
+    sched_setaffinity(0, sizeof(set), &set);
+}
+
+int main(void)
+{
+    policies();
+    affinity();
+    return vktest_finish("test-sched");
+}
