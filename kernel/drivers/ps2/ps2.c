@@ -31,6 +31,7 @@
 #include "arch/x86_64/ioapic.h"
 #include "core/log.h"
 #include "core/spinlock.h"
+#include "core/string.h"
 #include "kobj/kobj.h"
 #include "time/time.h"
 #include "config.h"
@@ -192,16 +193,43 @@ static bool device_command(int port, uint8_t value)
 
 /* ---- rings and decoding (ps2_lock held) ---- */
 
+/* The three rings share these: head is the next item to read, count how many wait. */
+static bool ring_push(void *items, size_t item_size, unsigned capacity, unsigned head,
+                      unsigned *count, const void *item)
+{
+    if (*count == capacity)
+        return false;
+    memcpy((char *)items + ((head + *count) % capacity) * item_size, item, item_size);
+    (*count)++;
+    return true;
+}
+
+/* Takes ps2_lock itself (the readers' side). */
+static bool ring_pop(const void *items, size_t item_size, unsigned capacity, unsigned *head,
+                     unsigned *count, void *out)
+{
+    bool got = false;
+    uint64_t f = spinlock_lock_irqsave(&ps2_lock);
+    if (*count) {
+        memcpy(out, (const char *)items + *head * item_size, item_size);
+        *head = (*head + 1) % capacity;
+        (*count)--;
+        got = true;
+    }
+    spinlock_unlock_irqrestore(&ps2_lock, f);
+    return got;
+}
+
 static void default_sink(const char *bytes, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (ps2.bytes_count == CONFIG_PS2_KEY_BYTES) {
+        if (!ring_push(ps2.bytes, 1, CONFIG_PS2_KEY_BYTES, ps2.bytes_head, &ps2.bytes_count,
+                       &bytes[i])) {
             if (ps2.kbd_dropped++ == 0)
                 log_warn("ps2: keyboard byte ring full (CONFIG_PS2_KEY_BYTES = %u); dropping",
                          CONFIG_PS2_KEY_BYTES);
             return;
         }
-        ps2.bytes[(ps2.bytes_head + ps2.bytes_count++) % CONFIG_PS2_KEY_BYTES] = bytes[i];
     }
 }
 
@@ -234,9 +262,8 @@ static void keyboard_byte(uint8_t byte)
     }
     if (r.event.pressed)
         ps2.key_presses++;
-    if (ps2.keys_count < CONFIG_PS2_KEY_EVENTS)
-        ps2.keys[(ps2.keys_head + ps2.keys_count++) % CONFIG_PS2_KEY_EVENTS] = r.event;
-    else if (ps2.kbd_dropped++ == 0)
+    if (!ring_push(ps2.keys, sizeof(ps2.keys[0]), CONFIG_PS2_KEY_EVENTS, ps2.keys_head,
+                   &ps2.keys_count, &r.event) && ps2.kbd_dropped++ == 0)
         log_warn("ps2: key event ring full (CONFIG_PS2_KEY_EVENTS = %u); dropping",
                  CONFIG_PS2_KEY_EVENTS);
     if (r.length) {
@@ -262,9 +289,8 @@ static void mouse_byte(uint8_t byte)
     if (!ps2_mouse_parser_feed(&ps2.mouse, byte, &ev))
         return;
     ps2.packets++;
-    if (ps2.moves_count < CONFIG_PS2_MOUSE_EVENTS)
-        ps2.moves[(ps2.moves_head + ps2.moves_count++) % CONFIG_PS2_MOUSE_EVENTS] = ev;
-    else if (ps2.mouse_dropped++ == 0)
+    if (!ring_push(ps2.moves, sizeof(ps2.moves[0]), CONFIG_PS2_MOUSE_EVENTS, ps2.moves_head,
+                   &ps2.moves_count, &ev) && ps2.mouse_dropped++ == 0)
         log_warn("ps2: mouse event ring full (CONFIG_PS2_MOUSE_EVENTS = %u); dropping",
                  CONFIG_PS2_MOUSE_EVENTS);
 }
@@ -570,41 +596,19 @@ int ps2_keyboard_read_byte(void)
 {
     if (!__atomic_load_n(&ps2.bytes_count, __ATOMIC_RELAXED))
         return -1; /* the common case, without the lock (a monitor polls this) */
-    int c = -1;
-    uint64_t f = spinlock_lock_irqsave(&ps2_lock);
-    if (ps2.bytes_count) {
-        c = (unsigned char)ps2.bytes[ps2.bytes_head];
-        ps2.bytes_head = (ps2.bytes_head + 1) % CONFIG_PS2_KEY_BYTES;
-        ps2.bytes_count--;
-    }
-    spinlock_unlock_irqrestore(&ps2_lock, f);
-    return c;
+    char c;
+    return ring_pop(ps2.bytes, 1, CONFIG_PS2_KEY_BYTES, &ps2.bytes_head, &ps2.bytes_count, &c)
+               ? (unsigned char)c : -1;
 }
 
 bool ps2_key_event_read(ps2_key_event_t *out)
 {
-    bool got = false;
-    uint64_t f = spinlock_lock_irqsave(&ps2_lock);
-    if (ps2.keys_count) {
-        *out = ps2.keys[ps2.keys_head];
-        ps2.keys_head = (ps2.keys_head + 1) % CONFIG_PS2_KEY_EVENTS;
-        ps2.keys_count--;
-        got = true;
-    }
-    spinlock_unlock_irqrestore(&ps2_lock, f);
-    return got;
+    return ring_pop(ps2.keys, sizeof(ps2.keys[0]), CONFIG_PS2_KEY_EVENTS, &ps2.keys_head,
+                    &ps2.keys_count, out);
 }
 
 bool ps2_mouse_event_read(ps2_mouse_event_t *out)
 {
-    bool got = false;
-    uint64_t f = spinlock_lock_irqsave(&ps2_lock);
-    if (ps2.moves_count) {
-        *out = ps2.moves[ps2.moves_head];
-        ps2.moves_head = (ps2.moves_head + 1) % CONFIG_PS2_MOUSE_EVENTS;
-        ps2.moves_count--;
-        got = true;
-    }
-    spinlock_unlock_irqrestore(&ps2_lock, f);
-    return got;
+    return ring_pop(ps2.moves, sizeof(ps2.moves[0]), CONFIG_PS2_MOUSE_EVENTS, &ps2.moves_head,
+                    &ps2.moves_count, out);
 }
