@@ -10,7 +10,7 @@
  * protocol note for the 200/100/80 sample-rate knock that turns on id 3.
  *
  * Design notes:
- *  - Every wait on the status register is bounded in time (time_monotonic_ns), so a
+ *  - Every wait on the status register is bounded in time and in polls, so a
  *    machine without a controller (the port reads 0xff) or with a dead device costs a
  *    few milliseconds at boot, never a hang.
  *  - The whole bring-up is polled with both devices' interrupts off in the command byte;
@@ -109,15 +109,31 @@ static struct {
 
 /* ---- controller I/O, every wait bounded ---- */
 
-static uint64_t deadline_ms(unsigned ms) { return time_monotonic_ns() + ms * 1000000ull; }
+/* A bounded wait: over when the time is up, or after a number of polls that would
+ * take longer than that anyway (a status read costs about a microsecond), so a wait
+ * ends even if the clock does not run. */
+typedef struct {
+    uint64_t end_ns;
+    uint64_t polls_left;
+} wait_t;
+
+static wait_t wait_start(unsigned ms)
+{
+    return (wait_t){ time_monotonic_ns() + ms * 1000000ull, ms * 2000ull };
+}
+
+static bool wait_over(wait_t *w)
+{
+    return w->polls_left-- == 0 || time_monotonic_ns() >= w->end_ns;
+}
 
 static bool wait_input_empty(void)
 {
-    uint64_t end = deadline_ms(CONTROLLER_TIMEOUT_MS);
+    wait_t w = wait_start(CONTROLLER_TIMEOUT_MS);
     do {
         if (!(arch_inb(PS2_STATUS) & STATUS_INPUT_FULL))
             return true;
-    } while (time_monotonic_ns() < end);
+    } while (!wait_over(&w));
     return false;
 }
 
@@ -143,7 +159,7 @@ static void dispatch(uint8_t status, uint8_t byte);
  * timeout_ms; bytes from the other port meanwhile go to their decoder. -1 on timeout. */
 static int read_byte(int port, unsigned timeout_ms)
 {
-    uint64_t end = deadline_ms(timeout_ms);
+    wait_t w = wait_start(timeout_ms);
     do {
         uint8_t status = arch_inb(PS2_STATUS);
         if (status & STATUS_OUTPUT_FULL) {
@@ -153,7 +169,7 @@ static int read_byte(int port, unsigned timeout_ms)
                 return byte;
             dispatch(status, byte);
         }
-    } while (time_monotonic_ns() < end);
+    } while (!wait_over(&w));
     return -1;
 }
 
