@@ -61,4 +61,11 @@
 #define CONFIG_KOBJ_REQUEST_MAX        4096 /* bytes of one RPC request */
 #define CONFIG_KOBJ_REPLY_MAX          (64u * 1024) /* bytes of one RPC reply */
 
+/* Drivers (kernel/drivers/registry, kernel/drivers/ps2). */
+#define CONFIG_DRIVER_MAX              16   /* drivers in the registry (/drivers) */
+#define CONFIG_DRIVER_EXTRA_NODES      8    /* KObj nodes a driver adds under /drivers/NAME */
+#define CONFIG_PS2_KEY_BYTES           256  /* terminal bytes buffered for ps2_keyboard_read_byte */
+#define CONFIG_PS2_KEY_EVENTS          128  /* key events buffered for ps2_key_event_read */
+#define CONFIG_PS2_MOUSE_EVENTS        128  /* mouse packets buffered for ps2_mouse_event_read */
+
 #endif

@@ -18,6 +18,8 @@
 #include "drivers/serial/serial.h"
 #include "drivers/fbcon/fbcon.h"
 #include "drivers/virtio_blk/virtio_blk.h"
+#include "drivers/registry/driver.h"
+#include "drivers/ps2/ps2.h"
 #include "mm/mm.h"
 #include "acpi/acpi.h"
 #include "pci/pci.h"
@@ -284,6 +286,10 @@ __attribute__((noreturn)) static void kernel_main_stage2(void *arg)
     /* Disks wait for interrupts (or poll on the scheduler's timer), so after sti. */
     vblk_init();
     vfs_mount_disks();
+    driver_registry_init();
+    ps2_init();
+    if (tty_console())
+        ps2_set_keyboard_sink(tty_console_input); /* the keyboard types on the console */
 
     uint64_t tsc = arch_rdtsc();
     log_info("boot: kernel ready; tsc %llu (loader entry %llu, kernel entry %llu)",

@@ -13,6 +13,8 @@
 #include "drivers/serial/serial.h"
 #include "tty/tty.h"
 #include "sched/sched.h"
+#include "drivers/ps2/ps2.h"
+#include "kobj/kobj.h"
 #include "mm/mm.h"
 #include "acpi/acpi.h"
 #include "pci/pci.h"
@@ -102,6 +104,44 @@ static void cmd_panic(const char *args)
     panic("requested from the monitor");
 }
 
+/* kobj PATH: print a value; kobj PATH VALUE: set it (actions take any value). */
+static void cmd_kobj(const char *args)
+{
+    char path[LINE_MAX];
+    size_t n = 0;
+    while (args[n] && args[n] != ' ' && n < sizeof(path) - 1) {
+        path[n] = args[n];
+        n++;
+    }
+    path[n] = 0;
+    const char *value = args + n;
+    while (*value == ' ')
+        value++;
+    kobj_ref_t ref;
+    static kobj_value_t v; /* too big for the monitor's stack frame */
+    int err = n ? kobj_resolve(path, &ref) : -1;
+    if (err == -1) {
+        log_printf("usage: kobj PATH [VALUE]\n");
+        return;
+    }
+    if (!err && *value) {
+        err = kobj_parse(ref.node, value, strlen(value), &v);
+        if (!err)
+            err = kobj_set(ref, &v);
+        if (!err)
+            log_printf("%s: set\n", path);
+    } else if (!err) {
+        char text[256];
+        err = kobj_get(ref, &v);
+        if (!err) {
+            kobj_format(ref.node, &v, text, sizeof(text));
+            log_printf("%s = %s\n", path, text);
+        }
+    }
+    if (err)
+        log_printf("%s: error %d\n", path, err);
+}
+
 static const command_t commands[] = {
     { "help", "list commands", cmd_help },
     { "version", "kernel version and build", cmd_version },
@@ -112,6 +152,7 @@ static const command_t commands[] = {
     { "poweroff", "power the machine off (ACPI S5)", cmd_poweroff },
     { "reboot", "restart the machine", cmd_reboot },
     { "panic", "stop the kernel with a panic report", cmd_panic },
+    { "kobj", "read (or write) a KObj node: kobj PATH [VALUE]", cmd_kobj },
 };
 
 static void cmd_help(const char *args)
@@ -151,7 +192,7 @@ static int read_byte(void)
     tty_t *t = tty_console();
     if (!t) {
         int c;
-        while ((c = serial_read_byte()) < 0)
+        while ((c = serial_read_byte()) < 0 && (c = ps2_keyboard_read_byte()) < 0)
             arch_wait_for_interrupt();
         return c;
     }

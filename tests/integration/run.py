@@ -590,10 +590,96 @@ def ipc():
     user_suite('test-ipc', boot_name='test-ipc-smp2', smp=2)
 
 
+def ps2_input():
+    """PS/2 input in one boot of the default monitor mode: a command typed on the QEMU
+    keyboard (QMP send-key) runs, mouse moves and clicks (QMP input-send-event) are
+    counted in KObj, and the keyboard driver unloaded through KObj ignores keys until
+    it is loaded again. Built-in drivers refuse to unload."""
+    g = Guest(cmdline='console=both log=info panic=exit', smp=1)
+
+    def after(mark, pattern, timeout=20):
+        """The first match of pattern in the serial text past offset mark."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            m = re.search(pattern, g.text()[mark:])
+            if m:
+                return m
+            time.sleep(0.05)
+        raise BootError('timed out after %ss waiting for %r' % (timeout, pattern))
+
+    def keys(text):
+        names = {' ': 'spc', '\r': 'ret', '/': 'slash', '-': 'minus'}
+        for ch in text:
+            g.command('send-key', keys=[{'type': 'qcode', 'data': names.get(ch, ch)}])
+            time.sleep(0.15)
+
+    def kobj(path, value=None):
+        """Runs the monitor's kobj command on serial; returns the value (or the reply)."""
+        mark = len(g.text())
+        g.type('kobj %s%s\r' % (path, ' ' + value if value else ''))
+        m = after(mark, re.escape(path) + r'(?: = (.*)|: (set|error -?\d+))\n')
+        return m.group(1) if m.group(1) is not None else m.group(2)
+
+    try:
+        g.wait_for(r'ps2: keyboard ready, mouse ready', timeout=90)
+        check('ps2.controller_and_devices_found', True)
+        g.wait_for(r'vk> ', timeout=30)
+
+        mark = len(g.text())
+        keys('mem\r')
+        after(mark, r'mem\nphysical memory: \d+ MiB total')
+        check('ps2.keyboard_drives_the_monitor', True)
+        check('ps2.keys_counted', int(kobj('/drivers/ps2-keyboard/keys')) >= 4)
+
+        before = int(kobj('/drivers/ps2-mouse/packets'))
+        for i in range(5):
+            g.command('input-send-event', events=[
+                {'type': 'rel', 'data': {'axis': 'x', 'value': 7}},
+                {'type': 'rel', 'data': {'axis': 'y', 'value': -3}}])
+            time.sleep(0.05)
+        for down in (True, False):
+            g.command('input-send-event', events=[
+                {'type': 'btn', 'data': {'down': down, 'button': 'left'}}])
+            time.sleep(0.05)
+        time.sleep(0.5)
+        moved = int(kobj('/drivers/ps2-mouse/packets'))
+        check('ps2.mouse_packets_counted', moved >= before + 6, '%d -> %d' % (before, moved))
+        check('ps2.mouse_wheel_detected', kobj('/drivers/ps2-mouse/wheel') == 'true')
+        check('ps2.mouse_no_resyncs', kobj('/drivers/ps2-mouse/resyncs') == '0')
+
+        check('ps2.unload_keyboard', kobj('/drivers/ps2-keyboard/unload', '1') == 'set')
+        check('ps2.unloaded_state', kobj('/drivers/ps2-keyboard/loaded') == 'false')
+        pressed = kobj('/drivers/ps2-keyboard/keys')
+        mark = len(g.text())
+        keys('uptime\r')
+        time.sleep(2)
+        check('ps2.unloaded_keyboard_ignores_keys',
+              not re.search(r'up \d+\.\d+ s|uptime', g.text()[mark:]) and
+              kobj('/drivers/ps2-keyboard/keys') == pressed)
+        check('ps2.load_keyboard', kobj('/drivers/ps2-keyboard/load', '1') == 'set')
+        check('ps2.loaded_state', kobj('/drivers/ps2-keyboard/loaded') == 'true')
+        mark = len(g.text())
+        keys('uptime\r')
+        after(mark, r'uptime\nup \d+\.\d+ s')
+        check('ps2.reloaded_keyboard_works', True)
+
+        check('drivers.serial_refuses_unload',
+              kobj('/drivers/serial/unload', '1') == 'error -16' and
+              kobj('/drivers/serial/message').startswith('unload refused: ') and
+              kobj('/drivers/serial/loaded') == 'true')
+        check('drivers.virtio_blk_listed', kobj('/drivers/virtio-blk/unloadable') == 'false')
+        check('ps2.no_panic', 'PANIC' not in g.text())
+    except BootError as e:
+        check('ps2_input', False, str(e))
+        dump_tail(g)
+    finally:
+        g.close()
+
+
 SUITES = [disk_image, run_qemu_script, boot_default, kernel_tests, kernel_tests_smp,
           kernel_tests_debug, busybox, fat32_data, panic_report, panic_report_smp, bad_kernel,
           gdb_attach, gdb_process_helpers, user_programs, console_init, ipc, syscall_fuzz,
-          vkbench_smoke]
+          vkbench_smoke, ps2_input]
 
 
 def main():
