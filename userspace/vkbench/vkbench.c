@@ -60,6 +60,8 @@ static const vkbench_t benchmarks[] = {
       "sched_yield between two threads (per yield)" },
     { "futex_pingpong_threads", "op", 20000, vkbench_futex_pingpong_threads,
       "futex wake/wait round trip between two threads" },
+    { "channel_pingpong_procs", "op", 20000, vkbench_channel_pingpong_procs,
+      "16-byte vkernel channel write + read echo between two processes (vkernel only)" },
     { "fork_exit_wait", "op", 2000, vkbench_fork_exit_wait,
       "fork, child _exit(0), parent waitpid" },
     { "fork_exec_wait", "op", 500, vkbench_fork_exec_wait,
