@@ -311,3 +311,33 @@ bool vkbench_channel_pingpong_procs(vkbench_run_t *run, uint64_t repeat)
         ok = vkbench_unavailable(run, "channel round trip: the child failed", 0);
     return ok;
 }
+
+bool vkbench_channel_call_procs(vkbench_run_t *run, uint64_t repeat)
+{
+    vk_api_t *api = channel_api(run, offsetof(vk_api_t, channel_call) + sizeof(void *));
+    uint32_t h;
+    bool ok = true;
+    if (!api)
+        return false;
+    pid_t pid = channel_fork_echo(run, api, &h);
+    if (pid < 0)
+        return false;
+    uint8_t request[CHANNEL_MSG_BYTES] = { 0 }, reply[CHANNEL_MSG_BYTES];
+    vk_channel_call_t call = {
+        .write = { (uint64_t)(uintptr_t)request, 0, sizeof(request), 0 },
+    };
+    vkbench_start(run);
+    for (uint64_t i = 0; i < repeat; i++) {
+        call.read = (vk_channel_msg_t){ (uint64_t)(uintptr_t)reply, 0, sizeof(reply), 0 };
+        int64_t err = api->channel_call(h, &call, VK_WAIT_FOREVER);
+        if (err) {
+            ok = vkbench_unavailable(run, "channel_call", (int)-err);
+            break;
+        }
+    }
+    vkbench_stop(run, repeat);
+    api->handle_close(h);
+    if (!vkbench_reap(pid) && ok)
+        ok = vkbench_unavailable(run, "channel_call: the child failed", 0);
+    return ok;
+}

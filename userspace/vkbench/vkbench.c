@@ -62,6 +62,8 @@ static const vkbench_t benchmarks[] = {
       "futex wake/wait round trip between two threads" },
     { "channel_pingpong_procs", "op", 20000, vkbench_channel_pingpong_procs,
       "16-byte vkernel channel write + read echo between two processes (vkernel only)" },
+    { "channel_call_procs", "op", 20000, vkbench_channel_call_procs,
+      "16-byte vk_channel_call against an echoing process (vkernel only)" },
     { "fork_exit_wait", "op", 2000, vkbench_fork_exit_wait,
       "fork, child _exit(0), parent waitpid" },
     { "fork_exec_wait", "op", 500, vkbench_fork_exec_wait,
