@@ -284,9 +284,25 @@ static pid_t channel_fork_echo(vkbench_run_t *run, vk_api_t *api, uint32_t *mine
     return pid;
 }
 
-bool vkbench_channel_pingpong_procs(vkbench_run_t *run, uint64_t repeat)
+/* One 16-byte round trip to the echo child: a write and a read, or one call. */
+static int64_t channel_round_trip(vk_api_t *api, uint32_t h, bool use_call, uint8_t *buf)
 {
-    vk_api_t *api = channel_api(run, offsetof(vk_api_t, handle_inherit) + sizeof(void *));
+    if (!use_call) {
+        int64_t err = channel_send(api, h, buf, CHANNEL_MSG_BYTES);
+        return err ? err : channel_receive(api, h, buf, CHANNEL_MSG_BYTES);
+    }
+    vk_channel_call_t call = {
+        .write = { (uint64_t)(uintptr_t)buf, 0, CHANNEL_MSG_BYTES, 0 },
+        .read = { (uint64_t)(uintptr_t)buf, 0, CHANNEL_MSG_BYTES, 0 },
+    };
+    return api->channel_call(h, &call, VK_WAIT_FOREVER);
+}
+
+static bool channel_round_trips(vkbench_run_t *run, uint64_t repeat, bool use_call)
+{
+    size_t entry_end = use_call ? offsetof(vk_api_t, channel_call) + sizeof(void *)
+                                : offsetof(vk_api_t, handle_inherit) + sizeof(void *);
+    vk_api_t *api = channel_api(run, entry_end);
     uint32_t h;
     bool ok = true;
     if (!api)
@@ -297,11 +313,10 @@ bool vkbench_channel_pingpong_procs(vkbench_run_t *run, uint64_t repeat)
     uint8_t buf[CHANNEL_MSG_BYTES] = { 0 };
     vkbench_start(run);
     for (uint64_t i = 0; i < repeat; i++) {
-        int64_t err = channel_send(api, h, buf, sizeof(buf));
-        if (!err)
-            err = channel_receive(api, h, buf, sizeof(buf));
+        int64_t err = channel_round_trip(api, h, use_call, buf);
         if (err) {
-            ok = vkbench_unavailable(run, "channel round trip", (int)-err);
+            ok = vkbench_unavailable(run, use_call ? "channel_call" : "channel round trip",
+                                     (int)-err);
             break;
         }
     }
@@ -312,32 +327,12 @@ bool vkbench_channel_pingpong_procs(vkbench_run_t *run, uint64_t repeat)
     return ok;
 }
 
+bool vkbench_channel_pingpong_procs(vkbench_run_t *run, uint64_t repeat)
+{
+    return channel_round_trips(run, repeat, false);
+}
+
 bool vkbench_channel_call_procs(vkbench_run_t *run, uint64_t repeat)
 {
-    vk_api_t *api = channel_api(run, offsetof(vk_api_t, channel_call) + sizeof(void *));
-    uint32_t h;
-    bool ok = true;
-    if (!api)
-        return false;
-    pid_t pid = channel_fork_echo(run, api, &h);
-    if (pid < 0)
-        return false;
-    uint8_t request[CHANNEL_MSG_BYTES] = { 0 }, reply[CHANNEL_MSG_BYTES];
-    vk_channel_call_t call = {
-        .write = { (uint64_t)(uintptr_t)request, 0, sizeof(request), 0 },
-    };
-    vkbench_start(run);
-    for (uint64_t i = 0; i < repeat; i++) {
-        call.read = (vk_channel_msg_t){ (uint64_t)(uintptr_t)reply, 0, sizeof(reply), 0 };
-        int64_t err = api->channel_call(h, &call, VK_WAIT_FOREVER);
-        if (err) {
-            ok = vkbench_unavailable(run, "channel_call", (int)-err);
-            break;
-        }
-    }
-    vkbench_stop(run, repeat);
-    api->handle_close(h);
-    if (!vkbench_reap(pid) && ok)
-        ok = vkbench_unavailable(run, "channel_call: the child failed", 0);
-    return ok;
+    return channel_round_trips(run, repeat, true);
 }

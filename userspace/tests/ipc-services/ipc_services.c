@@ -18,32 +18,11 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <vk/libvk.h>
-#include "../vktest.h"
+#include "../ipc/ipc_test.h"
 
 #define REG VK_HANDLE_SERVICE_REGISTRY_INIT
 #define STRESS_CLIENTS 4
 #define STRESS_CALLS   300
-
-static vk_api_t *api;
-
-static int64_t send(uint32_t ch, const void *bytes, uint32_t n, const uint32_t *hs, uint32_t nh)
-{
-    vk_channel_msg_t m = { (uint64_t)(uintptr_t)bytes, (uint64_t)(uintptr_t)hs, n, nh };
-    return api->channel_write(ch, &m, 0);
-}
-
-/* Reads into buf (cap bytes) and hs (up to 4 handles); *n / *nh get the counts. */
-static int64_t receive(uint32_t ch, void *buf, uint32_t cap, uint32_t *hs, uint32_t *n,
-                       uint32_t *nh, uint32_t flags)
-{
-    vk_channel_msg_t m = { (uint64_t)(uintptr_t)buf, (uint64_t)(uintptr_t)hs, cap, 4 };
-    int64_t r = api->channel_read(ch, &m, flags);
-    *n = m.num_bytes;
-    if (nh)
-        *nh = m.num_handles;
-    return r;
-}
 
 static int64_t call(uint32_t ch, void *req, uint32_t n, void *reply, uint32_t cap,
                     uint32_t *got, uint64_t timeout_ns)
@@ -64,18 +43,6 @@ static int64_t reg(uint32_t registry, const char *name, uint32_t end)
 static int64_t connect_to(const char *name)
 {
     return api->service_connect(name, strlen(name));
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
-
-static uint64_t live_objects(void)
-{
-    vk_ipc_stats_t s;
-    return api->ipc_stats(&s) == 0 ? s.objects : (uint64_t)-1;
 }
 
 static int exited_with(pid_t pid, int code)
@@ -101,7 +68,7 @@ static int64_t serve(const char *name, uint32_t *listen)
 static int64_t accept_one(uint32_t listen, uint32_t *client_pid)
 {
     vk_service_connect_msg_t msg;
-    uint32_t hs[4], n, nh;
+    uint32_t hs[VK_CHANNEL_HANDLES_MAX], n, nh;
     int64_t r = receive(listen, &msg, sizeof(msg), hs, &n, &nh, 0);
     if (r)
         return r;
@@ -204,15 +171,15 @@ static void test_connect_and_call(void)
                 _exit(2);
             if (i == 1) { /* an unrelated message first: queued, not taken as the reply */
                 uint32_t other_id = 7;
-                send((uint32_t)server, &other_id, 4, NULL, 0);
+                send((uint32_t)server, &other_id, 4, NULL, 0, 0);
             }
             buf[4] ^= 0x20;
             if (i == 2) { /* too big for the caller's buffer */
                 static char big[256];
                 memcpy(big, buf, 4);
-                send((uint32_t)server, big, sizeof(big), NULL, 0);
+                send((uint32_t)server, big, sizeof(big), NULL, 0, 0);
             } else {
-                send((uint32_t)server, buf, n, NULL, 0);
+                send((uint32_t)server, buf, n, NULL, 0, 0);
             }
         }
         /* The fourth call gets no reply and times out; then we close (EPIPE). */
@@ -231,7 +198,8 @@ static void test_connect_and_call(void)
     uint32_t seven = 0;
     ok = ok && receive(c, &seven, 4, NULL, &got, NULL, VK_IPC_NONBLOCK) == 0 && seven == 7;
     vktest_check(ok, "call_leaves_other_messages_queued", "lost or misrouted");
-    vktest_check(call(c, req, 8, rep, sizeof(rep), &got, VK_WAIT_FOREVER) == -EMSGSIZE && got == 256,
+    vktest_check(call(c, req, 8, rep, sizeof(rep), &got, VK_WAIT_FOREVER) == -EMSGSIZE &&
+                 got == 256,
                  "call_reply_too_big_emsgsize", "wrong result");
     vktest_check(call(c, req, 8, rep, sizeof(rep), &got, 20 * 1000000ull) == -ETIMEDOUT,
                  "call_times_out", "no timeout");
@@ -274,7 +242,7 @@ static void test_fd_face(void)
     api->channel_create(ch);
     int fd = (int)api->handle_fd(ch[0], 0);
     vktest_check(fd >= 0 && poll_events(fd) == POLLOUT, "fd_poll_writable", "wrong events");
-    send(ch[1], "m", 1, NULL, 0);
+    send(ch[1], "m", 1, NULL, 0, 0);
     vktest_check(poll_events(fd) == (POLLIN | POLLOUT), "fd_poll_readable", "wrong events");
     fd_set rd;
     FD_ZERO(&rd);
@@ -292,7 +260,7 @@ static void test_fd_face(void)
     pid_t pid = fork();
     if (pid == 0) {
         sleep_ms(30);
-        send(ch[1], "w", 1, NULL, 0);
+        send(ch[1], "w", 1, NULL, 0, 0);
         sleep_ms(30);
         _exit(0); /* the end closes: POLLHUP */
     }
@@ -333,18 +301,19 @@ static void test_cycles(void)
     uint32_t a[2], b[2];
     api->channel_create(a);
     api->channel_create(b);
-    vktest_check(send(a[0], "x", 1, &a[1], 1) == -ENOTSUP && send(a[0], "x", 1, &a[0], 1) == -ENOTSUP,
+    vktest_check(send(a[0], "x", 1, &a[1], 1, 0) == -ENOTSUP &&
+                 send(a[0], "x", 1, &a[0], 1, 0) == -ENOTSUP,
                  "send_end_through_own_channel_enotsup", "accepted");
     /* A's end into B's queue, then B's end into A's: the second would close a cycle. */
     uint32_t a1 = a[1], b1 = b[1];
-    vktest_check(send(b[0], "x", 1, &a1, 1) == 0, "send_end_into_other_channel", "refused");
-    vktest_check(send(a[0], "x", 1, &b1, 1) == -EBUSY, "cycle_refused_ebusy", "accepted");
+    vktest_check(send(b[0], "x", 1, &a1, 1, 0) == 0, "send_end_into_other_channel", "refused");
+    vktest_check(send(a[0], "x", 1, &b1, 1, 0) == -EBUSY, "cycle_refused_ebusy", "accepted");
     vk_handle_info_t info;
     vktest_check(api->handle_info(b1, &info) == 0, "refused_cycle_keeps_handle", "lost");
     /* Once the queued end is read out, B's end may travel again. */
-    uint32_t hs[4], n, nh;
+    uint32_t hs[VK_CHANNEL_HANDLES_MAX], n, nh;
     receive(b[1], &n, sizeof(n), hs, &n, &nh, 0);
-    vktest_check(nh == 1 && send(a[0], "x", 1, &b1, 1) == 0, "end_travels_after_queue_drained",
+    vktest_check(nh == 1 && send(a[0], "x", 1, &b1, 1, 0) == 0, "end_travels_after_queue_drained",
                  "still refused");
     /* a[1] (now hs[0]) holds b[1] in its queue; closing it frees both. */
     api->handle_close(hs[0]);
@@ -383,9 +352,10 @@ static void stress_server(uint32_t listen, int ready, int report)
         for (unsigned i = 1; i < nfds; i++) {
             uint32_t msg[2], n;
             int64_t r;
-            while ((r = receive(conns[i], msg, sizeof(msg), NULL, &n, NULL, VK_IPC_NONBLOCK)) == 0) {
+            const uint32_t nonblock = VK_IPC_NONBLOCK;
+            while ((r = receive(conns[i], msg, sizeof(msg), NULL, &n, NULL, nonblock)) == 0) {
                 msg[1]++;
-                if (n != sizeof(msg) || send(conns[i], msg, sizeof(msg), NULL, 0))
+                if (n != sizeof(msg) || send(conns[i], msg, sizeof(msg), NULL, 0, 0))
                     _exit(13);
                 served++;
             }
@@ -503,11 +473,8 @@ static void test_echo_example(void)
 
 int main(void)
 {
-    api = vk_api();
-    if (!api || api->header.size < offsetof(vk_api_t, handle_fd) + sizeof(void *)) {
-        vktest_check(0, "vk_api_has_services", "revision too old");
+    if (!ipc_test_start(offsetof(vk_api_t, handle_fd) + sizeof(void *)))
         return vktest_finish("test-ipc-services");
-    }
     uint64_t start = live_objects();
     test_registry_handle();
     test_names();
@@ -516,10 +483,5 @@ int main(void)
     test_cycles();
     test_stress();
     test_echo_example();
-    char detail[64];
-    uint64_t end = live_objects();
-    snprintf(detail, sizeof(detail), "%llu at start, %llu at end", (unsigned long long)start,
-             (unsigned long long)end);
-    vktest_check(end == start, "no_objects_leaked", detail);
-    return vktest_finish("test-ipc-services");
+    return ipc_test_finish("test-ipc-services", start);
 }
