@@ -34,6 +34,8 @@
  *   EINVAL     an empty name or a byte outside [A-Za-z0-9._-]
  *   ENOSPC     register: VK_SERVICES_MAX services already
  *   EAGAIN     connect: the server's queue is full (it is not accepting)
+ *   EPIPE      register: the other end of the channel is closed already
+ *   EBUSY      register: the other end of the channel is registered itself
  */
 #ifndef VK_IPC_H
 #define VK_IPC_H

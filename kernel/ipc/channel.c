@@ -198,10 +198,12 @@ int ipc_channel_mark_registered(ipc_object_t *end)
 {
     endpoint_t *e = endpoint_of(end);
     uint64_t f = spinlock_lock_irqsave(&e->channel->lock);
-    bool closed = peer_of(e)->closed;
-    e->registered = !closed;
+    endpoint_t *peer = peer_of(e);
+    /* Both ends registered would keep each other (and both names) alive for good. */
+    int err = peer->closed ? -VK_EPIPE : peer->registered ? -VK_EBUSY : 0;
+    e->registered = !err;
     spinlock_unlock_irqrestore(&e->channel->lock, f);
-    return closed ? -VK_EPIPE : 0;
+    return err;
 }
 
 static message_t *message_new(const void *bytes, uint32_t num_bytes, uint32_t num_handles)

@@ -118,8 +118,8 @@ long ipc_channel_call(ipc_object_t *end, void *bytes, uint32_t num_bytes,
 /* True once the peer of end has closed. */
 bool ipc_channel_peer_closed(ipc_object_t *end);
 /* service.c marks a registered end: when its peer (the server's listening end) goes,
- * channel.c calls ipc_service_peer_gone(end). 0, or -VK_EPIPE when the peer is gone
- * already. */
+ * channel.c calls ipc_service_peer_gone(end). 0, -VK_EPIPE when the peer is gone
+ * already, or -VK_EBUSY when the peer is registered itself. */
 int ipc_channel_mark_registered(ipc_object_t *end);
 
 /* service.c: named services (docs/ipc.md). */
@@ -127,7 +127,8 @@ int ipc_channel_mark_registered(ipc_object_t *end);
 void ipc_service_grant_first(process_t *p);
 /* Registers a channel end under name (a kernel copy of len bytes, checked); the
  * registry takes over the caller's reference to end on success. 0, -VK_EEXIST,
- * -VK_ENOSPC, -VK_EPIPE (the end's peer is gone) or a name error. */
+ * -VK_ENOSPC, -VK_EPIPE (the end's peer is gone), -VK_EBUSY (the peer is registered)
+ * or a name error. */
 int ipc_service_register(const char *name, size_t len, ipc_object_t *end);
 /* A new channel: the server's end is delivered at the service; the client's end goes
  * to *out (one reference). */

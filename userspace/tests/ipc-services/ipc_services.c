@@ -134,8 +134,37 @@ static void test_names(void)
     memset(maxname, 'm', VK_SERVICE_NAME_MAX);
     maxname[VK_SERVICE_NAME_MAX] = 0;
     vktest_check(reg(REG, maxname, ch[1]) == 0, "name_at_limit_registers", "refused");
+    vktest_check(reg(REG, "other.name", ch[0]) == -EBUSY, "register_both_ends_ebusy",
+                 "accepted");
     api->handle_close(ch[0]); /* the listening end: unregisters */
     vktest_check(connect_to(maxname) == -ENOENT, "close_listening_end_unregisters", "still there");
+    uint32_t lone[2];
+    api->channel_create(lone);
+    api->handle_close(lone[0]);
+    vktest_check(reg(REG, "lone.end", lone[1]) == -EPIPE, "register_closed_peer_epipe",
+                 "accepted");
+    api->handle_close(lone[1]);
+}
+
+static void test_registry_full(void)
+{
+    uint32_t listen[VK_SERVICES_MAX + 1];
+    unsigned count = 0;
+    int64_t r = 0;
+    char name[16];
+    while (count <= VK_SERVICES_MAX) {
+        snprintf(name, sizeof(name), "fill.%u", count);
+        if ((r = serve(name, &listen[count])) != 0)
+            break;
+        count++;
+    }
+    if (r)
+        api->handle_close(listen[count]); /* the failed one's listening end */
+    vktest_check(r == -ENOSPC && count == VK_SERVICES_MAX, "registry_full_enospc",
+                 "limit not enforced");
+    for (unsigned i = 0; i < count; i++)
+        api->handle_close(listen[i]);
+    vktest_check(connect_to("fill.0") == -ENOENT, "registry_full_all_unregistered", "left over");
 }
 
 static void test_connect_and_call(void)
@@ -478,6 +507,7 @@ int main(void)
     uint64_t start = live_objects();
     test_registry_handle();
     test_names();
+    test_registry_full();
     test_connect_and_call();
     test_fd_face();
     test_cycles();
