@@ -23,7 +23,19 @@
  *              needed sizes are written back)
  *   ENOTSUP    write: a handle to the channel itself (or its peer) in its own message
  *   EINTR      a signal ended a blocking read, write or wait
- *   ETIMEDOUT  vk_object_wait's timeout passed (the observed signals are still written)
+ *   ETIMEDOUT  vk_object_wait's or vk_channel_call's timeout passed (a wait's observed
+ *              signals are still written)
+ *   EBUSY      write: a channel end that has channel ends queued at it (this rule makes
+ *              reference cycles of channels impossible, docs/ipc.md)
+ * Named services (vk_service_register, vk_service_connect) add:
+ *   EEXIST     register: the name is taken
+ *   ENOENT     connect: no service has that name (or its server has closed it)
+ *   ENAMETOOLONG  a name longer than VK_SERVICE_NAME_MAX
+ *   EINVAL     an empty name or a byte outside [A-Za-z0-9._-]
+ *   ENOSPC     register: VK_SERVICES_MAX services already
+ *   EAGAIN     connect: the server's queue is full (it is not accepting)
+ *   EPIPE      register: the other end of the channel is closed already
+ *   EBUSY      register: the other end of the channel is registered itself
  */
 #ifndef VK_IPC_H
 #define VK_IPC_H
@@ -46,6 +58,7 @@
 #define VK_OBJECT_CHANNEL 1u
 #define VK_OBJECT_EVENT   2u
 #define VK_OBJECT_SHM     3u
+#define VK_OBJECT_SERVICE_REGISTRY 4u /* the right to register names (docs/ipc.md) */
 
 /* ---- signals ---------------------------------------------------------------------- */
 #define VK_SIGNAL_READABLE    0x01u /* channel: a message is queued */
@@ -62,10 +75,18 @@
 #define VK_CHANNEL_QUEUE_MAX   64           /* messages queued at one end */
 #define VK_SHM_SIZE_MAX        (64ull << 20)
 #define VK_WAIT_ITEMS_MAX      64           /* handles in one vk_object_wait */
+#define VK_SERVICE_NAME_MAX    32           /* bytes in a service name (no NUL needed) */
+#define VK_SERVICES_MAX        64           /* names registered at once */
 
 /* ---- flags ------------------------------------------------------------------------ */
 #define VK_IPC_NONBLOCK 0x1u /* channel read/write: EAGAIN instead of waiting */
 #define VK_WAIT_FOREVER UINT64_MAX
+#define VK_HANDLE_FD_CLOEXEC 0x1u /* vk_handle_fd: the descriptor closes on execve */
+
+/* init's handle table starts with one handle to the service registry, at this value,
+ * with every right and not inheritable: init passes it on deliberately (inherit it to a
+ * child, or send it in a message). Registering needs VK_RIGHT_WRITE on it. */
+#define VK_HANDLE_SERVICE_REGISTRY_INIT 0x400u
 
 /* A channel message, in and out. write: bytes/handles point at num_bytes bytes and
  * num_handles handle values (moved: they leave the sender's table only when the write
@@ -80,6 +101,31 @@ typedef struct vk_channel_msg {
 } vk_channel_msg_t;
 _Static_assert(sizeof(vk_channel_msg_t) == 24, "vk_channel_msg_t");
 _Static_assert(offsetof(vk_channel_msg_t, num_handles) == 20, "vk_channel_msg_t");
+
+/* vk_channel_call: write `write`, then wait for the reply whose first four bytes carry
+ * the same transaction id, and read it into `read` (counts updated as for a read).
+ * write.num_bytes must be at least 4: the kernel stores a fresh transaction id
+ * (VK_CALL_TXID_KERNEL set) in the first four bytes of the request. The server replies
+ * with an ordinary write starting with those four bytes; that message goes to the
+ * caller and is never queued. A reply too big for `read` is discarded (its handles
+ * closed) and the call fails with EMSGSIZE with the sizes written back. The call ends
+ * with ETIMEDOUT when timeout_ns passes (VK_WAIT_FOREVER: never), EPIPE when the peer
+ * closes, EINTR on a signal. */
+typedef struct vk_channel_call {
+    vk_channel_msg_t write;
+    vk_channel_msg_t read;
+} vk_channel_call_t;
+_Static_assert(sizeof(vk_channel_call_t) == 48, "vk_channel_call_t");
+#define VK_CALL_TXID_KERNEL 0x80000000u /* set in every id vk_channel_call assigns */
+
+/* The message a server reads on its service end for each vk_service_connect: these
+ * bytes plus one handle, the server's end of the new channel (every right). */
+typedef struct vk_service_connect_msg {
+    uint32_t type;        /* VK_SERVICE_MSG_CONNECT */
+    uint32_t client_pid;  /* the process that connected */
+} vk_service_connect_msg_t;
+_Static_assert(sizeof(vk_service_connect_msg_t) == 8, "vk_service_connect_msg_t");
+#define VK_SERVICE_MSG_CONNECT 0x4e4e4f43u /* "CONN" */
 
 /* One entry of vk_object_wait. */
 typedef struct vk_wait_item {

@@ -45,7 +45,9 @@
     X(vk_channel_create, 0x1013) X(vk_channel_write, 0x1014) X(vk_channel_read, 0x1015)   \
     X(vk_event_create, 0x1016) X(vk_object_signal, 0x1017) X(vk_object_wait, 0x1018)      \
     X(vk_shm_create, 0x1019) X(vk_shm_map, 0x101a) X(vk_ipc_stats, 0x101b)               \
-    X(vk_handle_inherit, 0x101c)
+    X(vk_handle_inherit, 0x101c)                                                          \
+    X(vk_service_register, 0x101d) X(vk_service_connect, 0x101e)                          \
+    X(vk_channel_call, 0x101f) X(vk_handle_fd, 0x1020)
 
 #define VK_SYSCALL_ENUM(name, nr) VK_SYS_##name = nr,
 enum { VK_SYSCALLS_LINUX(VK_SYSCALL_ENUM) VK_SYSCALLS_VK(VK_SYSCALL_ENUM) };

@@ -1,24 +1,40 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Channels: two endpoints; a write queues a message at the peer, a read takes the
- * oldest message at its own end.
+ * oldest message at its own end. A call writes and then waits for the reply with its
+ * transaction id, which never enters the queue.
  *
  * Design notes:
  *   - A message is one allocation: the header, the handles it carries (object and
  *     rights, with the references the sender's table gave up) and the bytes.
- *   - Both ends share one lock (the pair's) and one wait queue: readers wait for a
- *     message, writers for room, and every change wakes them all. Blocking waits are
- *     interruptible (EINTR).
+ *   - Both ends share one lock (the pair's). Each end has its own wait queue of blocked
+ *     readers, and the pair has one for writers waiting for room. A write wakes only the
+ *     readers of the end it queued at, so a blocked receiver is handed the message with
+ *     one targeted wake-up (the call fast path, below). Blocking waits are interruptible
+ *     (EINTR).
  *   - A write takes the sender's handles out of its table under the pair's lock, after
  *     checking the peer and the room, so a failed write moves nothing.
  *   - Readers of one end are serialised by a mutex. The reader copies the head message
  *     out while it stays queued (only a reader can remove it, and the reader's reference
  *     keeps the end alive), installs its handles, and only then pops it. A fault or a
  *     full handle table therefore loses nothing.
+ *   - Calls: the caller puts a call_waiter_t (on its stack) on its own end's list, under
+ *     the pair's lock and in the same critical section that queues the request. A write
+ *     arriving at that end whose first four bytes match a waiting transaction id goes
+ *     into the waiter, not the queue, and the waiter is woken while the lock is held
+ *     (so it cannot return and free the waiter first). The fast path: when the server is
+ *     blocked reading, the request wakes exactly that thread, and the caller then blocks
+ *     on its own waiter, so the scheduler switches straight to the server; the reply
+ *     wakes exactly the caller. Nothing else is woken except poll's generation bump.
+ *   - Cycles: a channel end with channel ends queued at it cannot be sent (EBUSY), and
+ *     an end cannot be sent through its own channel (ENOTSUP). A reference cycle needs
+ *     a closing send of an end X into some queue while an end of the cycle is already
+ *     queued at X, so no cycle can form (docs/ipc.md). The counts and the check are
+ *     made atomic by one transfer lock, taken only by writes that carry handles.
  *   - An end closes when its last reference goes; its queued messages are freed then
- *     (their handles closed) and the peer sees VK_SIGNAL_PEER_CLOSED.
- *   - FIXME: an end sent through its own channel is refused (ENOTSUP), but longer cycles
- *     (A's peer queued in B, B's peer queued in A) keep each other alive until reboot.
+ *     (their handles closed) and the peer sees VK_SIGNAL_PEER_CLOSED. Callers waiting on
+ *     the peer end see EPIPE. When the closing end is a service's listening end, the
+ *     registry drops the name (ipc_service_peer_gone).
  */
 #include "ipc/ipc.h"
 #include "mm/mm.h"
@@ -31,9 +47,18 @@
 typedef struct message {
     struct message *next;
     uint32_t num_bytes, num_handles;
+    uint32_t num_ends;         /* how many of the handles are channel ends */
     ipc_capability_t *handles; /* points into this allocation */
     uint8_t *bytes;            /* likewise */
 } message_t;
+
+/* A thread in ipc_channel_call, waiting at its own end for the reply. */
+typedef struct call_waiter {
+    struct call_waiter *next;
+    uint32_t txid;
+    message_t *reply;          /* set (under the pair's lock) when the reply came */
+    sched_wait_queue_t wq;
+} call_waiter_t;
 
 typedef struct channel channel_t;
 
@@ -42,17 +67,27 @@ typedef struct {
     channel_t *channel;
     unsigned side;             /* 0 or 1: the index in channel->ends */
     sched_mutex_t read_mutex;  /* one reader at a time */
+    sched_wait_queue_t readers; /* threads blocked reading this end */
     /* Guarded by channel->lock. */
     bool closed;
+    bool registered;           /* held by the service registry (service.c) */
     message_t *head, *tail;    /* messages queued for this end to read */
     unsigned queued;
+    uint32_t ends_queued;      /* channel ends in those messages; atomic reads allowed */
+    call_waiter_t *callers;    /* calls waiting for their reply at this end */
 } endpoint_t;
 
 struct channel {
     spinlock_t lock;
-    sched_wait_queue_t waiters;
+    sched_wait_queue_t writers; /* writers waiting for room at either end */
     endpoint_t ends[2];
 };
+
+/* Makes the cycle check and the ends_queued increments one atomic step (design notes).
+ * Taken inside a pair's lock, before a handle table's. */
+static spinlock_t transfer_lock = SPINLOCK_INIT;
+
+static uint32_t next_txid; /* atomic */
 
 static endpoint_t *endpoint_of(ipc_object_t *o)
 {
@@ -64,11 +99,22 @@ static endpoint_t *peer_of(endpoint_t *e)
     return &e->channel->ends[!e->side];
 }
 
+static bool is_endpoint(const ipc_object_t *o);
+
 static void message_free(message_t *m)
 {
     for (uint32_t i = 0; i < m->num_handles; i++)
         ipc_object_unref(m->handles[i].object);
     kfree(m);
+}
+
+static void free_list(message_t *m)
+{
+    while (m) {
+        message_t *next = m->next;
+        message_free(m);
+        m = next;
+    }
 }
 
 static unsigned endpoint_signals(ipc_object_t *o)
@@ -88,21 +134,25 @@ static unsigned endpoint_signals(ipc_object_t *o)
 static void endpoint_destroy(ipc_object_t *o)
 {
     endpoint_t *e = endpoint_of(o);
+    endpoint_t *peer = peer_of(e);
     channel_t *c = e->channel;
     uint64_t f = spinlock_lock_irqsave(&c->lock);
     e->closed = true;
     message_t *m = e->head;
     e->head = e->tail = NULL;
     e->queued = 0;
-    bool last = peer_of(e)->closed;
+    e->ends_queued = 0;
+    bool last = peer->closed;
+    bool peer_registered = !last && peer->registered;
+    for (call_waiter_t *w = peer->callers; w; w = w->next)
+        sched_wake_all(&w->wq); /* they see EPIPE */
+    sched_wake_all(&peer->readers);
     spinlock_unlock_irqrestore(&c->lock, f);
-    sched_wake_all(&c->waiters); /* blocked writers to this end see EPIPE */
+    sched_wake_all(&c->writers); /* blocked writers to this end see EPIPE */
     vfs_poll_notify();
-    while (m) {
-        message_t *next = m->next;
-        message_free(m);
-        m = next;
-    }
+    free_list(m);
+    if (peer_registered)
+        ipc_service_peer_gone(&peer->object);
     if (last)
         kfree(c);
 }
@@ -113,105 +163,214 @@ static const ipc_object_ops_t endpoint_ops = {
     .destroy = endpoint_destroy,
 };
 
+static bool is_endpoint(const ipc_object_t *o)
+{
+    return o->ops == &endpoint_ops;
+}
+
 int ipc_channel_create(ipc_object_t *ends[2])
 {
     channel_t *c = kzalloc(sizeof(*c));
     if (!c)
         return -VK_ENOMEM;
-    sched_wait_queue_init(&c->waiters);
+    sched_wait_queue_init(&c->writers);
     for (unsigned i = 0; i < 2; i++) {
         c->ends[i].channel = c;
         c->ends[i].side = i;
         sched_mutex_init(&c->ends[i].read_mutex);
+        sched_wait_queue_init(&c->ends[i].readers);
         ipc_object_init(&c->ends[i].object, &endpoint_ops);
         ends[i] = &c->ends[i].object;
     }
     return 0;
 }
 
-long ipc_channel_write(ipc_object_t *end, void *bytes, uint32_t num_bytes,
-                       const uint32_t *handles, uint32_t num_handles, bool nonblock)
+bool ipc_channel_peer_closed(ipc_object_t *end)
 {
     endpoint_t *e = endpoint_of(end);
+    uint64_t f = spinlock_lock_irqsave(&e->channel->lock);
+    bool closed = peer_of(e)->closed;
+    spinlock_unlock_irqrestore(&e->channel->lock, f);
+    return closed;
+}
+
+int ipc_channel_mark_registered(ipc_object_t *end)
+{
+    endpoint_t *e = endpoint_of(end);
+    uint64_t f = spinlock_lock_irqsave(&e->channel->lock);
     endpoint_t *peer = peer_of(e);
-    channel_t *c = e->channel;
+    /* Both ends registered would keep each other (and both names) alive for good. */
+    int err = peer->closed ? -VK_EPIPE : peer->registered ? -VK_EBUSY : 0;
+    e->registered = !err;
+    spinlock_unlock_irqrestore(&e->channel->lock, f);
+    return err;
+}
+
+static message_t *message_new(const void *bytes, uint32_t num_bytes, uint32_t num_handles)
+{
     size_t handle_bytes = num_handles * sizeof(ipc_capability_t);
     message_t *m = kmalloc(sizeof(*m) + handle_bytes + num_bytes);
     if (!m)
-        return -VK_ENOMEM;
+        return NULL;
     m->next = NULL;
     m->num_bytes = num_bytes;
     m->num_handles = num_handles;
+    m->num_ends = 0;
     m->handles = (ipc_capability_t *)(m + 1);
     m->bytes = (uint8_t *)m->handles + handle_bytes;
     if (num_bytes)
         memcpy(m->bytes, bytes, num_bytes);
-    const ipc_object_t *forbid[2] = { &e->object, &peer->object };
+    return m;
+}
 
-    long err = 0;
-    uint64_t f = spinlock_lock_irqsave(&c->lock);
+/* The cycle rule (design notes): an end with channel ends queued at it stays put. */
+static int check_transferable(ipc_object_t *o)
+{
+    if (is_endpoint(o) && __atomic_load_n(&endpoint_of(o)->ends_queued, __ATOMIC_RELAXED))
+        return -VK_EBUSY;
+    return 0;
+}
+
+/* Waits for room at dest (pair's lock held): 0, -VK_EPIPE, -VK_EAGAIN or -VK_EINTR. */
+static long wait_room(channel_t *c, endpoint_t *dest, bool nonblock)
+{
     for (;;) {
-        if (peer->closed) {
-            err = -VK_EPIPE;
-            break;
-        }
-        if (peer->queued < VK_CHANNEL_QUEUE_MAX)
-            break;
-        if (nonblock) {
-            err = -VK_EAGAIN;
-            break;
-        }
-        err = sched_wait_interruptible(&c->waiters, &c->lock, SCHED_WAIT_FOREVER);
+        if (dest->closed)
+            return -VK_EPIPE;
+        if (dest->queued < VK_CHANNEL_QUEUE_MAX)
+            return 0;
+        if (nonblock)
+            return -VK_EAGAIN;
+        long err = sched_wait_interruptible(&c->writers, &c->lock, SCHED_WAIT_FOREVER);
         if (err)
-            break;
+            return err;
+    }
+}
+
+/* The call waiting at dest for m, unlinked, or NULL. Pair's lock held. */
+static call_waiter_t *take_caller(endpoint_t *dest, const message_t *m)
+{
+    if (!dest->callers || m->num_bytes < sizeof(uint32_t))
+        return NULL;
+    uint32_t txid;
+    memcpy(&txid, m->bytes, sizeof(txid));
+    if (!(txid & VK_CALL_TXID_KERNEL))
+        return NULL;
+    for (call_waiter_t **link = &dest->callers; *link; link = &(*link)->next) {
+        call_waiter_t *w = *link;
+        if (w->txid == txid) {
+            *link = w->next;
+            return w;
+        }
+    }
+    return NULL;
+}
+
+/* Puts m at dest: into a waiting call, or at the tail of the queue (room checked).
+ * Pair's lock held; m's handles are in place. Returns whether it was queued. */
+static bool deliver_locked(endpoint_t *dest, message_t *m)
+{
+    call_waiter_t *w = take_caller(dest, m);
+    if (w) {
+        w->reply = m;
+        sched_wake_one(&w->wq); /* under the lock: w cannot go away first */
+        return false;
+    }
+    if (dest->tail)
+        dest->tail->next = m;
+    else
+        dest->head = m;
+    dest->tail = m;
+    dest->queued++;
+    dest->ends_queued += m->num_ends;
+    return true;
+}
+
+/* Takes the sender's handles into m. Pair's lock and transfer lock held. */
+static long take_handles(endpoint_t *e, message_t *m, const uint32_t *handles,
+                         const ipc_capability_t *caps)
+{
+    const ipc_object_t *forbid[2] = { &e->object, &peer_of(e)->object };
+    long err = 0;
+    if (handles) {
+        err = ipc_handle_take_many(handles, m->num_handles, forbid, check_transferable,
+                                   m->handles);
+    } else {
+        for (uint32_t i = 0; i < m->num_handles && !err; i++)
+            if (caps[i].object == forbid[0] || caps[i].object == forbid[1])
+                err = -VK_ENOTSUP;
+            else
+                err = check_transferable(caps[i].object);
+        if (!err)
+            memcpy(m->handles, caps, m->num_handles * sizeof(*caps));
     }
     if (!err)
-        err = ipc_handle_take_many(handles, num_handles, forbid, m->handles);
-    if (!err) {
-        if (peer->tail)
-            peer->tail->next = m;
-        else
-            peer->head = m;
-        peer->tail = m;
-        peer->queued++;
+        for (uint32_t i = 0; i < m->num_handles; i++)
+            m->num_ends += is_endpoint(m->handles[i].object);
+    return err;
+}
+
+/* The write path shared by writes, kernel writes and calls. `handles` (user values) or
+ * `caps` (kernel capabilities) describe m's handles. waiter: a call to register at e in
+ * the same critical section. Consumes m on failure (its handles untouched). */
+static long write_message(endpoint_t *e, message_t *m, const uint32_t *handles,
+                          const ipc_capability_t *caps, bool nonblock, call_waiter_t *waiter)
+{
+    endpoint_t *peer = peer_of(e);
+    channel_t *c = e->channel;
+    uint64_t f = spinlock_lock_irqsave(&c->lock);
+    long err = wait_room(c, peer, nonblock);
+    bool queued = false, transferring = !err && m->num_handles;
+    if (transferring) {
+        /* The check and the destination's count move in one step (design notes). */
+        spinlock_lock(&transfer_lock);
+        err = take_handles(e, m, handles, caps);
     }
+    if (!err) {
+        if (waiter) {
+            waiter->next = e->callers;
+            e->callers = waiter;
+        }
+        queued = deliver_locked(peer, m);
+    }
+    if (transferring)
+        spinlock_unlock(&transfer_lock);
+    if (queued)
+        sched_wake_all(&peer->readers); /* the receiver, if one is blocked */
     spinlock_unlock_irqrestore(&c->lock, f);
     if (err) {
         m->num_handles = 0; /* nothing was taken */
         message_free(m);
         return err;
     }
-    sched_wake_all(&c->waiters);
-    vfs_poll_notify();
+    if (queued)
+        vfs_poll_notify();
     return 0;
 }
 
-/* Waits until e has a message (0) or its peer is gone with nothing queued (-VK_EPIPE).
- * Lock held. */
-static long wait_readable(endpoint_t *e, bool nonblock)
+long ipc_channel_write(ipc_object_t *end, void *bytes, uint32_t num_bytes,
+                       const uint32_t *handles, uint32_t num_handles, bool nonblock)
 {
-    channel_t *c = e->channel;
-    while (!e->head) {
-        if (peer_of(e)->closed)
-            return -VK_EPIPE;
-        if (nonblock)
-            return -VK_EAGAIN;
-        long err = sched_wait_interruptible(&c->waiters, &c->lock, SCHED_WAIT_FOREVER);
-        if (err)
-            return err;
-    }
-    return 0;
-}
-
-/* Delivers the head message, read mutex held: -VK_EAGAIN when another reader took it. */
-static long read_head(endpoint_t *e, vk_channel_msg_t *msg)
-{
-    channel_t *c = e->channel;
-    uint64_t f = spinlock_lock_irqsave(&c->lock);
-    message_t *m = e->head;
-    spinlock_unlock_irqrestore(&c->lock, f);
+    message_t *m = message_new(bytes, num_bytes, num_handles);
     if (!m)
-        return -VK_EAGAIN;
+        return -VK_ENOMEM;
+    return write_message(endpoint_of(end), m, handles, NULL, nonblock, NULL);
+}
+
+long ipc_channel_write_kernel(ipc_object_t *end, const void *bytes, uint32_t num_bytes,
+                              const ipc_capability_t *caps, uint32_t num_caps)
+{
+    message_t *m = message_new(bytes, num_bytes, num_caps);
+    if (!m)
+        return -VK_ENOMEM;
+    return write_message(endpoint_of(end), m, NULL, caps, true, NULL);
+}
+
+/* Copies m out to the user buffers msg describes and installs its handles (the table
+ * gets new references; m keeps its own). Updates msg's counts. On failure nothing is
+ * left in the table. */
+static long copy_out(const message_t *m, vk_channel_msg_t *msg)
+{
     bool fits = m->num_bytes <= msg->num_bytes && m->num_handles <= msg->num_handles;
     msg->num_bytes = m->num_bytes;
     msg->num_handles = m->num_handles;
@@ -227,23 +386,56 @@ static long read_head(endpoint_t *e, vk_channel_msg_t *msg)
     if (!err)
         err = usercopy_to(msg->handles, values, m->num_handles * sizeof(uint32_t));
     if (err) {
-        /* Undo: the message stays queued with its own references. */
         for (uint32_t i = 0; i < m->num_handles; i++) {
             if (err == -VK_EFAULT)
                 ipc_handle_close(values[i]);
             else
                 ipc_object_unref(m->handles[i].object);
         }
-        return err;
     }
+    return err;
+}
+
+/* Waits until e has a message (0) or its peer is gone with nothing queued (-VK_EPIPE).
+ * Lock held. */
+static long wait_readable(endpoint_t *e, bool nonblock)
+{
+    channel_t *c = e->channel;
+    while (!e->head) {
+        if (peer_of(e)->closed)
+            return -VK_EPIPE;
+        if (nonblock)
+            return -VK_EAGAIN;
+        long err = sched_wait_interruptible(&e->readers, &c->lock, SCHED_WAIT_FOREVER);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+/* Delivers the head message, read mutex held: -VK_EAGAIN when another reader took it. */
+static long read_head(endpoint_t *e, vk_channel_msg_t *msg)
+{
+    channel_t *c = e->channel;
+    uint64_t f = spinlock_lock_irqsave(&c->lock);
+    message_t *m = e->head;
+    spinlock_unlock_irqrestore(&c->lock, f);
+    if (!m)
+        return -VK_EAGAIN;
+    long err = copy_out(m, msg);
+    if (err)
+        return err; /* the message stays queued with its own references */
     f = spinlock_lock_irqsave(&c->lock);
     e->head = m->next;
     if (!e->head)
         e->tail = NULL;
     e->queued--;
+    e->ends_queued -= m->num_ends;
+    bool writers = sched_wait_queue_length(&c->writers) != 0;
     spinlock_unlock_irqrestore(&c->lock, f);
     message_free(m); /* drops the message's references; the table has its own */
-    sched_wake_all(&c->waiters);
+    if (writers)
+        sched_wake_all(&c->writers);
     vfs_poll_notify();
     return 0;
 }
@@ -264,4 +456,45 @@ long ipc_channel_read(ipc_object_t *end, vk_channel_msg_t *msg, bool nonblock)
         if (err != -VK_EAGAIN)
             return err;
     }
+}
+
+long ipc_channel_call(ipc_object_t *end, void *bytes, uint32_t num_bytes,
+                      const uint32_t *handles, uint32_t num_handles,
+                      vk_channel_msg_t *reply, uint64_t deadline_ns)
+{
+    endpoint_t *e = endpoint_of(end);
+    channel_t *c = e->channel;
+    if (num_bytes < sizeof(uint32_t))
+        return -VK_EINVAL;
+    call_waiter_t w = { .txid = VK_CALL_TXID_KERNEL |
+                                __atomic_add_fetch(&next_txid, 1, __ATOMIC_RELAXED) };
+    sched_wait_queue_init(&w.wq);
+    memcpy(bytes, &w.txid, sizeof(w.txid));
+    message_t *m = message_new(bytes, num_bytes, num_handles);
+    if (!m)
+        return -VK_ENOMEM;
+    long err = write_message(e, m, handles, NULL, false, &w);
+    if (err)
+        return err;
+
+    uint64_t f = spinlock_lock_irqsave(&c->lock);
+    while (!w.reply && !err) {
+        if (peer_of(e)->closed)
+            err = -VK_EPIPE;
+        else
+            err = sched_wait_interruptible(&w.wq, &c->lock, deadline_ns);
+    }
+    if (!w.reply) {
+        for (call_waiter_t **link = &e->callers; *link; link = &(*link)->next)
+            if (*link == &w) {
+                *link = w.next;
+                break;
+            }
+    }
+    spinlock_unlock_irqrestore(&c->lock, f);
+    if (!w.reply)
+        return err;
+    err = copy_out(w.reply, reply);
+    message_free(w.reply); /* delivered or, on an error, discarded */
+    return err;
 }

@@ -87,9 +87,10 @@ static ipc_object_t *slot_clear(ipc_handle_table_t *t, slot_t *s)
     return o;
 }
 
-int ipc_handle_install_many(const ipc_capability_t *caps, unsigned n, uint32_t *values)
+static int install_many_in(process_t *p, const ipc_capability_t *caps, unsigned n,
+                           uint32_t *values)
 {
-    ipc_handle_table_t *t = table_of(proc_current(), true);
+    ipc_handle_table_t *t = table_of(p, true);
     if (!t)
         return -VK_ENOMEM;
     uint64_t f = spinlock_lock_irqsave(&t->lock);
@@ -109,6 +110,18 @@ int ipc_handle_install_many(const ipc_capability_t *caps, unsigned n, uint32_t *
     __atomic_fetch_add(&handles_live, n, __ATOMIC_RELAXED);
     spinlock_unlock_irqrestore(&t->lock, f);
     return 0;
+}
+
+int ipc_handle_install_many(const ipc_capability_t *caps, unsigned n, uint32_t *values)
+{
+    return install_many_in(proc_current(), caps, n, values);
+}
+
+long ipc_handle_install_in(process_t *p, ipc_capability_t cap)
+{
+    uint32_t value;
+    int err = install_many_in(p, &cap, 1, &value);
+    return err ? err : (long)value;
 }
 
 long ipc_handle_install(ipc_capability_t cap)
@@ -158,7 +171,7 @@ int ipc_handle_close(uint32_t h)
 }
 
 int ipc_handle_take_many(const uint32_t *values, unsigned n, const ipc_object_t *forbid[2],
-                         ipc_capability_t *out)
+                         int (*check)(ipc_object_t *o), ipc_capability_t *out)
 {
     if (n == 0)
         return 0;
@@ -176,6 +189,8 @@ int ipc_handle_take_many(const uint32_t *values, unsigned n, const ipc_object_t 
             err = -VK_EACCES;
         else if (s->object == forbid[0] || s->object == forbid[1])
             err = -VK_ENOTSUP;
+        else if (check)
+            err = check(s->object);
         for (unsigned j = 0; j < k && !err; j++)
             if (values[j] == values[k])
                 err = -VK_EINVAL;

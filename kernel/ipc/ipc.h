@@ -13,8 +13,8 @@
  *   - Readiness changes call vfs_poll_notify(): IPC waits share poll's generation
  *     counter and wait queue (kernel/fs/poll.c), so no change between a check and the
  *     sleep is lost, and a poll on a handle's descriptor sees the same events.
- *   - Lock order: a channel's lock, then a handle table's lock. Objects are never freed
- *     with either held.
+ *   - Lock order: the service registry's lock, a channel's lock, the transfer lock
+ *     (channel.c), a handle table's lock. Objects are never freed with any of them held.
  */
 #ifndef KERNEL_IPC_IPC_H
 #define KERNEL_IPC_IPC_H
@@ -63,6 +63,8 @@ typedef struct {
 /* Installs cap in the calling process's table (taking over its reference on success).
  * Returns the handle value (> 0) or -VK_EMFILE / -VK_ENOMEM. */
 long ipc_handle_install(ipc_capability_t cap);
+/* The same in process p (not running yet, or the caller). */
+long ipc_handle_install_in(process_t *p, ipc_capability_t cap);
 /* Installs n capabilities, all or none: values[] gets the handles. 0 or -VK_EMFILE /
  * -VK_ENOMEM (then the references stay with the caller). */
 int ipc_handle_install_many(const ipc_capability_t *caps, unsigned n, uint32_t *values);
@@ -74,11 +76,12 @@ int ipc_handle_get(uint32_t h, uint32_t type, uint32_t rights, ipc_object_t **ou
 /* Closes handle h: 0 or -VK_EBADF. */
 int ipc_handle_close(uint32_t h);
 /* Removes n handles from the calling process's table for a channel message, all or
- * none: each needs VK_RIGHT_TRANSFER, none may repeat, and none may refer to forbid[0]
- * or forbid[1]. Called with the channel's lock held (the lock order allows it). 0,
- * -VK_EBADF, -VK_EACCES, -VK_EINVAL (repeated) or -VK_ENOTSUP (forbidden). */
+ * none: each needs VK_RIGHT_TRANSFER, none may repeat, none may refer to forbid[0] or
+ * forbid[1], and check (when not NULL) must return 0 for each object. Called with the
+ * channel's lock held (the lock order allows it). 0, -VK_EBADF, -VK_EACCES, -VK_EINVAL
+ * (repeated), -VK_ENOTSUP (forbidden) or check's error. */
 int ipc_handle_take_many(const uint32_t *values, unsigned n, const ipc_object_t *forbid[2],
-                         ipc_capability_t *out);
+                         int (*check)(ipc_object_t *o), ipc_capability_t *out);
 /* Marks handle h to be copied into children made by fork: 0 or -VK_EBADF. */
 int ipc_handle_set_inherit(uint32_t h, bool inherit);
 /* fork: child (not yet running) gets parent's inheritable handles at the same values.
@@ -93,14 +96,53 @@ void ipc_process_release(process_t *p);
 
 /* channel.c: a pair of endpoints, each with the given reference. 0 or -VK_ENOMEM. */
 int ipc_channel_create(ipc_object_t *ends[2]);
-/* Queues a message on the peer of `end`. bytes is a kernel buffer the message takes
- * over (kmalloc'd, may be NULL when num_bytes is 0); handles are values in the caller's
- * table, moved only on success. */
+/* Queues a message on the peer of `end`. bytes is a kernel buffer (NULL when num_bytes
+ * is 0) copied into the message; the caller keeps it. handles are values in the
+ * caller's table, moved only on success. */
 long ipc_channel_write(ipc_object_t *end, void *bytes, uint32_t num_bytes,
                        const uint32_t *handles, uint32_t num_handles, bool nonblock);
 /* Reads the oldest message into user buffers described by msg (and updates its counts).
  * 0 or a negative errno (include/vk/ipc.h). */
 long ipc_channel_read(ipc_object_t *end, vk_channel_msg_t *msg, bool nonblock);
+
+/* Writes a message made by the kernel (no sender table): bytes are copied, caps' references
+ * move into the message on success. Never blocks: -VK_EAGAIN on a full queue. */
+long ipc_channel_write_kernel(ipc_object_t *end, const void *bytes, uint32_t num_bytes,
+                              const ipc_capability_t *caps, uint32_t num_caps);
+/* Write, then wait for the reply carrying the same transaction id (include/vk/ipc.h
+ * vk_channel_call_t) until deadline_ns. bytes (the caller's, >= 4 bytes) gets the
+ * transaction id in its first four bytes and is then copied as for a write; the reply
+ * goes to the user buffers in *reply (counts updated). */
+long ipc_channel_call(ipc_object_t *end, void *bytes, uint32_t num_bytes,
+                      const uint32_t *handles, uint32_t num_handles,
+                      vk_channel_msg_t *reply, uint64_t deadline_ns);
+/* True once the peer of end has closed. */
+bool ipc_channel_peer_closed(ipc_object_t *end);
+/* service.c marks a registered end: when its peer (the server's listening end) goes,
+ * channel.c calls ipc_service_peer_gone(end). 0, -VK_EPIPE when the peer is gone
+ * already, or -VK_EBUSY when the peer is registered itself. */
+int ipc_channel_mark_registered(ipc_object_t *end);
+
+/* service.c: named services (docs/ipc.md). */
+/* Gives p (the first process, not running yet) its registry handle. */
+void ipc_service_grant_first(process_t *p);
+/* Registers a channel end under name (a kernel copy of len bytes, checked); the
+ * registry takes over the caller's reference to end on success. 0, -VK_EEXIST,
+ * -VK_ENOSPC, -VK_EPIPE (the end's peer is gone), -VK_EBUSY (the peer is registered)
+ * or a name error. */
+int ipc_service_register(const char *name, size_t len, ipc_object_t *end);
+/* A new channel: the server's end is delivered at the service; the client's end goes
+ * to *out (one reference). */
+int ipc_service_connect(const char *name, size_t len, uint32_t client_pid,
+                        ipc_object_t **out);
+/* 0, -VK_EINVAL or -VK_ENAMETOOLONG. */
+int ipc_service_name_check(const char *name, size_t len);
+/* channel.c: the peer of a registered end went; drop the registration. No lock held. */
+void ipc_service_peer_gone(ipc_object_t *registered_end);
+
+/* fd.c: a descriptor in the calling process whose poll reports o's signals. Takes
+ * over one reference to o (dropped on failure). The descriptor or -VK_EMFILE/-VK_ENOMEM. */
+int ipc_fd_create(ipc_object_t *o, bool cloexec);
 
 /* event.c */
 ipc_object_t *ipc_event_create(void);

@@ -280,6 +280,8 @@ long proc_spawn(const char *path, const char *const *argv, const char *const *en
     }
     t->entry = start.entry;
     t->user_stack = start.stack_pointer;
+    if (!parent)
+        ipc_service_grant_first(p); /* only the boot's first process gets it */
     return start_process(p, t);
 }
 

@@ -14,6 +14,13 @@
 #define PROT_READ  0x1
 #define PROT_WRITE 0x2
 
+/* The time_monotonic_ns() deadline timeout_ns from now (VK_WAIT_FOREVER: none). */
+static uint64_t deadline_after(uint64_t timeout_ns)
+{
+    uint64_t now = time_monotonic_ns();
+    return timeout_ns > SCHED_WAIT_FOREVER - now ? SCHED_WAIT_FOREVER : now + timeout_ns;
+}
+
 /* Installs a new object's first reference as a handle with every right; on failure
  * the object goes. */
 static long install_new(ipc_object_t *o)
@@ -101,29 +108,67 @@ static int copy_msg_args(const syscall_args_t *a, vk_channel_msg_t *msg)
     return (a->arg[2] & ~(uint64_t)VK_IPC_NONBLOCK) ? -VK_EINVAL : 0;
 }
 
+/* Copies in what a write sends: the handle values, and the bytes into *bytes (a
+ * kmalloc'd buffer the caller frees; NULL when there are none). */
+static int copy_write_msg(const vk_channel_msg_t *msg, uint32_t *handles, void **bytes)
+{
+    *bytes = NULL;
+    if (msg->num_bytes > VK_CHANNEL_BYTES_MAX || msg->num_handles > VK_CHANNEL_HANDLES_MAX)
+        return -VK_EMSGSIZE;
+    int err = usercopy_from(handles, msg->handles, msg->num_handles * sizeof(uint32_t));
+    if (err || !msg->num_bytes)
+        return err;
+    if (!(*bytes = kmalloc(msg->num_bytes)))
+        return -VK_ENOMEM;
+    return usercopy_from(*bytes, msg->bytes, msg->num_bytes);
+}
+
 long sys_vk_channel_write(const syscall_args_t *a)
 {
     vk_channel_msg_t msg;
     uint32_t handles[VK_CHANNEL_HANDLES_MAX];
     uint32_t flags = (uint32_t)a->arg[2];
+    void *bytes = NULL;
     int err = copy_msg_args(a, &msg);
-    if (err)
-        return err;
-    if (msg.num_bytes > VK_CHANNEL_BYTES_MAX || msg.num_handles > VK_CHANNEL_HANDLES_MAX)
-        return -VK_EMSGSIZE;
-    if ((err = usercopy_from(handles, msg.handles, msg.num_handles * sizeof(uint32_t))))
-        return err;
-    void *bytes = msg.num_bytes ? kmalloc(msg.num_bytes) : NULL;
-    if (msg.num_bytes && !bytes)
-        return -VK_ENOMEM;
+    if (!err)
+        err = copy_write_msg(&msg, handles, &bytes);
     ipc_object_t *o = NULL;
-    if (!(err = usercopy_from(bytes, msg.bytes, msg.num_bytes)))
+    if (!err)
         err = ipc_handle_get((uint32_t)a->arg[0], VK_OBJECT_CHANNEL, VK_RIGHT_WRITE, &o, NULL);
     long result = err ? err : ipc_channel_write(o, bytes, msg.num_bytes, handles,
                                                 msg.num_handles, flags & VK_IPC_NONBLOCK);
     if (o)
         ipc_object_unref(o);
     kfree(bytes);
+    return result;
+}
+
+long sys_vk_channel_call(const syscall_args_t *a)
+{
+    vk_channel_call_t call;
+    uint32_t handles[VK_CHANNEL_HANDLES_MAX];
+    void *bytes = NULL;
+    ipc_object_t *o = NULL;
+    int err = usercopy_from(&call, a->arg[1], sizeof(call));
+    if (!err)
+        err = copy_write_msg(&call.write, handles, &bytes);
+    if (!err && call.write.num_bytes < sizeof(uint32_t))
+        err = -VK_EINVAL; /* no room for the transaction id */
+    if (!err)
+        err = ipc_handle_get((uint32_t)a->arg[0], VK_OBJECT_CHANNEL,
+                             VK_RIGHT_WRITE | VK_RIGHT_READ, &o, NULL);
+    long result = err ? err : ipc_channel_call(o, bytes, call.write.num_bytes, handles,
+                                               call.write.num_handles, &call.read,
+                                               deadline_after(a->arg[2]));
+    if (o)
+        ipc_object_unref(o);
+    kfree(bytes);
+    if (result == 0 || result == -VK_EMSGSIZE) {
+        err = usercopy_to(a->arg[1] + offsetof(vk_channel_call_t, read.num_bytes),
+                          &call.read.num_bytes, 2 * sizeof(uint32_t));
+        if (err)
+            return err;
+    }
     return result;
 }
 
@@ -183,9 +228,7 @@ static long scan(vk_wait_item_t *items, ipc_object_t **objects, uint64_t n)
 static long wait_items(vk_wait_item_t *items, ipc_object_t **objects, uint64_t n,
                        uint64_t timeout_ns)
 {
-    uint64_t now = time_monotonic_ns();
-    uint64_t deadline = timeout_ns > SCHED_WAIT_FOREVER - now ? SCHED_WAIT_FOREVER
-                                                              : now + timeout_ns;
+    uint64_t deadline = deadline_after(timeout_ns);
     for (;;) {
         uint64_t seen = vfs_poll_generation();
         long ready = scan(items, objects, n);
@@ -258,4 +301,63 @@ long sys_vk_ipc_stats(const syscall_args_t *a)
     vk_ipc_stats_t stats;
     ipc_stats(&stats);
     return usercopy_to(a->arg[0], &stats, sizeof(stats));
+}
+
+/* ---- named services and descriptors -------------------------------------------------- */
+
+/* Copies in a service name of len bytes: 0, -VK_EINVAL, -VK_ENAMETOOLONG or -VK_EFAULT. */
+static int copy_name(uint64_t user, uint64_t len, char name[VK_SERVICE_NAME_MAX])
+{
+    if (len == 0)
+        return -VK_EINVAL;
+    if (len > VK_SERVICE_NAME_MAX)
+        return -VK_ENAMETOOLONG;
+    int err = usercopy_from(name, user, len);
+    return err ? err : ipc_service_name_check(name, len);
+}
+
+long sys_vk_service_register(const syscall_args_t *a)
+{
+    char name[VK_SERVICE_NAME_MAX];
+    uint32_t end_handle = (uint32_t)a->arg[3];
+    ipc_object_t *registry, *end;
+    int err = copy_name(a->arg[1], a->arg[2], name);
+    if (err)
+        return err;
+    err = ipc_handle_get((uint32_t)a->arg[0], VK_OBJECT_SERVICE_REGISTRY, VK_RIGHT_WRITE,
+                         &registry, NULL);
+    if (err)
+        return err;
+    ipc_object_unref(registry); /* the right is checked; the registry is static */
+    err = ipc_handle_get(end_handle, VK_OBJECT_CHANNEL, VK_RIGHT_TRANSFER, &end, NULL);
+    if (err)
+        return err;
+    err = ipc_service_register(name, a->arg[2], end);
+    if (err) {
+        ipc_object_unref(end);
+        return err;
+    }
+    ipc_handle_close(end_handle); /* moved: the registry holds it now */
+    return 0;
+}
+
+long sys_vk_service_connect(const syscall_args_t *a)
+{
+    char name[VK_SERVICE_NAME_MAX];
+    ipc_object_t *o;
+    int err = copy_name(a->arg[0], a->arg[1], name);
+    if (!err)
+        err = ipc_service_connect(name, a->arg[1], (uint32_t)proc_current()->pid, &o);
+    return err ? err : install_new(o);
+}
+
+long sys_vk_handle_fd(const syscall_args_t *a)
+{
+    ipc_object_t *o;
+    if (a->arg[1] & ~(uint64_t)VK_HANDLE_FD_CLOEXEC)
+        return -VK_EINVAL;
+    int err = ipc_handle_get((uint32_t)a->arg[0], 0, VK_RIGHT_WAIT, &o, NULL);
+    if (err)
+        return err;
+    return ipc_fd_create(o, (a->arg[1] & VK_HANDLE_FD_CLOEXEC) != 0);
 }

@@ -15,7 +15,7 @@
     .globl vkapi_page_start, vkapi_page_end
 vkapi_page_start:
     .quad 0x3149504b56              /* signature "VKPI1" */
-    .long 3                         /* revision (VK_API_REVISION) */
+    .long 4                         /* revision (VK_API_REVISION) */
     .long vkapi_table_end - vkapi_page_start
     .long 0, 0
     ENTRY(stub_log_write)
@@ -40,6 +40,10 @@ vkapi_page_start:
     ENTRY(stub_shm_map)
     ENTRY(stub_ipc_stats)
     ENTRY(stub_handle_inherit)
+    ENTRY(stub_service_register)    /* revision 4 */
+    ENTRY(stub_service_connect)
+    ENTRY(stub_channel_call)
+    ENTRY(stub_handle_fd)
 vkapi_table_end:
 
 .macro STUB name, nr
@@ -69,11 +73,20 @@ stub_\name:
     STUB shm_map, 0x101a
     STUB ipc_stats, 0x101b
     STUB handle_inherit, 0x101c
+    STUB service_connect, 0x101e
+    STUB channel_call, 0x101f
+    STUB handle_fd, 0x1020
 
 /* Four arguments: the fourth comes in RCX and the syscall ABI wants it in R10. */
 stub_kobj_rpc:
     movq %rcx, %r10
     movl $0x1007, %eax
+    syscall
+    ret
+
+stub_service_register:
+    movq %rcx, %r10
+    movl $0x101d, %eax
     syscall
     ret
 

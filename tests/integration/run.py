@@ -585,9 +585,13 @@ def vkbench_smoke():
 
 def ipc():
     """Channels, handles, rights, waits and shared memory between processes
-    (userspace/tests/ipc), on one CPU and on two."""
+    (userspace/tests/ipc), on one CPU and on two; named services, calls, descriptors
+    and cycles (userspace/tests/ipc-services) on four."""
     user_suite('test-ipc')
     user_suite('test-ipc', boot_name='test-ipc-smp2', smp=2)
+    # Named services, calls, descriptors, cycles, the ipc-echo example and a stress run
+    # of 4 client processes against one server (userspace/tests/ipc-services).
+    user_suite('test-ipc-services', boot_name='test-ipc-services-smp4', smp=4)
 
 
 def ps2_input():

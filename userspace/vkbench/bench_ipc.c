@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <vk/libvk.h>
 
 #include "vkbench.h"
 
@@ -215,4 +216,123 @@ bool vkbench_futex_pingpong_threads(vkbench_run_t *run, uint64_t repeat)
     vkbench_stop(run, repeat);
     pthread_join(t, NULL);
     return true;
+}
+
+/*
+ * vkernel channels (include/vk/ipc.h) between two processes: the parent forks a child
+ * that inherits one end. channel_pingpong: the parent writes 16 bytes and reads the
+ * echo. channel_call: the parent's vk_channel_call against a child that reads and
+ * writes the reply. Both are n/a off vkernel (no vk_api).
+ */
+#define CHANNEL_MSG_BYTES 16
+
+static vk_api_t *channel_api(vkbench_run_t *run, size_t entry_end)
+{
+    vk_api_t *api = vk_api();
+    if (!api || api->header.size < entry_end) {
+        vkbench_unavailable(run, "vk_api channel entries", ENOSYS);
+        return NULL;
+    }
+    return api;
+}
+
+static int64_t channel_send(vk_api_t *api, uint32_t h, void *bytes, uint32_t n)
+{
+    vk_channel_msg_t m = { (uint64_t)(uintptr_t)bytes, 0, n, 0 };
+    return api->channel_write(h, &m, 0);
+}
+
+static int64_t channel_receive(vk_api_t *api, uint32_t h, void *bytes, uint32_t n)
+{
+    vk_channel_msg_t m = { (uint64_t)(uintptr_t)bytes, 0, n, 0 };
+    return api->channel_read(h, &m, 0);
+}
+
+/* The child: echo every message until the channel closes. */
+static void channel_echo_child(vk_api_t *api, uint32_t h)
+{
+    uint8_t buf[CHANNEL_MSG_BYTES];
+    while (channel_receive(api, h, buf, sizeof(buf)) == 0)
+        if (channel_send(api, h, buf, sizeof(buf)) != 0)
+            _exit(1);
+    _exit(0);
+}
+
+/* Forks the echo child on a new channel; the parent's end goes to *mine. */
+static pid_t channel_fork_echo(vkbench_run_t *run, vk_api_t *api, uint32_t *mine)
+{
+    uint32_t ch[2];
+    int64_t err = api->channel_create(ch);
+    if (err == 0)
+        err = api->handle_inherit(ch[1], 1);
+    if (err) {
+        vkbench_unavailable(run, "channel_create", (int)-err);
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        api->handle_close(ch[0]);
+        channel_echo_child(api, ch[1]);
+    }
+    api->handle_close(ch[1]);
+    if (pid < 0) {
+        vkbench_unavailable(run, "fork", errno);
+        api->handle_close(ch[0]);
+        return -1;
+    }
+    *mine = ch[0];
+    return pid;
+}
+
+/* One 16-byte round trip to the echo child: a write and a read, or one call. */
+static int64_t channel_round_trip(vk_api_t *api, uint32_t h, bool use_call, uint8_t *buf)
+{
+    if (!use_call) {
+        int64_t err = channel_send(api, h, buf, CHANNEL_MSG_BYTES);
+        return err ? err : channel_receive(api, h, buf, CHANNEL_MSG_BYTES);
+    }
+    vk_channel_call_t call = {
+        .write = { (uint64_t)(uintptr_t)buf, 0, CHANNEL_MSG_BYTES, 0 },
+        .read = { (uint64_t)(uintptr_t)buf, 0, CHANNEL_MSG_BYTES, 0 },
+    };
+    return api->channel_call(h, &call, VK_WAIT_FOREVER);
+}
+
+static bool channel_round_trips(vkbench_run_t *run, uint64_t repeat, bool use_call)
+{
+    size_t entry_end = use_call ? offsetof(vk_api_t, channel_call) + sizeof(void *)
+                                : offsetof(vk_api_t, handle_inherit) + sizeof(void *);
+    vk_api_t *api = channel_api(run, entry_end);
+    uint32_t h;
+    bool ok = true;
+    if (!api)
+        return false;
+    pid_t pid = channel_fork_echo(run, api, &h);
+    if (pid < 0)
+        return false;
+    uint8_t buf[CHANNEL_MSG_BYTES] = { 0 };
+    vkbench_start(run);
+    for (uint64_t i = 0; i < repeat; i++) {
+        int64_t err = channel_round_trip(api, h, use_call, buf);
+        if (err) {
+            ok = vkbench_unavailable(run, use_call ? "channel_call" : "channel round trip",
+                                     (int)-err);
+            break;
+        }
+    }
+    vkbench_stop(run, repeat);
+    api->handle_close(h);
+    if (!vkbench_reap(pid) && ok)
+        ok = vkbench_unavailable(run, "channel round trip: the child failed", 0);
+    return ok;
+}
+
+bool vkbench_channel_pingpong_procs(vkbench_run_t *run, uint64_t repeat)
+{
+    return channel_round_trips(run, repeat, false);
+}
+
+bool vkbench_channel_call_procs(vkbench_run_t *run, uint64_t repeat)
+{
+    return channel_round_trips(run, repeat, true);
 }

@@ -60,6 +60,8 @@ bool vkbench_pipe_1byte(vkbench_run_t *run, uint64_t repeat);
 bool vkbench_pipe_pingpong_procs(vkbench_run_t *run, uint64_t repeat);
 bool vkbench_sched_yield_threads(vkbench_run_t *run, uint64_t repeat);
 bool vkbench_futex_pingpong_threads(vkbench_run_t *run, uint64_t repeat);
+bool vkbench_channel_pingpong_procs(vkbench_run_t *run, uint64_t repeat);
+bool vkbench_channel_call_procs(vkbench_run_t *run, uint64_t repeat);
 
 bool vkbench_fork_exit_wait(vkbench_run_t *run, uint64_t repeat);
 bool vkbench_fork_exec_wait(vkbench_run_t *run, uint64_t repeat);

@@ -15,45 +15,11 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <vk/libvk.h>
-#include "../vktest.h"
+#include "ipc_test.h"
 
 #define BIG VK_CHANNEL_BYTES_MAX
 
-static vk_api_t *api;
 static uint8_t big_out[BIG], big_in[BIG];
-
-static int64_t send(uint32_t ch, const void *bytes, uint32_t n, const uint32_t *hs,
-                    uint32_t nh, uint32_t flags)
-{
-    vk_channel_msg_t m = { (uint64_t)(uintptr_t)bytes, (uint64_t)(uintptr_t)hs, n, nh };
-    return api->channel_write(ch, &m, flags);
-}
-
-/* Reads into buf (cap bytes) and hs (VK_CHANNEL_HANDLES_MAX); *n / *nh get the counts. */
-static int64_t receive(uint32_t ch, void *buf, uint32_t cap, uint32_t *hs, uint32_t *n,
-                       uint32_t *nh, uint32_t flags)
-{
-    vk_channel_msg_t m = { (uint64_t)(uintptr_t)buf, (uint64_t)(uintptr_t)hs, cap,
-                           VK_CHANNEL_HANDLES_MAX };
-    int64_t r = api->channel_read(ch, &m, flags);
-    *n = m.num_bytes;
-    if (nh)
-        *nh = m.num_handles;
-    return r;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep(&ts, NULL);
-}
-
-static uint64_t live_objects(void)
-{
-    vk_ipc_stats_t s;
-    return api->ipc_stats(&s) == 0 ? s.objects : (uint64_t)-1;
-}
 
 /* A channel whose ch[1] a forked child inherits; returns fork's result. */
 static pid_t fork_with_channel(uint32_t ch[2])
@@ -349,11 +315,8 @@ static void test_blocked_reader_woken_by_close(void)
 
 int main(void)
 {
-    api = vk_api();
-    if (!api || api->header.size < offsetof(vk_api_t, handle_inherit) + sizeof(void *)) {
-        vktest_check(0, "vk_api_has_ipc", "revision too old");
+    if (!ipc_test_start(offsetof(vk_api_t, handle_inherit) + sizeof(void *)))
         return vktest_finish("test-ipc");
-    }
     uint64_t start = live_objects();
     test_order_and_sizes();
     test_rights_and_stale();
@@ -361,10 +324,5 @@ int main(void)
     test_blocked_reader_woken_by_close();
     test_parent_child();
     test_shm_shared_by_processes();
-    char detail[64];
-    uint64_t end = live_objects();
-    snprintf(detail, sizeof(detail), "%llu at start, %llu at end", (unsigned long long)start,
-             (unsigned long long)end);
-    vktest_check(end == start, "no_objects_leaked", detail);
-    return vktest_finish("test-ipc");
+    return ipc_test_finish("test-ipc", start);
 }
