@@ -17,10 +17,12 @@
 
 #define KERNEL_PATH      "\\boot\\vkernel.elf"
 #define CMDLINE_PATH     "\\boot\\cmdline"
-#define MAX_MODULES      32
+#define MODULE_TABLE_PAGES 4 /* 204 boot modules: programs, their maps, scripts */
 #define BOOT_STACK_PAGES 8
 #define KERNEL_MAX_SIZE  (256ull << 20)
-#define MEMORY_MAP_SLACK 16 /* descriptors the map may grow by between sizing and exit */
+/* Descriptors the map may grow by between sizing and exit: every boot module and page
+ * allocation after sizing can split a free run in two. */
+#define MEMORY_MAP_SLACK 256
 
 efi_system_table_t *loader_st;
 efi_handle_t loader_image;
@@ -361,7 +363,7 @@ efi_status_t efi_main(efi_handle_t image, efi_system_table_t *st)
         return loader_fail(s, "cannot open the boot volume");
 
     vk_boot_info_t *info = loader_alloc_pages(1);
-    vk_boot_module_t *modules = loader_alloc_pages(1);
+    vk_boot_module_t *modules = loader_alloc_pages(MODULE_TABLE_PAGES);
     unsigned char *stack = loader_alloc_pages(BOOT_STACK_PAGES);
     if (!info || !modules || !stack)
         return loader_fail(EFI_OUT_OF_RESOURCES, "out of memory");
@@ -397,7 +399,8 @@ efi_status_t efi_main(efi_handle_t image, efi_system_table_t *st)
     if (!cmdline)
         return loader_fail(EFI_OUT_OF_RESOURCES, "out of memory");
     info->cmdline = (uint64_t)cmdline;
-    s = loader_load_modules(modules, 4096 / sizeof(vk_boot_module_t), &info->module_count);
+    s = loader_load_modules(modules, MODULE_TABLE_PAGES * 4096 / sizeof(vk_boot_module_t),
+                            &info->module_count);
     if (EFI_IS_ERROR(s))
         return loader_fail(s, "cannot load boot modules");
     info->modules = (uint64_t)modules;
