@@ -22,8 +22,8 @@
     X(umask, 95) X(gettimeofday, 96) X(getrlimit, 97) X(sysinfo, 99) X(getuid, 102)       \
     X(getgid, 104) X(geteuid, 107) X(getegid, 108) X(setpgid, 109) X(getppid, 110)        \
     X(getpgrp, 111) X(setsid, 112) X(getpgid, 121) X(getsid, 124) X(rt_sigsuspend, 130)   \
-    X(sigaltstack, 131) X(arch_prctl, 158) X(setrlimit, 160) X(sync, 162) X(gettid, 186)  \
-    X(tkill, 200) X(time, 201) X(futex, 202) X(sched_getaffinity, 204)                    \
+    X(sigaltstack, 131) X(arch_prctl, 158) X(setrlimit, 160) X(sync, 162) X(reboot, 169)  \
+    X(gettid, 186) X(tkill, 200) X(time, 201) X(futex, 202) X(sched_getaffinity, 204)     \
     X(getdents64, 217) X(set_tid_address, 218) X(clock_gettime, 228)                      \
     X(clock_getres, 229) X(clock_nanosleep, 230) X(exit_group, 231) X(tgkill, 234)        \
     X(openat, 257) X(mkdirat, 258) X(newfstatat, 262) X(unlinkat, 263) X(renameat, 264)   \

@@ -99,6 +99,9 @@ static int cmd_pwd(int argc, char **argv)
     return 0;
 }
 
+static int cmd_true(int argc, char **argv) { (void)argc; (void)argv; return 0; }
+static int cmd_false(int argc, char **argv) { (void)argc; (void)argv; return 1; }
+
 static int cmd_echo(int argc, char **argv)
 {
     int i = 1, newline = 1;
@@ -545,6 +548,8 @@ static const shell_builtin_t builtins[] = {
     { "exit", cmd_exit, "exit [status]", "leave the shell", 1 },
     { "cd", cmd_cd, "cd [dir]", "change directory (HOME without an argument)", 1 },
     { "pwd", cmd_pwd, "pwd", "print the current directory", 0 },
+    { "true", cmd_true, "true", "do nothing, successfully", 0 },
+    { "false", cmd_false, "false", "do nothing, status 1", 0 },
     { "echo", cmd_echo, "echo [-n] [words]", "print the words", 0 },
     { "cat", cmd_cat, "cat [files]", "print files (or stdin)", 0 },
     { "cp", cmd_cp, "cp <from> <to>", "copy a file (into a directory too)", 0 },

@@ -22,8 +22,8 @@
 
 static char reply[SHELL_REPLY_MAX];
 
-/* Reports a failed call or an error reply; 0 when the reply is a success. */
-static int check(const char *cmd, const char *path, long n)
+/* Reports a failed call or an error reply (in buf); 0 when the reply is a success. */
+static int check_in(const char *buf, const char *cmd, const char *path, long n)
 {
     if (n == -ENOSYS) {
         fprintf(stderr, "%s: no KObj RPC here (not running on vkernel)\n", cmd);
@@ -34,9 +34,9 @@ static int check(const char *cmd, const char *path, long n)
         return 1;
     }
     char error[32], message[256];
-    if (!vk_kobj_field(reply, "error", error, sizeof(error)))
+    if (!vk_kobj_field(buf, "error", error, sizeof(error)))
         return 0;
-    if (!vk_kobj_field(reply, "message", message, sizeof(message)))
+    if (!vk_kobj_field(buf, "message", message, sizeof(message)))
         message[0] = 0;
     if (!strcmp(error, "not_found"))
         fprintf(stderr, "%s: %s: not available in this kernel\n", cmd, path);
@@ -44,6 +44,11 @@ static int check(const char *cmd, const char *path, long n)
         fprintf(stderr, "%s: %s: %s (%s)\n", cmd, path, message, error);
     return !strcmp(error, "not_found") ? 2 : !strcmp(error, "bad_value") ||
            !strcmp(error, "wrong_type") || !strcmp(error, "out_of_range") ? 3 : 1;
+}
+
+static int check(const char *cmd, const char *path, long n)
+{
+    return check_in(reply, cmd, path, n);
 }
 
 /* The value at path as text into out; the status of check(). */
@@ -330,7 +335,7 @@ int cmd_watch(int argc, char **argv)
 static int print_tree(const char *cmd, const char *path, int depth)
 {
     static char list[SHELL_REPLY_MAX];
-    int err = check(cmd, path, vk_kobj_op("list", path, list, sizeof(list)));
+    int err = check_in(list, cmd, path, vk_kobj_op("list", path, list, sizeof(list)));
     if (err)
         return err;
     char *copy = strdup(list);
@@ -358,7 +363,7 @@ static int print_tree(const char *cmd, const char *path, int depth)
 int shell_kobj_ls(const char *path)
 {
     static char list[SHELL_REPLY_MAX];
-    int err = check("ls", path, vk_kobj_op("list", path, list, sizeof(list)));
+    int err = check_in(list, "ls", path, vk_kobj_op("list", path, list, sizeof(list)));
     if (err)
         return err;
     char name[128], type[16], child[512], value[256];
