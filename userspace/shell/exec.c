@@ -170,6 +170,26 @@ static int expand_dollar(buf_t *b, const char **pp)
     return value ? put(b, value, strlen(value)) : 0;
 }
 
+/* One unit of a word at *pp: a backslash escape, a $ reference or a plain byte. Inside
+ * double quotes a backslash escapes only $ " \ and backquote, and stays otherwise. */
+static int expand_unit(buf_t *b, const char **pp, int in_double, int *quoted)
+{
+    const char *p = *pp;
+    int err;
+    if (*p == '\\' && p[1] && (!in_double || strchr("$\"\\`", p[1]))) {
+        *quoted = 1;
+        err = put(b, p + 1, 1);
+        p += 2;
+    } else if (*p == '$') {
+        p++;
+        err = expand_dollar(b, &p);
+    } else {
+        err = put(b, p++, 1);
+    }
+    *pp = p;
+    return err;
+}
+
 /* Sets *quoted when the word had quotes (so an empty result is still a word). */
 static char *expand(const char *raw, int *quoted)
 {
@@ -188,34 +208,13 @@ static char *expand(const char *raw, int *quoted)
             p = *end ? end + 1 : end;
         } else if (*p == '"') {
             *quoted = 1;
-            for (p++; *p && *p != '"'; ) {
-                if (*p == '\\' && p[1] && strchr("$\"\\`", p[1])) {
-                    if (put(&b, p + 1, 1))
-                        goto fail;
-                    p += 2;
-                } else if (*p == '$') {
-                    p++;
-                    if (expand_dollar(&b, &p))
-                        goto fail;
-                } else {
-                    if (put(&b, p++, 1))
-                        goto fail;
-                }
-            }
+            for (p++; *p && *p != '"'; )
+                if (expand_unit(&b, &p, 1, quoted))
+                    goto fail;
             if (*p)
                 p++;
-        } else if (*p == '\\' && p[1]) {
-            *quoted = 1;
-            if (put(&b, p + 1, 1))
-                goto fail;
-            p += 2;
-        } else if (*p == '$') {
-            p++;
-            if (expand_dollar(&b, &p))
-                goto fail;
-        } else {
-            if (put(&b, p++, 1))
-                goto fail;
+        } else if (expand_unit(&b, &p, 0, quoted)) {
+            goto fail;
         }
     }
     return b.s;
