@@ -2,7 +2,9 @@
 /*
  * The vkernel shell: entry point and the read-run loop.
  *
- *   shell              interactive when stdin is a terminal, else reads commands from it
+ *   shell [-l|-i]      interactive when stdin is a terminal, else reads commands from it
+ *                      (-l, a login shell as userspace/init starts it, and -i change
+ *                      nothing: the terminal decides)
  *   shell -c COMMAND   runs one line
  *   shell FILE         runs the file line by line
  *
@@ -39,6 +41,8 @@ int main(int argc, char **argv)
 {
     if (!shell_var_get("PATH"))
         shell_var_set("PATH", "/bin", 1);
+    if (argc == 2 && (!strcmp(argv[1], "-l") || !strcmp(argv[1], "-i")))
+        argc = 1;
     if (argc == 3 && !strcmp(argv[1], "-c"))
         return shell_run_line(argv[2]);
     if (argc == 2 && argv[1][0] != '-') {
@@ -50,7 +54,7 @@ int main(int argc, char **argv)
         return run_file(f);
     }
     if (argc != 1) {
-        fprintf(stderr, "usage: shell [-c COMMAND | FILE]\n");
+        fprintf(stderr, "usage: shell [-l | -i | -c COMMAND | FILE]\n");
         return SHELL_STATUS_SYNTAX;
     }
     shell_interactive = isatty(STDIN_FILENO);
