@@ -4,6 +4,7 @@
 # them; exits non-zero if anything failed or a suite could not run. Called by
 # `make test` after the image, host tests and fuzzers are built.
 #   1. host unit tests (build/host/test_*, ASan + UBSan)
+#   1b. the shell (build/userspace/bin/shell.vbin) on the host under a pty
 #   2. fuzz regression inputs (tests/host/corpus/<fuzzer>/*) through each fuzzer binary
 #   3. integration tests in QEMU (tests/integration/run.py), including the in-kernel suite
 set -uo pipefail
@@ -43,6 +44,12 @@ for t in build/host/test_*; do
   grep -E '^(FAIL|  FAIL)' "$log_dir/$name.log"
   count "$name" "$log_dir/$name.log" $rc
 done
+
+echo "== shell under a host pty (tests/host/shell_pty.py)"
+python3 tests/host/shell_pty.py build/userspace/bin/shell.vbin >"$log_dir/shell_pty.log" 2>&1
+rc=$?
+grep -E '^FAIL' "$log_dir/shell_pty.log"
+count shell_pty "$log_dir/shell_pty.log" $rc
 
 echo "== fuzz regression inputs"
 for fz in build/fuzz/fuzz_*; do

@@ -26,14 +26,14 @@
     X(sched_getparam, 143) X(sched_setscheduler, 144) X(sched_getscheduler, 145)          \
     X(sched_get_priority_max, 146) X(sched_get_priority_min, 147)                         \
     X(sched_rr_get_interval, 148) X(arch_prctl, 158) X(setrlimit, 160) X(sync, 162)       \
-    X(gettid, 186) X(tkill, 200) X(time, 201) X(futex, 202) X(sched_setaffinity, 203)     \
-    X(sched_getaffinity, 204) X(getdents64, 217) X(set_tid_address, 218)                  \
-    X(clock_gettime, 228) X(clock_getres, 229) X(clock_nanosleep, 230)                    \
-    X(exit_group, 231) X(tgkill, 234) X(openat, 257) X(mkdirat, 258) X(newfstatat, 262)   \
-    X(unlinkat, 263) X(renameat, 264) X(readlinkat, 267) X(faccessat, 269)                \
-    X(pselect6, 270) X(ppoll, 271) X(set_robust_list, 273) X(dup3, 292) X(pipe2, 293)     \
-    X(prlimit64, 302) X(getcpu, 309) X(renameat2, 316) X(getrandom, 318) X(statx, 332)    \
-    X(rseq, 334)
+    X(reboot, 169) X(gettid, 186) X(tkill, 200) X(time, 201) X(futex, 202)                \
+    X(sched_setaffinity, 203) X(sched_getaffinity, 204) X(getdents64, 217)                \
+    X(set_tid_address, 218) X(clock_gettime, 228) X(clock_getres, 229)                    \
+    X(clock_nanosleep, 230) X(exit_group, 231) X(tgkill, 234) X(openat, 257)              \
+    X(mkdirat, 258) X(newfstatat, 262) X(unlinkat, 263) X(renameat, 264)                  \
+    X(readlinkat, 267) X(faccessat, 269) X(pselect6, 270) X(ppoll, 271)                   \
+    X(set_robust_list, 273) X(dup3, 292) X(pipe2, 293) X(prlimit64, 302) X(getcpu, 309)   \
+    X(renameat2, 316) X(getrandom, 318) X(statx, 332) X(rseq, 334)
 
 #define VK_SYSCALL_BASE 0x1000
 #define VK_SYSCALLS_VK(X)                                                                 \

@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "config.h"
 #include "arch/x86_64/arch.h"
+#include "acpi/acpi.h"
 #include <vk/vk.h>
 
 #define ARCH_SET_FS 0x1002
@@ -338,4 +339,34 @@ long sys_prlimit64(const syscall_args_t *a)
             return -VK_EPERM;
     }
     return a->arg[3] ? usercopy_to(a->arg[3], lim, sizeof(lim)) : 0;
+}
+
+/* reboot(2): the Linux magic numbers and commands. */
+#define REBOOT_MAGIC1      0xfee1deadu
+#define REBOOT_CMD_RESTART  0x01234567u
+#define REBOOT_CMD_HALT     0xcdef0123u
+#define REBOOT_CMD_POWER_OFF 0x4321fedcu
+#define REBOOT_CMD_CAD_ON   0x89abcdefu
+#define REBOOT_CMD_CAD_OFF  0x00000000u
+
+/* Powers off or restarts the machine the way the monitor does: filesystems are flushed
+ * and unmounted first. Halt is treated as power-off. Only returns on failure (no ACPI).
+ * FIXME(issue 7): any process may call it; it should need a right once rights exist. */
+long sys_reboot(const syscall_args_t *a)
+{
+    uint32_t magic2 = (uint32_t)a->arg[1], cmd = (uint32_t)a->arg[2];
+    if ((uint32_t)a->arg[0] != REBOOT_MAGIC1 ||
+        (magic2 != 672274793u && magic2 != 85072278u && magic2 != 369367448u && magic2 != 537993216u))
+        return -VK_EINVAL;
+    if (cmd == REBOOT_CMD_CAD_ON || cmd == REBOOT_CMD_CAD_OFF)
+        return 0; /* there is no Ctrl-Alt-Del handling to switch */
+    if (cmd != REBOOT_CMD_RESTART && cmd != REBOOT_CMD_HALT && cmd != REBOOT_CMD_POWER_OFF)
+        return -VK_EINVAL;
+    bool restart = cmd == REBOOT_CMD_RESTART;
+    log_printf("%s[%d]: %s\n", proc_current()->name, (int)proc_current()->pid,
+               restart ? "Rebooting." : "Powering off.");
+    vfs_shutdown();
+    int err = restart ? acpi_reboot() : acpi_poweroff();
+    log_printf("reboot: %s failed (error %d)\n", restart ? "restart" : "power-off", err);
+    return -VK_EIO; /* the ACPI error is logged above; its codes are not errno values */
 }

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -680,10 +681,169 @@ def ps2_input():
         g.close()
 
 
+
+SHELL_PROMPT = r'\nvk:[^\n$]*\$ '
+
+
+def shell_suite():
+    """The shell (userspace/shell, docs/shell.md) as init on the serial console: typed
+    commands and keys, every builtin, pipes and redirection into files on /data, control
+    operators, variables, history and line editing, a program on PATH, errors, and Ctrl-C
+    stopping a foreground program (needs the kernel tty)."""
+    g = Guest(cmdline='console=serial test=user init=/bin/shell.vbin', smp=1)
+
+    def sh(keys, timeout=30):
+        """Types keys; returns what the shell printed up to its next prompt (the echoed
+        command line included, CRs removed)."""
+        start = len(g.text())
+        g.type(keys)
+        deadline = time.time() + timeout
+        while True:
+            # A prompt may start the new output when the keys did not end the line (q
+            # leaving watch); after Enter a redrawn line may start it (history, Tab).
+            text = g.text()[start:]
+            out = text if keys.endswith('\r') else '\n' + text
+            m = re.search(SHELL_PROMPT, out)
+            if m:
+                return out[:m.start() + 1]
+            if time.time() > deadline or g.proc.poll() is not None:
+                raise BootError('no prompt after %r; got %r' % (keys, out[-400:]))
+            time.sleep(0.05)
+
+    def body(out):
+        return out.split('\n', 1)[1] if '\n' in out else ''
+
+    try:
+        g.wait_for(SHELL_PROMPT, timeout=120)
+        check('shell.prompt', True)
+        out = sh('help\r')
+        check('shell.help', all(c in out for c in ('version', 'drvunload', 'poweroff', 'history')), out[-300:])
+        out = sh('? cd\r')
+        check('shell.help_question_mark', 'cd [dir]' in out, out)
+        out = sh('version\r')
+        check('shell.version', re.search(r'vkernel \d+\.\d+\.\d+ \(build [^)]+\)', out), out)
+        out = sh('uptime\r')
+        check('shell.uptime', re.search(r'up \d+:\d\d:\d\d\.\d{3} \(\d+ s\)', out), out)
+        out = sh('mem\r')
+        m = re.search(r'memory: (\d+) MiB total, (\d+) MiB free', out)
+        check('shell.mem', m and 0 < int(m.group(2)) < int(m.group(1)) <= 512, out)
+        out = sh('tasks\r')
+        check('shell.tasks', re.search(r'TID\s+STATE', out) and re.search(r'\d+ \w+\s+\d+\s+\d+\s+\d+\s+shell\.vbin', out), out[-500:])
+        out = sh('top once\r')
+        check('shell.top_once', re.search(r'top: \d+ tasks', out) and 'shell.vbin' in out, out[-500:])
+        out = sh('tasks | wc -l\r')
+        m = re.search(r'\n(\d+)\n', out)
+        check('shell.builtin_in_pipeline', m and int(m.group(1)) >= 3, out)
+        out = sh('ls /\r')
+        check('shell.ls_filesystem', 'bin/' in out and 'data/' in out, out)
+        out = sh('ls /kernel\r')
+        check('shell.ls_kobj', re.search(r'version\s+string\s+\d+\.\d+', out) and re.search(r'log/\s+dir', out), out)
+        out = sh('get /kernel/version\r')
+        check('shell.get', re.search(r'\n\d+\.\d+\.\d+\n', out), out)
+        out = sh('describe /mem/free\r')
+        check('shell.describe', re.search(r'/mem/free: uint, access \[.*\], unit bytes\n\s+RAM not allocated', out), out)
+        out = sh('set /kernel/log/level debug; get /kernel/log/level\r')
+        check('shell.set', '/kernel/log/level = debug' in out and '\ndebug\n' in out, out)
+        out = sh('set /kernel/log/level loud; echo status=$?; set /kernel/log/level info\r')
+        check('shell.set_bad_value', 'set: /kernel/log/level:' in out and 'status=3' in out, out)
+        out = sh('get /no/such/node; echo status=$?\r')
+        check('shell.get_not_found', 'get: /no/such/node: not available in this kernel' in out and 'status=2' in out, out)
+        start = len(g.text())
+        g.type('watch /kernel/uptime_ns 200\r')
+        time.sleep(3)
+        out = sh('q')
+        values = re.findall(r'\n(\d{6,})\n', g.text()[start:])
+        check('shell.watch', len(set(values)) >= 2, out)
+        out = sh('idt; echo status=$?\r')
+        check('shell.idt', ('idt: /irq: not available in this kernel' in out and 'status=2' in out) or
+              re.search(r'/irq/\S+\s+\d+', out), out)
+        out = sh('drvunload nosuchdrv; echo status=$?; drvload nosuchdrv\r')
+        check('shell.drvload_drvunload_missing',
+              'drvunload: /drivers/nosuchdrv/unload: not available in this kernel' in out and
+              'drvload: /drivers/nosuchdrv/load: not available in this kernel' in out and 'status=2' in out, out)
+        out = sh('run hello one\r')
+        check('shell.run', 'Hello from vkernel userspace!' in out, out)
+        out = sh('hello; echo status=$?\r')
+        check('shell.program_on_path', 'Hello from vkernel userspace!' in out and 'status=0' in out, out)
+        out = sh('alloc\r', timeout=60)
+        check('shell.alloc', re.search(r'alloc: \d+ allocations, \d+ bytes, 0 bad bytes: ok', out), out)
+        out = sh('clear; echo cleared\r')
+        check('shell.clear', '\x1b[2J' in out, repr(out))
+        out = sh('panic\r')
+        if 'not available in this kernel' in out:
+            check('shell.panic_unavailable_reported', 'panic: /kernel/panic: not available in this kernel' in out, out)
+        else:
+            out = sh('no\r')
+            check('shell.panic_refused', 'panic: not confirmed' in out, out)
+        out = sh('cd /data; pwd; mkdir shdir; cd shdir; echo one > f.txt; echo two >> f.txt; cat f.txt\r')
+        check('shell.cd_pwd_redirect_on_data', '\n/data\n' in out and '\none\ntwo\n' in out, out)
+        out = sh('cp f.txt g.txt; mv g.txt h.txt; touch e.txt; ls\r')
+        check('shell.cp_mv_touch', 'h.txt' in out and 'e.txt' in out and 'g.txt' not in body(out), out)
+        out = sh('head -n 1 h.txt; tail -n 1 h.txt; wc h.txt; cat h.txt | wc -l\r')
+        check('shell.head_tail_wc_pipe', re.search(r'\none\ntwo\n2 2 8\n2\n', out), out)
+        out = sh('wc -l < f.txt > count.txt 2>&1; cat count.txt; cat nosuch 2> err.txt; cat err.txt\r')
+        check('shell.redirect_in_out_err', '\n2\n' in out and 'cat: nosuch:' in out, out)
+        out = sh('rm e.txt f.txt h.txt count.txt err.txt; cd ..; rm -d shdir; ls /data/shdir; echo status=$?\r')
+        check('shell.rm', 'status=0' not in out, out)
+        out = sh('false; echo a=$?; true && echo and-ok; false || echo or-ok; false && echo never\r')
+        check('shell.control_operators', 'a=1' in out and 'and-ok' in out and 'or-ok' in out and 'never' not in body(out), out)
+        out = sh('FOO=bar; echo "${FOO}x" $FOO \'$FOO\'; export FOO; env | busybox grep FOO; unset FOO; echo [$FOO]\r')
+        check('shell.variables', 'barx bar $FOO' in out and '\nFOO=bar\n' in out and '\n[]\n' in out, out)
+        out = sh('nosuch; echo status=$?\r')
+        check('shell.unknown_command', 'shell: nosuch: command not found' in out and 'status=127' in out, out)
+        out = sh('echo a | | b; echo $?\r')
+        out2 = sh('echo $?\r')
+        check('shell.syntax_error', 'syntax error' in out and '\n2\n' in out2, out + out2)
+        out = sh('echo wrld\x1b[D\x1b[D\x1b[Do\r')
+        check('shell.line_edit_left_insert', '\nworld\n' in out, repr(out))
+        out = sh('cho x\x01e\x05 y\x7fz\r')
+        check('shell.line_edit_home_end_backspace', '\nx z\n' in out, repr(out))
+        out = sh('\x1b[A\x1b[A\r')
+        check('shell.history_up', '\nworld\n' in out, repr(out))
+        out = sh('ech\t tabbed\r')
+        check('shell.tab_completion', '\ntabbed\n' in out, repr(out))
+        out = sh('echo abandoned\x03')
+        check('shell.ctrl_c_abandons_line', '^C' in out and '\nabandoned' not in out, repr(out))
+        out = sh('history\r')
+        check('shell.history', re.search(r'\d+\s+echo wrld', out) is None and
+              re.search(r'\d+\s+echo world', out) and re.search(r'\d+\s+version', out), out[-400:])
+        out = sh('cat /kobj/mem/total\r')
+        check('shell.cat_kobjfs', re.search(r'\n\d+\n', out), out)
+        # Ctrl-C stops a foreground program: needs the tty's ISIG (SIGINT to the
+        # foreground process group). The console of today passes the byte through.
+        start = time.time()
+        g.type('busybox sleep 8\r')
+        time.sleep(1)
+        g.type('\x03')
+        try:
+            g.wait_for(r'busybox sleep 8\n(?:[^\n]*\n){0,3}' + SHELL_PROMPT[2:], timeout=4)
+            stopped = time.time() - start < 5
+        except BootError:
+            stopped = False
+        check('shell.ctrl_c_stops_program', stopped, 'the prompt did not come back within 4 s of Ctrl-C')
+        time.sleep(max(0, 10 - (time.time() - start)))
+        out = sh('echo settled\r')
+        out = sh('reboot now; echo status=$?\r')
+        check('shell.reboot_bad_argument', 'usage: reboot' in out and 'status=2' in out, out)
+        # poweroff: reboot(2) flushes the filesystems and powers off through ACPI, which
+        # ends QEMU with status 0 (not through isa-debug-exit).
+        g.type('poweroff\r')
+        status = g.wait_exit(timeout=60)
+        check('shell.poweroff', status == 0 and 'Powering off.' in g.text(), 'status %s' % status)
+        out = g.text()
+        check('shell.kernel_survived', 'PANIC' not in out)
+        check('shell.data_unmounted_cleanly', 'not cleanly unmounted' not in out)
+    except BootError as e:
+        check('shell', False, str(e))
+        dump_tail(g, 60)
+    finally:
+        g.close()
+
+
 SUITES = [disk_image, run_qemu_script, boot_default, kernel_tests, kernel_tests_smp,
           kernel_tests_debug, busybox, fat32_data, panic_report, panic_report_smp, bad_kernel,
           gdb_attach, gdb_process_helpers, user_programs, console_init, ipc, syscall_fuzz,
-          vkbench_smoke, ps2_input]
+          vkbench_smoke, ps2_input, shell_suite]
 
 
 def main():

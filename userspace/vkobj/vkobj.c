@@ -24,52 +24,8 @@
 #define EXIT_PERMISSION  4
 #define EXIT_BAD_REQUEST 5
 #define REPLY_MAX (64 * 1024)
-#define REQUEST_MAX 4096
 
 static char reply[REPLY_MAX];
-
-/* Appends s to out as a JSON string (quotes and escapes). */
-static size_t quote(char *out, size_t at, size_t size, const char *s)
-{
-    at += (size_t)snprintf(out + at, at < size ? size - at : 0, "\"");
-    for (; *s && at + 8 < size; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            at += (size_t)snprintf(out + at, size - at, "\\%c", c);
-        else if (c < 0x20)
-            at += (size_t)snprintf(out + at, size - at, "\\u%04x", c);
-        else
-            out[at++] = (char)c;
-    }
-    return at + (size_t)snprintf(out + at, at < size ? size - at : 0, "\"");
-}
-
-static long rpc(const char *request)
-{
-    vk_api_t *api = vk_api();
-    if (!api || api->header.size < offsetof(vk_api_t, kobj_rpc) + sizeof(api->kobj_rpc)) {
-        fprintf(stderr, "vkobj: this kernel has no KObj RPC (vk_api_t revision < 2)\n");
-        return -ENOSYS;
-    }
-    return api->kobj_rpc(request, strlen(request), reply, sizeof(reply));
-}
-
-/* The string value of "key" in a flat part of the reply (enough for error classes). */
-static const char *field(const char *json, const char *key, char *out, size_t size)
-{
-    char pattern[64];
-    snprintf(pattern, sizeof(pattern), "\"%s\":\"", key);
-    const char *p = strstr(json, pattern);
-    if (!p)
-        return NULL;
-    p += strlen(pattern);
-    size_t n = 0;
-    while (p[n] && p[n] != '"' && n + 1 < size)
-        n++;
-    memcpy(out, p, n);
-    out[n] = 0;
-    return out;
-}
 
 static int exit_code(const char *error)
 {
@@ -85,7 +41,7 @@ static int exit_code(const char *error)
     return 1;
 }
 
-/* Plain output: the value after "value": (strings unquoted), or each child's name. */
+/* Plain output: the value (strings unquoted), or each child's name. */
 static void print_plain(const char *op)
 {
     if (!strcmp(op, "describe")) {
@@ -93,41 +49,14 @@ static void print_plain(const char *op)
         return;
     }
     if (!strcmp(op, "ls")) {
-        for (const char *p = reply; (p = strstr(p, "{\"name\":\"")); ) {
-            char name[256], type[16];
-            field(p, "name", name, sizeof(name));
-            field(p, "type", type, sizeof(type));
+        char name[256], type[16];
+        for (const char *p = reply; (p = vk_kobj_next_child(p, name, sizeof(name), type, sizeof(type))); )
             printf("%s%s\n", name, strcmp(type, "dir") ? "" : "/");
-            p += 9;
-        }
         return;
     }
-    const char *v = strstr(reply, "\"value\":");
-    if (!v)
-        return;
-    v += 8;
-    if (*v == '"') {
-        /* Unescape the common cases; the reply is the kernel's own JSON. */
-        for (v++; *v && *v != '"'; v++) {
-            if (*v == '\\' && v[1]) {
-                v++;
-                putchar(*v == 'n' ? '\n' : *v == 't' ? '\t' : *v);
-            } else {
-                putchar(*v);
-            }
-        }
-        putchar('\n');
-    } else {
-        size_t n = strcspn(v, ",}");
-        printf("%.*s\n", (int)n, v);
-    }
-}
-
-/* -?[0-9]+: what may go into the request as a JSON number as it is. */
-static int is_integer(const char *s)
-{
-    s += *s == '-';
-    return *s && strspn(s, "0123456789") == strlen(s);
+    static char value[REPLY_MAX];
+    if (vk_kobj_value(reply, value, sizeof(value)))
+        puts(value);
 }
 
 static int usage(void)
@@ -158,43 +87,27 @@ int main(int argc, char **argv)
     if (strcmp(wire, "list") && strcmp(wire, "get") && !is_set && strcmp(wire, "describe"))
         return usage();
 
-    static char request[REQUEST_MAX];
-    size_t at = (size_t)snprintf(request, sizeof(request), "{\"op\":\"%s\",\"path\":", wire);
-    at = quote(request, at, sizeof(request), path);
-    if (is_set) {
-        /* int, uint and bool nodes take JSON literals, the rest strings: ask first. */
-        static char describe[REQUEST_MAX];
-        size_t d = (size_t)snprintf(describe, sizeof(describe), "{\"op\":\"describe\",\"path\":");
-        d = quote(describe, d, sizeof(describe) - 2, path);
-        strcpy(describe + d, "}");
-        char type[16] = "";
-        if (rpc(describe) >= 0)
-            field(reply, "type", type, sizeof(type));
-        int literal = (!strcmp(type, "bool") && (!strcmp(value, "true") || !strcmp(value, "false"))) ||
-                      ((!strcmp(type, "int") || !strcmp(type, "uint")) && is_integer(value));
-        at += (size_t)snprintf(request + at, sizeof(request) - at, ",\"value\":");
-        if (literal && strlen(value) + 2 < sizeof(request) - at)
-            at += (size_t)snprintf(request + at, sizeof(request) - at, "%s", value);
-        else
-            at = quote(request, at, sizeof(request), value);
-    }
-    at += (size_t)snprintf(request + at, at < sizeof(request) ? sizeof(request) - at : 0, "}");
-    if (at >= sizeof(request)) {
+    long n = is_set ? vk_kobj_set(path, value, reply, sizeof(reply))
+                    : vk_kobj_op(wire, path, reply, sizeof(reply));
+    if (n == -E2BIG) {
         fprintf(stderr, "vkobj: request too long\n");
         return EXIT_BAD_REQUEST;
     }
-    long n = rpc(request);
+    if (n == -ENOSYS) {
+        fprintf(stderr, "vkobj: this kernel has no KObj RPC (vk_api_t revision < 2)\n");
+        return 1;
+    }
     if (n < 0) {
         fprintf(stderr, "vkobj: %s\n", strerror((int)-n));
         return 1;
     }
     char error[32], message[256];
-    if (field(reply, "error", error, sizeof(error))) {
+    if (vk_kobj_field(reply, "error", error, sizeof(error))) {
         if (json)
             puts(reply);
         else
             fprintf(stderr, "vkobj: %s: %s (%s)\n", path,
-                    field(reply, "message", message, sizeof(message)) ? message : "", error);
+                    vk_kobj_field(reply, "message", message, sizeof(message)) ? message : "", error);
         return exit_code(error);
     }
     if (json)
