@@ -104,7 +104,7 @@ SCRATCH_TESTS = ['vblk_scratch_modern_write_read', 'vblk_scratch_legacy_write_re
                  'vblk_scratch_polling_write_read', 'vblk_scratch_concurrent_threads_modern',
                  'vblk_scratch_concurrent_threads_legacy', 'vblk_scratch_flush',
                  'vblk_scratch_out_of_range_refused', 'vblk_scratch_read_only_refuses_writes',
-                 'vblk_scratch_serials_from_get_id', 'vblk_scratch_bcache_writes_through_and_reads_back']
+                 'vblk_scratch_serials_from_get_id', 'vblk_scratch_bcache_writes_back_and_reads_back']
 
 
 def scratch_disk_args(directory):
