@@ -113,14 +113,27 @@ static void fat_log(void *ctx, const char *message)
 
 /* ---- the vnode cache ---------------------------------------------------------------- */
 
+/* A new reference to v unless its last one is already gone: vnode_unref drops it to
+ * 0 without the mount lock and fat_release then waits for the lock to free it, so a
+ * cached vnode at 0 is dying and must not come back. */
+static bool ref_if_live(vnode_t *v)
+{
+    uint32_t refs = __atomic_load_n(&v->refs, __ATOMIC_ACQUIRE);
+    while (refs)
+        if (__atomic_compare_exchange_n(&v->refs, &refs, refs + 1, false, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE))
+            return true;
+    return false;
+}
+
 /* The cached vnode for node, with a new reference, or a new one. Mount lock held. */
 static int vnode_for(mount_t *m, const fat32_node_t *node, vnode_t **out)
 {
     fat_fs_t *fs = m->fs_private;
     uint64_t key = fat32_node_key(node);
     for (fat_vnode_t *f = fs->cache; f; f = f->next)
-        if (f->key == key && !f->gone) {
-            *out = vnode_ref(&f->v);
+        if (f->key == key && !f->gone && ref_if_live(&f->v)) {
+            *out = &f->v;
             return 0;
         }
     fat_vnode_t *f = kzalloc(sizeof(*f));
