@@ -382,13 +382,16 @@ def run_qemu_script():
 EXIT_INIT_OK = 0x20  # init exited with status 0 (kernel/core/main.c run_init)
 
 
-def user_suite(program, args='', boot_name=None, smp=1, init=None, timeout=180, after=None):
+def user_suite(program, args='', boot_name=None, smp=1, init=None, timeout=180, after=None,
+               image=None):
     """Boots init=PROGRAM in test mode; the program's own PASS/FAIL lines become checks,
     and init must exit 0 (QEMU status for isa-debug-exit 0x20). after(guest), when
-    given, runs once QEMU has exited, before its image is deleted."""
+    given, runs once QEMU has exited, before its image is deleted; image boots a copy
+    of another disk image than the build's."""
     name = boot_name or program
     init = init or '/bin/%s.vbin' % program
-    g = Guest(cmdline='console=serial test=user init=%s %s' % (init, args), smp=smp)
+    g = Guest(cmdline='console=serial test=user init=%s %s' % (init, args), smp=smp,
+              image=image)
     try:
         status = g.wait_exit(timeout=timeout)
         out = g.text()
@@ -612,11 +615,28 @@ def storage():
         check('storage_crash.no_temporary_names_left',
               all(mtype(part, '/crash/tmp%02d' % i) is None for i in range(1, 16, 4)))
         check('storage_crash.kernel_survived', 'PANIC' not in g.text())
+        crashed = os.path.join(tempfile.mkdtemp(prefix='vkcrash.'), 'crashed.img')
+        shutil.copy(g.image, crashed)
     except BootError as e:
         check('storage_crash', False, str(e))
         dump_tail(g)
+        return
     finally:
         g.close()
+
+    # The next boot on the crashed disk: the mount reports the dirty flag, the files are
+    # there, and the clean unmount at the end leaves a volume fsck.fat finds clean.
+    def after_reboot(g):
+        check('storage_reboot.dirty_flag_reported',
+              'fat32 vda2: the volume was not cleanly unmounted' in g.text())
+        rc, text = fsck_fat(data_partition(g))
+        check('storage_reboot.fsck_clean_after_clean_unmount', rc == 0, text[-500:])
+
+    try:
+        user_suite('test-storage', 'after-crash', boot_name='test-storage-reboot', smp=1,
+                   init='/bin/test-storage.vbin', after=after_reboot, image=crashed)
+    finally:
+        shutil.rmtree(os.path.dirname(crashed), ignore_errors=True)
 
 
 def gdb_process_helpers():
