@@ -32,8 +32,8 @@
     X(clock_nanosleep, 230) X(exit_group, 231) X(tgkill, 234) X(openat, 257)              \
     X(mkdirat, 258) X(newfstatat, 262) X(unlinkat, 263) X(renameat, 264)                  \
     X(readlinkat, 267) X(faccessat, 269) X(pselect6, 270) X(ppoll, 271)                   \
-    X(set_robust_list, 273) X(dup3, 292) X(pipe2, 293) X(prlimit64, 302) X(getcpu, 309)   \
-    X(renameat2, 316) X(getrandom, 318) X(statx, 332) X(rseq, 334)
+    X(set_robust_list, 273) X(dup3, 292) X(pipe2, 293) X(prlimit64, 302) X(syncfs, 306)   \
+    X(getcpu, 309) X(renameat2, 316) X(getrandom, 318) X(statx, 332) X(rseq, 334)
 
 #define VK_SYSCALL_BASE 0x1000
 #define VK_SYSCALLS_VK(X)                                                                 \

@@ -11,8 +11,7 @@
  *    before a driver sees a request, so drivers never see an out-of-range request.
  *  - Devices are never unregistered (no hot-unplug yet), so blockdev_t pointers stay
  *    valid forever; lookups need no reference counting.
- *  - A block cache (LRU, write-back) will sit between filesystems and these calls; it
- *    needs nothing more than blockdev_read/write/flush and sector_size.
+ *  - The block cache (LRU, write-back, below) sits between filesystems and these calls.
  */
 #ifndef KERNEL_BLOCK_BLOCK_H
 #define KERNEL_BLOCK_BLOCK_H
@@ -56,6 +55,10 @@ struct blockdev {
     /* Statistics, updated atomically. */
     uint64_t reads, writes, flushes, errors;
     uint64_t sectors_read, sectors_written;
+    /* Whole disks only, guarded by the block cache's lock: the first error of a
+     * write-back not yet reported by bcache_sync, and whether it was logged. */
+    int wb_error;
+    bool wb_error_logged;
 };
 
 /* Registers a whole disk and the partitions of its GPT, if it has a valid one (a bad
@@ -84,23 +87,61 @@ int blockdev_flush(blockdev_t *dev);
 void blockdev_format_size(uint64_t bytes, char *out, unsigned out_size);
 
 /* The block cache (kernel/block/cache.c): what filesystems read and write through.
- * Blocks of 4 KiB of the whole disk in an LRU of CONFIG_BCACHE_BLOCKS; a partition and
- * its disk share them. Reads fill whole blocks and read ahead on sequential access.
- * Writes are write-through: on the device when bcache_write returns, in the order
- * they were made. Same errors as the blockdev_* calls; thread context only. */
+ * Blocks of 4 KiB of the whole disk in an LRU of at most CONFIG_BCACHE_BLOCKS; a
+ * partition and its disk share them. Reads fill whole blocks and read ahead on
+ * sequential access. Writes are write-back: they land in cached blocks, which stay
+ * dirty until the flusher thread (blocks older than dirty_expire_ms, or more dirty
+ * than dirty_ratio percent of the cache), an eviction, a shrink or bcache_sync writes
+ * them. Every write-back of a disk goes in passes (BCACHE_PASS_*, lowest first) and,
+ * within a pass, in ascending block order, coalesced into multi-block requests.
+ * Same errors as the blockdev_* calls; thread context only. */
+enum {
+    BCACHE_PASS_DATA,   /* file contents */
+    BCACHE_PASS_MAP,    /* allocation maps (FAT) */
+    BCACHE_PASS_INDEX,  /* directories */
+    BCACHE_PASS_SUPER,  /* summary sectors (FSInfo) */
+    BCACHE_PASSES
+};
 int bcache_read(blockdev_t *dev, uint64_t sector, uint32_t count, void *buf);
+/* bcache_write_pass: the blocks written are written back no earlier than pass `pass`
+ * of the next write-back (a block written in several passes takes the latest). */
 int bcache_write(blockdev_t *dev, uint64_t sector, uint32_t count, const void *buf);
-/* Makes completed writes durable (the device's own cache). */
+int bcache_write_pass(blockdev_t *dev, uint64_t sector, uint32_t count, const void *buf,
+                      unsigned pass);
+/* Writes every dirty block in dev's range (a partition: only its own sectors) in
+ * passes, then flushes the device. -VK_EIO when a write-back of dev's disk failed since
+ * the last bcache_sync reported one (that error is reported once, then forgotten), or
+ * when a write or the flush fails now. Blocks whose write failed stay dirty and are
+ * retried: data is never dropped. */
 int bcache_sync(blockdev_t *dev);
-/* Drops every cached block of dev's disk (after writes that bypassed the cache). */
+/* Writes back, then drops every cached block of dev's disk. */
 void bcache_invalidate(blockdev_t *dev);
+/* Memory pressure: frees up to `blocks` cached blocks, clean least recently used ones
+ * first, then dirty ones after writing them back. Returns how many were freed. Thread
+ * context, no locks of the block or filesystem layers held. */
+unsigned bcache_shrink(unsigned blocks);
 
 typedef struct {
     uint64_t hits, misses;        /* blocks found / read from the device by bcache_read */
     uint64_t readahead_blocks;    /* extra blocks asked for on sequential misses */
-    uint64_t evictions, writes;
-    uint64_t cached_blocks, block_bytes;
+    uint64_t evictions, writes;   /* writes: bcache_write calls */
+    uint64_t writebacks;          /* dirty blocks written to a device */
+    uint64_t write_requests;      /* device requests those took (coalesced runs) */
+    uint64_t flushes;             /* device flushes by bcache_sync */
+    uint64_t write_errors;        /* failed write-back requests */
+    uint64_t shrunk;              /* blocks freed by bcache_shrink */
+    uint64_t cached_blocks, dirty_blocks, block_bytes;
 } bcache_stats_t;
 void bcache_get_stats(bcache_stats_t *out);
+
+/* Tunables (KObj /fs/cache). Setters return -VK_ERANGE outside the limits noted. */
+typedef struct {
+    uint32_t dirty_expire_ms;     /* 1..600000: age after which the flusher writes */
+    uint32_t flush_interval_ms;   /* 1..60000: how often the flusher looks */
+    uint32_t dirty_ratio;         /* 1..90: percent of max_blocks dirty that wakes it */
+    uint32_t max_blocks;          /* 16..CONFIG_BCACHE_BLOCKS; lowering it shrinks */
+} bcache_tunables_t;
+void bcache_get_tunables(bcache_tunables_t *out);
+int bcache_set_tunables(const bcache_tunables_t *in);
 
 #endif

@@ -41,6 +41,9 @@ typedef struct {
     blockdev_t *dev;
     fat_vnode_t *cache;         /* live vnodes; guarded by the mount lock */
     uint8_t *bounce;            /* BOUNCE_BYTES; guarded by the mount lock */
+    /* From the boot sector, to tell the block cache which write-back pass a sector
+     * belongs to (docs/storage.md, "Write-back order"). */
+    uint64_t fat_start, fat_end;
 } fat_fs_t;
 
 static const vnode_ops_t fat_ops;
@@ -57,20 +60,34 @@ static fat_vnode_t *fv_of(vnode_t *v)
 
 /* ---- the library's host callbacks -------------------------------------------------- */
 
-/* Through the block cache (kernel/block/cache.c). */
+/* Through the block cache (kernel/block/cache.c). The cache writes dirty blocks back in
+ * passes: file data, then FAT sectors, then directory sectors, then the reserved area
+ * (FSInfo, boot sector) last. */
 static int dev_read(void *ctx, uint64_t sector, uint32_t count, void *buf)
 {
-    return bcache_read(ctx, sector, count, buf) ? -VK_EIO : 0;
+    fat_fs_t *fs = ctx;
+    return bcache_read(fs->dev, sector, count, buf) ? -VK_EIO : 0;
 }
 
 static int dev_write(void *ctx, uint64_t sector, uint32_t count, const void *buf)
 {
-    return bcache_write(ctx, sector, count, buf) ? -VK_EIO : 0;
+    fat_fs_t *fs = ctx;
+    unsigned pass = sector < fs->fat_start ? BCACHE_PASS_SUPER
+                    : sector < fs->fat_end ? BCACHE_PASS_MAP
+                                           : BCACHE_PASS_DATA;
+    return bcache_write_pass(fs->dev, sector, count, buf, pass) ? -VK_EIO : 0;
+}
+
+static int dev_write_dir(void *ctx, uint64_t sector, uint32_t count, const void *buf)
+{
+    fat_fs_t *fs = ctx;
+    return bcache_write_pass(fs->dev, sector, count, buf, BCACHE_PASS_INDEX) ? -VK_EIO : 0;
 }
 
 static int dev_flush(void *ctx)
 {
-    return bcache_sync(ctx) ? -VK_EIO : 0;
+    fat_fs_t *fs = ctx;
+    return bcache_sync(fs->dev) ? -VK_EIO : 0;
 }
 
 static void *mem_alloc(void *ctx, size_t size)
@@ -90,11 +107,24 @@ static int64_t clock_now(void *ctx)
 
 static void fat_log(void *ctx, const char *message)
 {
-    blockdev_t *dev = ctx;
-    log_warn("fat32 %s: %s", dev->name, message);
+    fat_fs_t *fs = ctx;
+    log_warn("fat32 %s: %s", fs->dev->name, message);
 }
 
 /* ---- the vnode cache ---------------------------------------------------------------- */
+
+/* A new reference to v unless its last one is already gone: vnode_unref drops it to
+ * 0 without the mount lock and fat_release then waits for the lock to free it, so a
+ * cached vnode at 0 is dying and must not come back. */
+static bool ref_if_live(vnode_t *v)
+{
+    uint32_t refs = __atomic_load_n(&v->refs, __ATOMIC_ACQUIRE);
+    while (refs)
+        if (__atomic_compare_exchange_n(&v->refs, &refs, refs + 1, false, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE))
+            return true;
+    return false;
+}
 
 /* The cached vnode for node, with a new reference, or a new one. Mount lock held. */
 static int vnode_for(mount_t *m, const fat32_node_t *node, vnode_t **out)
@@ -102,8 +132,8 @@ static int vnode_for(mount_t *m, const fat32_node_t *node, vnode_t **out)
     fat_fs_t *fs = m->fs_private;
     uint64_t key = fat32_node_key(node);
     for (fat_vnode_t *f = fs->cache; f; f = f->next)
-        if (f->key == key && !f->gone) {
-            *out = vnode_ref(&f->v);
+        if (f->key == key && !f->gone && ref_if_live(&f->v)) {
+            *out = &f->v;
             return 0;
         }
     fat_vnode_t *f = kzalloc(sizeof(*f));
@@ -365,9 +395,18 @@ int fat32fs_mount(blockdev_t *dev, const char *path)
     }
     fs->dev = dev;
     fs->bounce = bounce;
+    /* Where the FATs lie (the library checks these fields again at mount). */
+    if (bcache_read(dev, 0, 1, bounce) == 0) {
+        uint32_t reserved = bounce[14] | bounce[15] << 8;
+        uint32_t fat_size = bounce[36] | bounce[37] << 8 | bounce[38] << 16 |
+                            (uint32_t)bounce[39] << 24;
+        fs->fat_start = reserved;
+        fs->fat_end = reserved + (uint64_t)bounce[16] * fat_size;
+    }
     fat32_ops_t ops = {
-        .context = dev, .sector_size = dev->sector_size, .sector_count = dev->sector_count,
-        .read = dev_read, .write = dev->read_only ? NULL : dev_write, .flush = dev_flush,
+        .context = fs, .sector_size = dev->sector_size, .sector_count = dev->sector_count,
+        .read = dev_read, .write = dev->read_only ? NULL : dev_write,
+        .write_dir = dev->read_only ? NULL : dev_write_dir, .flush = dev_flush,
         .alloc = mem_alloc, .free = mem_free, .now = clock_now, .log = fat_log,
         .read_only = dev->read_only,
     };

@@ -294,8 +294,16 @@ long sys_fsync(const syscall_args_t *a)
     return r;
 }
 
+/* FAT32 keeps no separate metadata worth skipping: the same as fsync. */
 long sys_fdatasync(const syscall_args_t *a) { return sys_fsync(a); }
 
+/* vfs_sync on any vnode syncs its whole filesystem (docs/vfs.md), so syncfs is fsync
+ * by another name; it reports a write-back error (EIO) as fsync does. */
+long sys_syncfs(const syscall_args_t *a) { return sys_fsync(a); }
+
+/* Every filesystem is synced before it returns. Errors are logged, not returned (sync
+ * has no error to report); they are reported to the next fsync or syncfs only if they
+ * happen again, since reporting consumes them. */
 long sys_sync(const syscall_args_t *a)
 {
     (void)a;

@@ -499,4 +499,67 @@ HTEST(fat32_works_with_4096_byte_sectors)
     fix_close(&im);
 }
 
+/* ---- write_dir: directory sectors only ---------------------------------------------- */
+
+static uint64_t dir_sectors[64], data_sectors[64];
+static unsigned dir_writes, data_writes;
+
+static int record_write(void *ctx, uint64_t sector, uint32_t count, const void *buf)
+{
+    for (uint32_t i = 0; i < count && data_writes < 64; i++)
+        data_sectors[data_writes++] = sector + i;
+    return fix_write(ctx, sector, count, buf);
+}
+
+static int record_write_dir(void *ctx, uint64_t sector, uint32_t count, const void *buf)
+{
+    for (uint32_t i = 0; i < count && dir_writes < 64; i++)
+        dir_sectors[dir_writes++] = sector + i;
+    return fix_write(ctx, sector, count, buf);
+}
+
+static bool recorded(const uint64_t *list, unsigned n, uint64_t sector)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (list[i] == sector)
+            return true;
+    return false;
+}
+
+HTEST(fat32_directory_sectors_go_through_write_dir)
+{
+    fix_image_t im;
+    fix_open(&im, FIX_IMAGE_MIB, "-s 1");
+    im.ops.write = record_write;
+    im.ops.write_dir = record_write_dir;
+    uint8_t boot[512];
+    HTEST_EXPECT_EQ(fix_read(&im, 0, 1, boot), 0);
+    uint64_t data_start = (boot[14] | boot[15] << 8) +
+                          (uint64_t)boot[16] * (boot[36] | boot[37] << 8 | boot[38] << 16);
+    fat32_volume_t *vol = fix_mount(&im);
+    HTEST_EXPECT(vol != NULL);
+    if (!vol)
+        return;
+    dir_writes = data_writes = 0;
+    fat32_node_t root = root_of(vol), d, f;
+    uint8_t buf[1500];
+    fill_pattern(buf, sizeof(buf), 9);
+    HTEST_EXPECT_EQ(fat32_create(vol, &root, "Sub dir", true, &d), 0);
+    HTEST_EXPECT_EQ(fat32_create(vol, &d, "x.bin", false, &f), 0);
+    HTEST_EXPECT_EQ(fat32_write(vol, &f, 0, buf, sizeof(buf)), sizeof(buf));
+    /* One-sector clusters: cluster c starts at data_start + c - 2 (the root is 2). */
+    uint64_t root_sector = data_start, sub_sector = data_start + d.first_cluster - 2;
+    uint64_t file_sector = data_start + f.first_cluster - 2;
+    HTEST_EXPECT(recorded(dir_sectors, dir_writes, root_sector));  /* the new entry */
+    HTEST_EXPECT(recorded(dir_sectors, dir_writes, sub_sector));   /* . and .. */
+    HTEST_EXPECT(recorded(data_sectors, data_writes, file_sector)); /* contents */
+    HTEST_EXPECT(!recorded(dir_sectors, dir_writes, file_sector));
+    HTEST_EXPECT(!recorded(data_sectors, data_writes, root_sector));
+    for (unsigned i = 0; i < dir_writes; i++)
+        HTEST_EXPECT(dir_sectors[i] >= data_start);
+    HTEST_EXPECT(fix_unmount_clean(&im, vol));
+    HTEST_EXPECT(fix_mtools_has(&im, "/Sub dir/x.bin", buf, sizeof(buf)));
+    fix_close(&im);
+}
+
 HTEST_MAIN()

@@ -106,7 +106,7 @@ SCRATCH_TESTS = ['vblk_scratch_modern_write_read', 'vblk_scratch_legacy_write_re
                  'vblk_scratch_polling_write_read', 'vblk_scratch_concurrent_threads_modern',
                  'vblk_scratch_concurrent_threads_legacy', 'vblk_scratch_flush',
                  'vblk_scratch_out_of_range_refused', 'vblk_scratch_read_only_refuses_writes',
-                 'vblk_scratch_serials_from_get_id', 'vblk_scratch_bcache_writes_through_and_reads_back']
+                 'vblk_scratch_serials_from_get_id', 'vblk_scratch_bcache_writes_back_and_reads_back']
 
 
 def scratch_disk_args(directory):
@@ -383,13 +383,17 @@ def run_qemu_script():
 EXIT_INIT_OK = 0x20  # init exited with status 0 (kernel/core/main.c run_init)
 
 
-def user_suite(program, args='', boot_name=None, smp=1, init=None, timeout=180, typing=()):
+def user_suite(program, args='', boot_name=None, smp=1, init=None, timeout=180, typing=(),
+               after=None, image=None):
     """Boots init=PROGRAM in test mode; the program's own PASS/FAIL lines become checks,
     and init must exit 0 (QEMU status for isa-debug-exit 0x20). typing: (prompt regex,
-    text) pairs; each text is typed on the serial console once its prompt appeared."""
+    text) pairs; each text is typed on the serial console once its prompt appeared.
+    after(guest), when given, runs once QEMU has exited, before its image is deleted;
+    image boots a copy of another disk image than the build's."""
     name = boot_name or program
     init = init or '/bin/%s.vbin' % program
-    g = Guest(cmdline='console=serial test=user init=%s %s' % (init, args), smp=smp)
+    g = Guest(cmdline='console=serial test=user init=%s %s' % (init, args), smp=smp,
+              image=image)
     try:
         for prompt, text in typing:
             g.wait_for(prompt, timeout=timeout)
@@ -405,6 +409,8 @@ def user_suite(program, args='', boot_name=None, smp=1, init=None, timeout=180, 
         check('%s.kernel_survived' % name, 'PANIC' not in out)
         if not ok or 'PANIC' in out or not summary:
             dump_tail(g, 60)
+        if after:
+            after(g)
         return out
     except BootError as e:
         check(name, False, str(e))
@@ -524,6 +530,31 @@ def gpt_partition(image, number):
     return first * 512, (last - first + 1) * 512
 
 
+MTOOLS_ENV = dict(os.environ, MTOOLS_SKIP_CHECK='1')
+
+
+def data_partition(guest):
+    """A copy of the guest image's data partition (GPT entry 2) as its own file."""
+    start, length = gpt_partition(guest.image, 2)
+    part = os.path.join(guest.dir, 'data.img')
+    with open(guest.image, 'rb') as src, open(part, 'wb') as dst:
+        src.seek(start)
+        dst.write(src.read(length))
+    return part
+
+
+def mtype(part, name):
+    """A file's bytes read by mtools from a FAT image, or None when it cannot."""
+    r = subprocess.run(['mtype', '-i', part, '::' + name], capture_output=True, env=MTOOLS_ENV)
+    return r.stdout if r.returncode == 0 else None
+
+
+def fsck_fat(part):
+    """(exit status, output) of fsck.fat -n."""
+    r = subprocess.run(['fsck.fat', '-n', part], capture_output=True, text=True)
+    return r.returncode, r.stdout + r.stderr
+
+
 def fat32_data():
     """The data partition through the VFS: tests/guest/fat32-test.sh writes, renames,
     deletes and checks files on /data; then, on the host, fsck.fat finds the volume clean
@@ -539,29 +570,20 @@ def fat32_data():
             check('fat32-test.%s' % m.group(2), m.group(1) == 'PASS', m.group(3).strip(': '))
         check('fat32-test.exit_status_zero', status == qemu_exit_status(EXIT_INIT_OK), 'status %s' % status)
         check('fat32-test.mounted_cleanly', 'not cleanly unmounted' not in out)
-        start, length = gpt_partition(g.image, 2)
-        part = os.path.join(g.dir, 'data.img')
-        with open(g.image, 'rb') as src, open(part, 'wb') as dst:
-            src.seek(start)
-            dst.write(src.read(length))
-        r = subprocess.run(['fsck.fat', '-n', part], capture_output=True, text=True)
-        check('fat32_data.fsck_clean', r.returncode == 0, (r.stdout + r.stderr)[-500:])
-        env = dict(os.environ, MTOOLS_SKIP_CHECK='1')
-
-        def mtype(name):
-            r = subprocess.run(['mtype', '-i', part, '::' + name], capture_output=True, env=env)
-            return r.stdout if r.returncode == 0 else None
-
-        check('fat32_data.moved_file_on_host', mtype('/Some Dir/moved.txt') == b'hello fat\nsecond line\n')
+        part = data_partition(g)
+        rc, text = fsck_fat(part)
+        check('fat32_data.fsck_clean', rc == 0, text[-500:])
+        check('fat32_data.moved_file_on_host', mtype(part, '/Some Dir/moved.txt') == b'hello fat\nsecond line\n')
         check('fat32_data.long_name_on_host',
-              mtype('/Some Dir/Nested Deeper/A long file name.text') == b'nested\n')
-        check('fat32_data.unicode_name_on_host', mtype('/Ünïcödé ファイル.txt') == b'unicode\n')
-        big, md5 = mtype('/big.bin'), mtype('/big.md5') or b''
+              mtype(part, '/Some Dir/Nested Deeper/A long file name.text') == b'nested\n')
+        check('fat32_data.unicode_name_on_host', mtype(part, '/Ünïcödé ファイル.txt') == b'unicode\n')
+        big, md5 = mtype(part, '/big.bin'), mtype(part, '/big.md5') or b''
         check('fat32_data.big_file_identical', big is not None and len(big) == 300000 and
               md5.split()[:1] == [hashlib.md5(big).hexdigest().encode()], 'md5 mismatch')
-        check('fat32_data.truncated_on_host', mtype('/trunc.txt') == b'0123')
-        check('fat32_data.deleted_gone_on_host', mtype('/victim.txt') is None)
-        r = subprocess.run(['mdir', '-b', '-i', part, '::/many'], capture_output=True, text=True, env=env)
+        check('fat32_data.truncated_on_host', mtype(part, '/trunc.txt') == b'0123')
+        check('fat32_data.deleted_gone_on_host', mtype(part, '/victim.txt') is None)
+        r = subprocess.run(['mdir', '-b', '-i', part, '::/many'], capture_output=True, text=True,
+                           env=MTOOLS_ENV)
         check('fat32_data.many_files_on_host', len(r.stdout.split()) == 40, r.stdout[-200:])
         if status != qemu_exit_status(EXIT_INIT_OK):
             dump_tail(g, 60)
@@ -570,6 +592,91 @@ def fat32_data():
         dump_tail(g)
     finally:
         g.close()
+
+
+def fnv1a(data):
+    h = 2166136261
+    for b in data:
+        h = ((h ^ b) * 16777619) & 0xffffffff
+    return h
+
+
+# Only these fsck.fat -n lines may appear after a crash: the dirty flag is expected.
+FSCK_DIRTY_ONLY = re.compile(r'^(fsck\.fat \S+ \(.*\)|Dirty bit is set\. Fs was not properly '
+                             r'unmounted and some data may be corrupt\.| Automatically removing '
+                             r'dirty bit\.|Leaving filesystem unchanged\.|\S+: \d+ files, '
+                             r'\d+/\d+ clusters|)$')
+
+
+def storage():
+    """userspace/tests/storage: two writers on four CPUs torture /data through the
+    write-back cache, then a clean unmount (fsck.fat fully clean, dirty flag cleared,
+    mtools reads what the manifests say); then a crash: files fsynced, QEMU killed hard
+    during unsynced overwrites, and every synced file must be intact on the host."""
+    def after_torture(g):
+        part = data_partition(g)
+        rc, text = fsck_fat(part)
+        check('storage.clean_unmount_fsck_clean', rc == 0 and 'Dirty bit' not in text, text[-500:])
+        for w in range(2):
+            manifest = mtype(part, '/st/w%d.sum' % w) or b''
+            lines = manifest.decode(errors='replace').splitlines()
+            bad = []
+            for line in lines:
+                name, size, digest = line.split('|')
+                data = mtype(part, '/st/' + name)
+                if data is None or len(data) != int(size) or fnv1a(data) != int(digest, 16):
+                    bad.append(name)
+            check('storage.writer%d_files_identical_on_host' % w, lines and not bad,
+                  'manifest %d lines, differing: %s' % (len(lines), bad[:3]))
+
+    user_suite('test-storage', boot_name='test-storage-smp4', smp=4, after=after_torture)
+
+    g = Guest(cmdline='console=serial test=user init=/bin/test-storage.vbin crash', smp=2)
+    try:
+        g.wait_for(r'STORAGE-CRASH-(READY|FAILED)', timeout=150)
+        ready = 'STORAGE-CRASH-READY' in g.text()
+        check('storage_crash.synced_workload_ran', ready, g.text()[-300:])
+        time.sleep(1.0)  # the unsynced overwrites and their write-backs are under way
+        g.proc.kill()  # no shutdown: what the disk holds now is all there is
+        g.proc.wait()
+        part = data_partition(g)
+        rc, text = fsck_fat(part)
+        unexpected = [l for l in text.splitlines() if not FSCK_DIRTY_ONLY.match(l)]
+        check('storage_crash.fsck_only_dirty_flag', not unexpected, '; '.join(unexpected[:5]))
+        check('storage_crash.dirty_flag_was_set', 'Dirty bit is set' in text, text[-300:])
+        sizes = [0, 1, 511, 512, 513, 4095, 4096, 4097, 8192, 12345, 32768, 65536, 70000,
+                 100000, 150000, 262144]
+        bad = []
+        for i, size in enumerate(sizes):
+            want = bytes((i * 131 + j * 7 + (j >> 8)) & 255 for j in range(size))
+            if mtype(part, '/crash/file%02d.bin' % i) != want:
+                bad.append(i)
+        check('storage_crash.synced_files_intact', ready and not bad, 'files differ: %s' % bad)
+        check('storage_crash.no_temporary_names_left',
+              all(mtype(part, '/crash/tmp%02d' % i) is None for i in range(1, 16, 4)))
+        check('storage_crash.kernel_survived', 'PANIC' not in g.text())
+        crashed = os.path.join(tempfile.mkdtemp(prefix='vkcrash.'), 'crashed.img')
+        shutil.copy(g.image, crashed)
+    except BootError as e:
+        check('storage_crash', False, str(e))
+        dump_tail(g)
+        return
+    finally:
+        g.close()
+
+    # The next boot on the crashed disk: the mount reports the dirty flag, the files are
+    # there, and the clean unmount at the end leaves a volume fsck.fat finds clean.
+    def after_reboot(g):
+        check('storage_reboot.dirty_flag_reported',
+              'fat32 vda2: the volume was not cleanly unmounted' in g.text())
+        rc, text = fsck_fat(data_partition(g))
+        check('storage_reboot.fsck_clean_after_clean_unmount', rc == 0, text[-500:])
+
+    try:
+        user_suite('test-storage', 'after-crash', boot_name='test-storage-reboot', smp=1,
+                   init='/bin/test-storage.vbin', after=after_reboot, image=crashed)
+    finally:
+        shutil.rmtree(os.path.dirname(crashed), ignore_errors=True)
 
 
 def gdb_process_helpers():
@@ -841,9 +948,9 @@ def shell_suite():
 
 
 SUITES = [disk_image, run_qemu_script, boot_default, kernel_tests, kernel_tests_smp,
-          kernel_tests_debug, busybox, fat32_data, panic_report, panic_report_smp, bad_kernel,
-          gdb_attach, gdb_process_helpers, user_programs, console_init, ipc, syscall_fuzz,
-          vkbench_smoke, ps2_input, shell_suite]
+          kernel_tests_debug, busybox, fat32_data, storage, panic_report, panic_report_smp,
+          bad_kernel, gdb_attach, gdb_process_helpers, user_programs, console_init, ipc,
+          syscall_fuzz, vkbench_smoke, ps2_input, shell_suite]
 
 
 def main():

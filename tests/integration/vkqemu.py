@@ -22,11 +22,11 @@ class BootError(Exception):
     pass
 
 
-def image_copy(workdir, cmdline=None, replace=None):
-    """A private copy of the disk image, with a new kernel command line and/or files on
-    the ESP replaced ({'/boot/vkernel.elf': bytes})."""
+def image_copy(workdir, cmdline=None, replace=None, source=None):
+    """A private copy of the disk image (or of `source`, another image), with a new kernel
+    command line and/or files on the ESP replaced ({'/boot/vkernel.elf': bytes})."""
     path = os.path.join(workdir, 'disk.img')
-    subprocess.run(['cp', '--sparse=always', IMAGE, path], check=True)
+    subprocess.run(['cp', '--sparse=always', source or IMAGE, path], check=True)
     if cmdline is not None:
         subprocess.run([os.path.join(ROOT, 'scripts', 'image-cmdline.sh'), path, cmdline],
                        check=True)
@@ -40,11 +40,11 @@ def image_copy(workdir, cmdline=None, replace=None):
 
 
 class Guest:
-    def __init__(self, cmdline=None, smp=1, mem='512M', replace=None, extra=()):
+    def __init__(self, cmdline=None, smp=1, mem='512M', replace=None, extra=(), image=None):
         if not shutil.which('qemu-system-x86_64'):
             raise BootError('qemu-system-x86_64 not found (scripts/setup-host.sh installs it)')
         self.dir = tempfile.mkdtemp(prefix='vktest.')
-        self.image = image_copy(self.dir, cmdline, replace)
+        self.image = image_copy(self.dir, cmdline, replace, image)
         vars_copy = os.path.join(self.dir, 'vars.fd')
         shutil.copy(OVMF_VARS, vars_copy)
         self.qmp_path = os.path.join(self.dir, 'qmp.sock')

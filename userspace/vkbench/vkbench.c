@@ -84,6 +84,12 @@ static const vkbench_t benchmarks[] = {
       "memcpy of 16 MiB between touched buffers (per MiB)" },
     { "file_read_16m", "MiB", 16, vkbench_file_read_16m,
       "sequential 64 KiB reads of a 16 MiB file in /tmp (per MiB)" },
+    { "disk_write_16m", "MiB", 1, vkbench_disk_write_16m,
+      "sequential 64 KiB writes of a 16 MiB file on the disk (/data), then fsync (per MiB)" },
+    { "disk_read_16m", "MiB", 1, vkbench_disk_read_16m,
+      "sequential 64 KiB reads of a 16 MiB file on the disk, caches dropped (per MiB)" },
+    { "disk_create_small", "file", 1000, vkbench_disk_create_small,
+      "create + write 4 KiB + close of new files in one disk directory, one sync (per file)" },
 };
 
 static const char *self_path = "vkbench";

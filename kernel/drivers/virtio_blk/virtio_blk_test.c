@@ -236,7 +236,7 @@ KTEST(vblk_scratch_serials_from_get_id)
 
 /* ---- the block cache (kernel/block/cache.c) over a scratch disk and the boot disk ---- */
 
-KTEST(vblk_scratch_bcache_writes_through_and_reads_back)
+KTEST(vblk_scratch_bcache_writes_back_and_reads_back)
 {
     blockdev_t *d = scratch("vkscratch-m");
     KTEST_EXPECT(d != NULL);
@@ -251,8 +251,9 @@ KTEST(vblk_scratch_bcache_writes_through_and_reads_back)
         fill(out, COUNT * 512, 77);
         KTEST_EXPECT(strncmp(d->serial, SCRATCH_PREFIX, 9) == 0);
         KTEST_EXPECT_EQ(bcache_write(d, SECTOR, COUNT, out), 0); /* ... which this updates */
+        KTEST_EXPECT_EQ(bcache_sync(d), 0);
         KTEST_EXPECT_EQ(blockdev_read(d, SECTOR, COUNT, in), 0);
-        KTEST_EXPECT(memcmp(out, in, COUNT * 512) == 0); /* on the device at once */
+        KTEST_EXPECT(memcmp(out, in, COUNT * 512) == 0); /* on the device after the sync */
         bcache_stats_t before, after;
         bcache_get_stats(&before);
         memset(in, 0, COUNT * 512);

@@ -63,7 +63,7 @@ static int write_entry(fat32_volume_t *vol, uint32_t cluster, uint32_t offset,
         return err;
     memcpy(p, entry, FAT32_ENTRY_SIZE);
     uint64_t sector = vol->dir_cached;
-    err = fat32_dev_write(vol, sector, 1, vol->dir_buffer);
+    err = fat32_dev_write_dir(vol, sector, 1, vol->dir_buffer);
     vol->dir_cached = err ? FAT32_NO_SECTOR : sector;
     return err;
 }

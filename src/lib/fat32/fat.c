@@ -260,7 +260,7 @@ int fat32_zero_cluster(fat32_volume_t *vol, uint32_t cluster)
     vol->dir_cached = FAT32_NO_SECTOR;
     memset(vol->dir_buffer, 0, vol->sector_size);
     for (uint32_t i = 0; i < vol->sectors_per_cluster; i++) {
-        int err = fat32_dev_write(vol, sector + i, 1, vol->dir_buffer);
+        int err = fat32_dev_write_dir(vol, sector + i, 1, vol->dir_buffer);
         if (err)
             return err;
     }

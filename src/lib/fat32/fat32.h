@@ -48,6 +48,9 @@ typedef struct {
     uint64_t sector_count;
     int (*read)(void *context, uint64_t sector, uint32_t count, void *buffer);
     int (*write)(void *context, uint64_t sector, uint32_t count, const void *buffer);
+    /* Directory sectors (entries, new directory clusters) go through write_dir when it
+     * is not NULL, so a write-back cache can order them after data and FAT sectors. */
+    int (*write_dir)(void *context, uint64_t sector, uint32_t count, const void *buffer);
     int (*flush)(void *context);           /* may be NULL: nothing to flush */
     /* Memory: used at mount (volume state, two sector buffers), freed at unmount. */
     void *(*alloc)(void *context, size_t size);

@@ -75,6 +75,9 @@ void fat32_log(fat32_volume_t *vol, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 int fat32_dev_read(fat32_volume_t *vol, uint64_t sector, uint32_t count, void *buffer);
 int fat32_dev_write(fat32_volume_t *vol, uint64_t sector, uint32_t count, const void *buffer);
+/* The same for directory sectors: through ops.write_dir when the host gave one. */
+int fat32_dev_write_dir(fat32_volume_t *vol, uint64_t sector, uint32_t count,
+                        const void *buffer);
 uint64_t fat32_cluster_sector(const fat32_volume_t *vol, uint32_t cluster);
 bool fat32_cluster_valid(const fat32_volume_t *vol, uint32_t cluster);
 uint16_t fat32_get16(const uint8_t *p);

@@ -79,7 +79,8 @@ int fat32_dev_read(fat32_volume_t *vol, uint64_t sector, uint32_t count, void *b
     return vol->ops.read(vol->ops.context, sector, count, buffer) ? -VK_EIO : 0;
 }
 
-int fat32_dev_write(fat32_volume_t *vol, uint64_t sector, uint32_t count, const void *buffer)
+static int dev_write(fat32_volume_t *vol, uint64_t sector, uint32_t count, const void *buffer,
+                     bool dir)
 {
     if (vol->read_only)
         return -VK_EROFS;
@@ -90,7 +91,20 @@ int fat32_dev_write(fat32_volume_t *vol, uint64_t sector, uint32_t count, const 
     }
     if (vol->dir_cached >= sector && vol->dir_cached - sector < count)
         vol->dir_cached = FAT32_NO_SECTOR; /* keep the directory sector cache coherent */
-    return vol->ops.write(vol->ops.context, sector, count, buffer) ? -VK_EIO : 0;
+    int (*write)(void *, uint64_t, uint32_t, const void *) =
+        dir && vol->ops.write_dir ? vol->ops.write_dir : vol->ops.write;
+    return write(vol->ops.context, sector, count, buffer) ? -VK_EIO : 0;
+}
+
+int fat32_dev_write(fat32_volume_t *vol, uint64_t sector, uint32_t count, const void *buffer)
+{
+    return dev_write(vol, sector, count, buffer, false);
+}
+
+int fat32_dev_write_dir(fat32_volume_t *vol, uint64_t sector, uint32_t count,
+                        const void *buffer)
+{
+    return dev_write(vol, sector, count, buffer, true);
 }
 
 bool fat32_cluster_valid(const fat32_volume_t *vol, uint32_t cluster)
