@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """The gdb helpers (scripts/gdb/vkernel.py) against a real boot: gdb in batch mode on a
 paused QEMU (TCG), vk-break-start hello, hbreak main in ring 3, then read the backtrace,
-the source line, the kernel's process list and its log ring."""
+the source line, the kernel's process and thread lists, a sleeping thread's backtrace
+(vk-bt), KObj nodes (vk-kobj) and its log ring."""
 import os
 import re
 import socket
@@ -31,6 +32,10 @@ def run(check, Guest, ROOT):
                     'echo ==BT==\\n', 'bt',
                     'echo ==FRAME==\\n', 'frame', 'info source',
                     'echo ==TASKS==\\n', 'vk-tasks',
+                    'echo ==THREADS==\\n', 'vk-threads',
+                    'echo ==VKBT==\\n', 'vk-bt 0',
+                    'echo ==KOBJ==\\n', 'vk-kobj /crash', 'vk-kobj /crash/count',
+                    'vk-kobj /kernel/version',
                     'echo ==LOG==\\n', 'vk-log 5', 'echo ==END==\\n']
         args = ['gdb', '-batch', '-nx']
         for c in commands:
@@ -65,6 +70,33 @@ def run(check, Guest, ROOT):
               re.search(r'^#1\s+0x[0-9a-f]+ in \S*libc_start\S*', bt, re.M), bt[-400:])
         m = re.search(r'^\*\s+(\d+)\s+\d+\s+PROC_RUNNING\s+0x0000400000000000 hello\.vbin$', tasks, re.M)
         check('gdb_helpers.vk_tasks_lists_hello_as_current', m is not None, tasks[-300:])
+        threads, vkbt, kobj = section('THREADS'), section('VKBT'), section('KOBJ')
+        check('gdb_helpers.vk_threads_lists_main_and_hello',
+              re.search(r'^\s+0\s+-\s+SCHED_THREAD_BLOCKED\s+\d+ main$', threads, re.M) and
+              re.search(r'^\s+\d+\s+1\s+SCHED_THREAD_RUNNING\s+\d+ hello\.vbin$', threads, re.M),
+              threads[-400:])
+        # Thread 0 ("main") waits for init: from the saved switch frame through the
+        # scheduler and proc_wait to run_init in main.c, each frame with file:line.
+        frames = re.findall(r'^#(\d+)\s+0x[0-9a-f]+ in (\S+) \((\S+):(\d+)\)$', vkbt, re.M)
+        names = [f[1] for f in frames]
+        check('gdb_helpers.vk_bt_sleeping_thread',
+              len(frames) >= 4 and frames[0][2].endswith('sched/sched.c') and
+              'proc_wait' in names and 'run_init' in names and
+              names.index('proc_wait') < names.index('run_init'), vkbt[-600:])
+        run_init = [f for f in frames if f[1] == 'run_init']
+        if run_init:
+            main_c = open(os.path.join(ROOT, 'kernel', 'core', 'main.c')).read().splitlines()
+            line = int(run_init[0][3])
+            check('gdb_helpers.vk_bt_line_is_the_wait', run_init[0][2].endswith('core/main.c') and
+                  'proc_wait' in main_c[line - 1], 'main.c:%d: %r' % (line, main_c[line - 1]))
+        check('gdb_helpers.vk_kobj_lists_dir',
+              re.search(r'^/crash: KOBJ_DIR, access r\n.*\n\s+count\s+KOBJ_UINT\n\s+last\s+KOBJ_STRING$',
+                        kobj, re.M), kobj[-500:])
+        check('gdb_helpers.vk_kobj_reads_variable',
+              re.search(r'^/crash/count: KOBJ_UINT, access rv\n.*\nvalue: 0$', kobj, re.M), kobj[-500:])
+        check('gdb_helpers.vk_kobj_names_getter',
+              re.search(r'^/kernel/version: KOBJ_STRING.*\n.*\nvalue: needs the live getter text_get', kobj, re.M),
+              kobj[-500:])
         log_lines = [t for t in log.splitlines() if t.strip()]
         check('gdb_helpers.vk_log_prints_recent_lines',
               len(log_lines) == 5 and any('starting init' in t for t in log_lines), log[-400:])
