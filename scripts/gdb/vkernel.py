@@ -66,9 +66,28 @@ def _current_address():
 
 
 def _program_name(text):
-    """'hello', 'hello.vbin', '/bin/hello.vbin' -> 'hello.vbin' (the kernel's p->name)."""
+    """'hello', 'hello.vbin', '/bin/hello.vbin' -> 'hello.vbin' (the kernel's p->name); a
+    program built without the .vbin suffix (busybox) keeps its name."""
     base = os.path.basename(text)
-    return base if base.endswith('.vbin') else base + '.vbin'
+    if base.endswith('.vbin') or os.path.isfile(os.path.join(PROGRAM_DIR, base)):
+        return base
+    return base + '.vbin'
+
+
+def _link_base(path):
+    """(lowest PT_LOAD address, is PIE) of a 64-bit ELF: a static PIE is linked at 0 and
+    moved to image_base; a fixed-address program (busybox) is loaded where it is linked."""
+    with open(path, 'rb') as f:
+        data = f.read(1 << 16)
+    e_type, = struct.unpack_from('<H', data, 16)
+    phoff, = struct.unpack_from('<Q', data, 0x20)
+    phentsize, phnum = struct.unpack_from('<HH', data, 0x36)
+    lowest = None
+    for i in range(phnum):
+        p_type, _, _, vaddr = struct.unpack_from('<IIQQ', data, phoff + i * phentsize)
+        if p_type == 1 and (lowest is None or vaddr < lowest):
+            lowest = vaddr
+    return (lowest or 0) & ~0xfff, e_type == 3
 
 
 def _find_in_kernel(name=None, pid=None):
@@ -123,8 +142,9 @@ fixed PIE base 0x400000000000. A bare name means build/userspace/bin/NAME.vbin."
         path = arg if (not arg.isdigit() and os.path.isfile(arg)) else os.path.join(PROGRAM_DIR, name)
         if not os.path.isfile(path):
             raise gdb.GdbError('find-process: %s not found (run make)' % path)
-        base = int(proc['image_base']) if proc is not None else PIE_BASE
-        load_program(os.path.abspath(path), base)
+        linked, pie = _link_base(path)
+        base = int(proc['image_base']) if proc is not None else (PIE_BASE if pie else linked)
+        load_program(os.path.abspath(path), base - linked)
         where = 'pid %d' % int(proc['pid']) if proc is not None else 'default base'
         print('vkernel: %s symbols at 0x%x (%s)' % (name, base, where))
 
