@@ -120,7 +120,7 @@ endif
 DEBUG_LINES := $(USERSPACE_OUT)/bin/debug.lines
 $(DEBUG_LINES): $(KERNEL) $(USERSPACE_VBINS) scripts/gen-lines.py
 	$(call say,LINES,$@)
-	$(Q)$(PYTHON) scripts/gen-lines.py $@ vkernel.elf=$(KERNEL) \
+	$(Q)$(PYTHON) scripts/gen-lines.py $@ vkernel.elf=$(KERNEL)@panic_set_line_table \
 		$(foreach v,$(USERSPACE_VBINS),$(notdir $(v))=$(v))
 
 # ---- disk image ----------------------------------------------------------------------

@@ -2,13 +2,14 @@
 # SPDX-License-Identifier: MIT
 """Builds the line-table bundle the kernel reads for file:line in crash reports.
 
-Usage: gen-lines.py OUT NAME=ELF [NAME=ELF ...]
+Usage: gen-lines.py OUT NAME=ELF[@SYMBOL] [NAME=ELF[@SYMBOL] ...]
 
 Reads each ELF's DWARF line program through `llvm-dwarfdump --debug-line` and writes one
 text file with a section per image (format in src/lib/linemap.h):
 
     VKLINES 1
     =vkernel.elf                 a section: the image's name
+    !panic_set_line_table ffffffff8001e2c0   with @SYMBOL: where it is in this build
     @1 kernel/core/panic.c       file 1 of this section (paths relative to the repo)
     ffffffff80001000 41 1        a row: address delta (hex), line, file (when it changes)
     1c 42
@@ -137,13 +138,25 @@ def image_rows(elf):
     return merged
 
 
-def section(name, elf):
+def symbol_address(elf, symbol):
+    out = subprocess.run(['llvm-nm', '--defined-only', elf], check=True, capture_output=True,
+                         text=True).stdout
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) == 3 and fields[2] == symbol:
+            return int(fields[0], 16)
+    raise SystemExit('gen-lines: %s has no symbol %s' % (elf, symbol))
+
+
+def section(name, elf, stamp=None):
     rows = image_rows(elf)
     index = {}
     for _, path, _ in rows:
         if path is not None and path not in index:
             index[path] = len(index) + 1
     out = ['=%s' % name]
+    if stamp:
+        out.append('!%s %x' % (stamp, symbol_address(elf, stamp)))
     out += ['@%d %s' % (i, p) for p, i in index.items()]
     prev_addr, prev_file = 0, None
     for addr, path, ln in rows:
@@ -162,9 +175,10 @@ def main(argv):
     lines = ['VKLINES 1']
     for spec in argv[1:]:
         name, _, elf = spec.partition('=')
+        elf, _, stamp = elf.partition('@')
         if not name or not elf or '\n' in name:
-            raise SystemExit('gen-lines: bad argument %r (NAME=ELF)' % spec)
-        lines += section(name, elf)
+            raise SystemExit('gen-lines: bad argument %r (NAME=ELF[@SYMBOL])' % spec)
+        lines += section(name, elf, stamp)
     tmp = argv[0] + '.tmp'
     with open(tmp, 'w') as f:
         f.write('\n'.join(lines) + '\n')

@@ -41,6 +41,13 @@ void panic_set_symbol_map(const char *map, size_t len)
 
 void panic_set_line_table(const char *table, size_t len)
 {
+    /* A table made from another build (the DEBUG=1 kernel booted with the normal disk)
+     * would name wrong lines: it must know where this very function is. */
+    if (!linemap_check(table, len, "vkernel.elf", "panic_set_line_table",
+                       (uint64_t)(uintptr_t)panic_set_line_table)) {
+        log_warn("debug.lines was made for another kernel build: backtraces show no file:line");
+        return;
+    }
     line_table = table;
     line_table_len = len;
 }

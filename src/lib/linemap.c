@@ -3,8 +3,8 @@
  * Line-table lookup (format and trust model in linemap.h).
  *
  * Design: a line cursor hands out one line of the buffer at a time; each line is
- * classified by its first byte ('=' section, '@' file, a hex digit a row) and parsed with
- * bounds-checked number readers. The lookup is two passes over the image's section: the
+ * classified by its first byte ('=' section, '@' file, '!' stamp, a hex digit a row) and
+ * parsed with bounds-checked number readers. The lookup is two passes over the image's section: the
  * first follows the rows to the one covering addr (rows are sorted, so it stops at the
  * first row past addr), the second finds that row's file name. A corrupt table can give
  * a wrong answer, never a read outside the buffer or a loop that does not end.
@@ -125,6 +125,42 @@ static void copy_path(const char *p, const char *end, linemap_result_t *out)
     out->file[n] = '\0';
 }
 
+/* Positions c after the header and the "=image" line; false when either is missing. */
+static bool open_section(struct cursor *c, const char *image)
+{
+    const char *s, *e;
+    if (!next_line(c, &s, &e) || !same_text(s, e, "VKLINES 1"))
+        return false;
+    return find_section(c, image);
+}
+
+bool linemap_check(const char *map, size_t len, const char *image, const char *symbol,
+                   uint64_t address)
+{
+    if (!map || !image || !symbol)
+        return false;
+    struct cursor c = { map, map + len };
+    const char *s, *e;
+    if (!open_section(&c, image))
+        return false;
+    while (next_line(&c, &s, &e)) {
+        if (s < e && *s == '=')
+            break;
+        if (s == e || *s != '!')
+            continue;
+        const char *p = s + 1, *name = p;
+        while (p < e && *p != ' ' && *p != '\t')
+            p++;
+        const char *name_end = p;
+        uint64_t value;
+        if (!skip_blanks(&p, e) || !read_hex(&p, e, &value) || p != e)
+            continue;
+        if (same_text(name, name_end, symbol))
+            return value == address;
+    }
+    return false;
+}
+
 bool linemap_lookup(const char *map, size_t len, const char *image, uint64_t addr,
                     linemap_result_t *out)
 {
@@ -132,9 +168,7 @@ bool linemap_lookup(const char *map, size_t len, const char *image, uint64_t add
         return false;
     struct cursor c = { map, map + len };
     const char *s, *e;
-    if (!next_line(&c, &s, &e) || !same_text(s, e, "VKLINES 1"))
-        return false;
-    if (!find_section(&c, image))
+    if (!open_section(&c, image))
         return false;
     struct cursor section = c;
 

@@ -5,6 +5,8 @@
  *
  *     VKLINES 1                 header (first line)
  *     =NAME                     a section for the image NAME (e.g. vkernel.elf, hello.vbin)
+ *     !SYMBOL ADDRESS           optional: where SYMBOL (hex ADDRESS) was in that image,
+ *                               so a table made for another build can be recognised
  *     @N PATH                   file N (decimal, from 1) of the section
  *     DELTA LINE [FILE]         a row: DELTA hex, LINE and FILE decimal
  *
@@ -41,5 +43,13 @@ typedef struct {
  */
 bool linemap_lookup(const char *map, size_t len, const char *image, uint64_t addr,
                     linemap_result_t *out);
+
+/*
+ * True when the section called image has a "!symbol address" line with this address:
+ * the table was made from the same build as the code asking (the kernel checks one of
+ * its own functions before it trusts its section).
+ */
+bool linemap_check(const char *map, size_t len, const char *image, const char *symbol,
+                   uint64_t address);
 
 #endif

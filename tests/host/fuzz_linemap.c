@@ -30,6 +30,7 @@ static void lookups(const char *map, size_t size, const char *image, const uint8
             check(memchr(r.file, '\0', sizeof(r.file)) != NULL);
             check(r.line != 0);
         }
+        (void)linemap_check(map, size, image, "panic_set_line_table", addrs[i]);
     }
 }
 

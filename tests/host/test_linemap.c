@@ -29,6 +29,7 @@ static bool lookup_text(const char *text, const char *image, uint64_t addr,
 static const char table[] =
     "VKLINES 1\n"
     "=vkernel.elf\n"
+    "!panic_set_line_table ffffffff80001040\n"
     "@1 kernel/core/panic.c\n"
     "@2 kernel/core/log.c\n"
     "ffffffff80001000 10 1\n" /* 0xffffffff80001000: panic.c:10 */
@@ -79,6 +80,28 @@ HTEST(sections_are_separate)
     HTEST_EXPECT(!lookup_text(table, "", 0x1004, &r));
     /* The kernel's rows do not run on into the next section. */
     HTEST_EXPECT(!lookup_text(table, "vkernel.elf", 0xffffffff80002000ull, &r));
+}
+
+HTEST(stamp_names_the_build)
+{
+    size_t len = strlen(table);
+    char *map = malloc(len);
+    memcpy(map, table, len);
+    HTEST_EXPECT(linemap_check(map, len, "vkernel.elf", "panic_set_line_table",
+                               0xffffffff80001040ull));
+    HTEST_EXPECT(!linemap_check(map, len, "vkernel.elf", "panic_set_line_table",
+                                0xffffffff80001050ull));
+    HTEST_EXPECT(!linemap_check(map, len, "vkernel.elf", "panic_set", 0xffffffff80001040ull));
+    HTEST_EXPECT(!linemap_check(map, len, "hello.vbin", "panic_set_line_table",
+                                0xffffffff80001040ull));
+    HTEST_EXPECT(!linemap_check(map, len, "vkernel.elf", NULL, 0));
+    for (size_t n = 0; n < len; n++) /* every cut: no read past it, and only a whole line counts */
+        if (linemap_check(map, n, "vkernel.elf", "panic_set_line_table", 0xffffffff80001040ull))
+            HTEST_EXPECT(n >= strlen("VKLINES 1\n=vkernel.elf\n!panic_set_line_table ffffffff80001040"));
+    free(map);
+    /* The stamp line is not a row. */
+    linemap_result_t r;
+    HTEST_EXPECT(!lookup_text(table, "vkernel.elf", 0xffffffff80000000ull, &r));
 }
 
 HTEST(needs_header)

@@ -16,7 +16,56 @@ def free_port():
         return s.getsockname()[1]
 
 
+def gdb_batch(ROOT, port, commands, timeout=180):
+    """gdb -batch on the kernel with the helpers, connected to QEMU on port: its output."""
+    kernel = os.path.join(ROOT, 'build', 'kernel', 'vkernel.elf')
+    args = ['gdb', '-batch', '-nx']
+    for c in ['set confirm off', 'set pagination off',
+              'source ' + os.path.join(ROOT, 'scripts', 'gdb', 'vkernel.py'),
+              'target remote 127.0.0.1:%d' % port] + commands:
+        args += ['-ex', c]
+    r = subprocess.run(args + [kernel], capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    return r.stdout + r.stderr
+
+
 def run(check, Guest, ROOT):
+    run_hello(check, Guest, ROOT)
+    run_shell_crash(check, Guest, ROOT)
+
+
+def run_shell_crash(check, Guest, ROOT):
+    """The shell configuration's stop (vk-break-start busybox), then a crash under it:
+    stopped right after the kernel kept the report, vk-kobj reads /crash from memory."""
+    port = free_port()
+    g = None
+    try:
+        g = Guest(cmdline='console=serial test=user init=/bin/busybox sh /boot/modules/crash-report.sh',
+                  smp=1, extra=['-S', '-gdb', 'tcp:127.0.0.1:%d' % port])
+        out = gdb_batch(ROOT, port, [
+            'vk-break-start busybox', 'continue', 'echo ==SHELL==\\n', 'vk-tasks',
+            'delete', 'hbreak crash_record', 'continue', 'finish',
+            'echo ==CRASH==\\n', 'vk-kobj /crash/count', 'vk-kobj /crash/last', 'echo ==END==\\n'])
+        shell = re.search(r'==SHELL==\n(.*?)==', out, re.S)
+        check('gdb_helpers.shell_break_start',
+              shell and re.search(r'^\*\s+1\s+0\s+PROC_RUNNING\s+0x0000000000400000 busybox$', shell.group(1), re.M),
+              out[-600:])
+        crash = re.search(r'==CRASH==\n(.*?)==END==', out, re.S)
+        text = crash.group(1) if crash else out[-600:]
+        check('gdb_helpers.vk_kobj_reads_crash_after_fault',
+              re.search(r'^value: 1$', text, re.M) and
+              re.search(r'^value: test-crash\.vbin\[\d+\] killed by SIGSEGV', text, re.M) and
+              re.search(r'#0\s+0x[0-9a-f]+ crash_deep_leaf\+0x[0-9a-f]+ \(userspace/tests/crash/crash\.c:\d+\)', text),
+              text[-800:])
+    except subprocess.TimeoutExpired as e:
+        check('gdb_helpers.shell', False, 'gdb timed out: %s' % e)
+    except Exception as e:  # BootError and friends: a failure, never a skip
+        check('gdb_helpers.shell', False, '%s: %s' % (type(e).__name__, e))
+    finally:
+        if g:
+            g.close()
+
+
+def run_hello(check, Guest, ROOT):
     port = free_port()
     g = None
     try:
