@@ -423,10 +423,8 @@ void proc_kill_on_fault(const arch_frame_t *f, int sig, const char *what)
 {
     process_t *p = proc_current();
     KASSERT(p != NULL);
-    struct report report; /* about 1 KiB of the 16 KiB kernel stack */
+    struct report report = { .length = 0 }; /* about 1 KiB of the 16 KiB kernel stack */
     struct report *r = &report;
-    r->length = 0;
-    r->full = false;
     char where[64] = "";
     if (f->rip >= p->image_base && f->rip < p->image_end)
         fmt_snprintf(where, sizeof(where), " (image+0x%llx)",

@@ -125,6 +125,13 @@ static void copy_path(const char *p, const char *end, linemap_result_t *out)
     out->file[n] = '\0';
 }
 
+/* The next line of the current section; false at its end (the next "=" line or the
+ * end of the buffer). */
+static bool next_in_section(struct cursor *c, const char **start, const char **stop)
+{
+    return next_line(c, start, stop) && !(*start < *stop && **start == '=');
+}
+
 /* Positions c after the header and the "=image" line; false when either is missing. */
 static bool open_section(struct cursor *c, const char *image)
 {
@@ -143,9 +150,7 @@ bool linemap_check(const char *map, size_t len, const char *image, const char *s
     const char *s, *e;
     if (!open_section(&c, image))
         return false;
-    while (next_line(&c, &s, &e)) {
-        if (s < e && *s == '=')
-            break;
+    while (next_in_section(&c, &s, &e)) {
         if (s == e || *s != '!')
             continue;
         const char *p = s + 1, *name = p;
@@ -176,9 +181,7 @@ bool linemap_lookup(const char *map, size_t len, const char *image, uint64_t add
     uint64_t row_addr = 0, found_addr = 0;
     uint32_t file = 0, line = 0, found_file = 0, found_line = 0;
     bool found = false, closed = false;
-    while (next_line(&c, &s, &e)) {
-        if (s < e && *s == '=')
-            break; /* the next section */
+    while (next_in_section(&c, &s, &e)) {
         uint64_t delta;
         if (!parse_row(s, e, &delta, &line, &file))
             continue;
@@ -199,9 +202,7 @@ bool linemap_lookup(const char *map, size_t len, const char *image, uint64_t add
 
     /* Pass 2: the name of found_file. */
     c = section;
-    while (next_line(&c, &s, &e)) {
-        if (s < e && *s == '=')
-            break;
+    while (next_in_section(&c, &s, &e)) {
         if (s == e || *s != '@')
             continue;
         const char *p = s + 1;
