@@ -63,7 +63,7 @@ else
 KERNEL_CFLAGS += -O2
 endif
 KERNEL_SRCS := $(shell find kernel -name '*.c' | sort) src/lib/fmt.c src/lib/cmdline.c \
-	src/lib/symmap.c src/lib/elf64.c src/lib/crc32.c src/lib/gpt.c \
+	src/lib/symmap.c src/lib/linemap.c src/lib/elf64.c src/lib/crc32.c src/lib/gpt.c \
 	$(sort $(wildcard src/lib/fat32/*.c)) $(sort $(wildcard src/lib/json/*.c))
 KERNEL_ASMS := $(shell find kernel -name '*.S' | sort)
 KERNEL_OBJS := $(patsubst %.c,$(BUILD)/kernel/%.o,$(KERNEL_SRCS)) \
@@ -114,6 +114,15 @@ ifeq ($(filter clean,$(MAKECMDGOALS)),)
 include userspace/userspace.mk
 endif
 
+# Line tables (address -> file:line) of the kernel and every program, one bundle in the
+# boot modules next to the .vbin.map files (one module slot, not one per program).
+# src/lib/linemap.c reads it; scripts/gen-lines.py writes it from the DWARF line programs.
+DEBUG_LINES := $(USERSPACE_OUT)/bin/debug.lines
+$(DEBUG_LINES): $(KERNEL) $(USERSPACE_VBINS) scripts/gen-lines.py
+	$(call say,LINES,$@)
+	$(Q)$(PYTHON) scripts/gen-lines.py $@ vkernel.elf=$(KERNEL)@panic_set_line_table \
+		$(foreach v,$(USERSPACE_VBINS),$(notdir $(v))=$(v))
+
 # ---- disk image ----------------------------------------------------------------------
 IMAGE := $(BUILD)/vkernel.img
 # Debian's busybox-static (glibc, non-PIE): the unmodified Linux binary the ABI tests run.
@@ -129,7 +138,7 @@ $(USERSPACE_OUT)/bin/%.sh: tests/guest/%.sh
 	$(Q)cp $< $@
 
 DISK_INPUTS := $(LOADER) $(KERNEL) $(KERNEL_MAP) scripts/make-disk.sh $(USERSPACE_VBINS) \
-	$(USERSPACE_MAPS) $(BUSYBOX) $(GUEST_SCRIPTS)
+	$(USERSPACE_MAPS) $(DEBUG_LINES) $(BUSYBOX) $(GUEST_SCRIPTS)
 # EXTRA and CMDLINE changes must rebuild the image: record them.
 $(BUILD)/disk.config: FORCE
 	@mkdir -p $(@D)

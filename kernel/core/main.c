@@ -115,6 +115,11 @@ static void load_symbols(void)
         return;
     }
     panic_set_symbol_map(phys_to_virt(m->base), m->size);
+    const vk_boot_module_t *lines = kernel_find_module("modules/debug.lines");
+    if (lines)
+        panic_set_line_table(phys_to_virt(lines->base), lines->size);
+    else
+        log_warn("no modules/debug.lines boot module: backtraces show no file:line");
 }
 
 /* test=panic on several CPUs: a thread on every other CPU keeps logging, so a report

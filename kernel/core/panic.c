@@ -16,14 +16,18 @@
 #include "core/panic.h"
 #include "core/log.h"
 #include "lib/symmap.h"
+#include "lib/linemap.h"
 #include "lib/fmt.h"
 #include "mm/mm.h"
 #include <stdarg.h>
 
 #define BACKTRACE_MAX_FRAMES 32
+#define PANIC_DESCRIBE_MAX   (SYMMAP_NAME_MAX + LINEMAP_FILE_MAX + 40)
 
 static const char *symbol_map;
 static size_t symbol_map_len;
+static const char *line_table; /* the debug.lines bundle; its "vkernel.elf" section */
+static size_t line_table_len;
 static uint8_t exit_code; /* 0: halt and keep the screen for the user */
 static int panic_depth;
 static int panic_cpu = -1; /* the CPU that owns the report (atomic) */
@@ -35,19 +39,37 @@ void panic_set_symbol_map(const char *map, size_t len)
     symbol_map_len = len;
 }
 
+void panic_set_line_table(const char *table, size_t len)
+{
+    /* A table made from another build (the DEBUG=1 kernel booted with the normal disk)
+     * would name wrong lines: it must know where this very function is. */
+    if (!linemap_check(table, len, "vkernel.elf", "panic_set_line_table",
+                       (uint64_t)(uintptr_t)panic_set_line_table)) {
+        log_warn("debug.lines was made for another kernel build: backtraces show no file:line");
+        return;
+    }
+    line_table = table;
+    line_table_len = len;
+}
+
 void panic_set_exit_code(uint8_t value)
 {
     exit_code = value;
 }
 
-/* "name+0xoff" or "?" into buf. */
+/* "name+0xoff (file:line)", "name+0xoff" or "?" into buf. */
 static const char *describe(uint64_t addr, char *buf, size_t size)
 {
     symmap_result_t r;
-    if (symbol_map && symmap_lookup(symbol_map, symbol_map_len, addr, &r))
-        fmt_snprintf(buf, size, "%s+0x%llx", r.name, (unsigned long long)r.offset);
-    else
+    linemap_result_t where;
+    if (!symbol_map || !symmap_lookup(symbol_map, symbol_map_len, addr, &r))
         fmt_snprintf(buf, size, "?");
+    else if (line_table &&
+             linemap_lookup(line_table, line_table_len, "vkernel.elf", addr, &where))
+        fmt_snprintf(buf, size, "%s+0x%llx (%s:%u)", r.name, (unsigned long long)r.offset,
+                     where.file, (unsigned)where.line);
+    else
+        fmt_snprintf(buf, size, "%s+0x%llx", r.name, (unsigned long long)r.offset);
     return buf;
 }
 
@@ -60,7 +82,7 @@ static bool readable_kernel_word(uint64_t addr)
 
 void panic_backtrace(unsigned long rip, unsigned long rbp)
 {
-    char name[128];
+    char name[PANIC_DESCRIBE_MAX];
     log_printf("Backtrace:\n");
     log_printf("  #0  0x%016lx %s\n", rip, describe(rip, name, sizeof(name)));
     for (unsigned i = 1; i < BACKTRACE_MAX_FRAMES && readable_kernel_word(rbp); i++) {
@@ -121,7 +143,7 @@ void panic(const char *fmt, ...)
 
 void panic_exception(const arch_frame_t *f, const char *what)
 {
-    char name[128];
+    char name[PANIC_DESCRIBE_MAX];
     enter();
     log_printf("\n\x1b[91mPANIC: %s (vector %llu) in kernel at 0x%016llx %s\x1b[0m\n", what,
                (unsigned long long)f->vector, (unsigned long long)f->rip,

@@ -20,6 +20,10 @@ void panic_backtrace(unsigned long rip, unsigned long rbp);
 __attribute__((noreturn)) void panic_exception(const arch_frame_t *frame, const char *what);
 /* The kernel's own symbol map (the vkernel.map boot module), used to name frames. */
 void panic_set_symbol_map(const char *map, size_t len);
+/* The line-table bundle (the modules/debug.lines boot module, src/lib/linemap.h): frames
+ * then also name file:line from its "vkernel.elf" section, once its stamp shows it was
+ * made from this kernel build (otherwise it is ignored with a warning). */
+void panic_set_line_table(const char *table, size_t len);
 /* In test modes a panic leaves QEMU with this isa-debug-exit value instead of halting. */
 void panic_set_exit_code(uint8_t value);
 

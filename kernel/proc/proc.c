@@ -17,6 +17,8 @@
 #include "core/string.h"
 #include "lib/fmt.h"
 #include "lib/symmap.h"
+#include "lib/linemap.h"
+#include "proc/crash.h"
 #include "config.h"
 #include "core/spinlock.h"
 #include "sched/sched.h"
@@ -24,6 +26,7 @@
 #include "mm/mm.h"
 #include "time/time.h"
 #include "arch/x86_64/arch.h"
+#include <stdarg.h>
 #include <vk/errno.h>
 #include <vk/vk.h>
 
@@ -370,43 +373,90 @@ static const vk_boot_module_t *find_symbols(const process_t *p)
     return kernel_find_module(name);
 }
 
-static void describe_user(const process_t *p, const vk_boot_module_t *map, uint64_t addr,
-                          char *out, size_t size)
+/* A crash report: every line goes to the log and into text, which becomes /crash/last
+ * (lines that no longer fit are left out of text, never cut in half). */
+struct report {
+    char text[CRASH_REPORT_MAX];
+    size_t length;
+    bool full;
+};
+
+__attribute__((format(printf, 2, 3))) static void report_line(struct report *r,
+                                                               const char *fmt, ...)
+{
+    char line[SYMMAP_NAME_MAX + LINEMAP_FILE_MAX + 64];
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = fmt_vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    if (n >= sizeof(line))
+        n = sizeof(line) - 1;
+    log_error("%s", line);
+    static const char more[] = "...\n";
+    if (r->full)
+        return;
+    if (r->length + n + 1 + sizeof(more) - 1 > sizeof(r->text)) {
+        memcpy(r->text + r->length, more, sizeof(more) - 1);
+        r->length += sizeof(more) - 1;
+        r->full = true;
+        return;
+    }
+    memcpy(r->text + r->length, line, n);
+    r->length += n;
+    r->text[r->length++] = '\n';
+}
+
+struct user_symbols {
+    const process_t *p;
+    const vk_boot_module_t *map;
+    const vk_boot_module_t *lines; /* the debug.lines bundle, section p->name */
+};
+
+static void describe_user(const struct user_symbols *s, uint64_t addr, char *out, size_t size)
 {
     symmap_result_t r;
-    if (map && addr >= p->image_base && addr < p->image_end &&
-        symmap_lookup(phys_to_virt(map->base), map->size, addr - p->image_base, &r))
-        fmt_snprintf(out, size, "%s+0x%llx", r.name, (unsigned long long)r.offset);
-    else
+    linemap_result_t where;
+    const process_t *p = s->p;
+    if (!s->map || addr < p->image_base || addr >= p->image_end ||
+        !symmap_lookup(phys_to_virt(s->map->base), s->map->size, addr - p->image_base, &r))
         fmt_snprintf(out, size, "?");
+    else if (s->lines && linemap_lookup(phys_to_virt(s->lines->base), s->lines->size, p->name,
+                                        addr - p->image_base, &where))
+        fmt_snprintf(out, size, "%s+0x%llx (%s:%u)", r.name, (unsigned long long)r.offset,
+                     where.file, (unsigned)where.line);
+    else
+        fmt_snprintf(out, size, "%s+0x%llx", r.name, (unsigned long long)r.offset);
 }
 
 /* Frame pointers of the dead program, read through the checked user-copy path (its
  * address space is still the active one). Stops at the first unreadable frame. */
-static void report_backtrace(const process_t *p, uint64_t rip, uint64_t rbp)
+static void report_backtrace(struct report *rep, const process_t *p, uint64_t rip,
+                             uint64_t rbp)
 {
-    const vk_boot_module_t *map = find_symbols(p);
-    char name[128];
-    describe_user(p, map, rip, name, sizeof(name));
-    log_error("  #0  0x%llx %s", (unsigned long long)rip, name);
+    struct user_symbols syms = { p, find_symbols(p), kernel_find_module("modules/debug.lines") };
+    char name[SYMMAP_NAME_MAX + LINEMAP_FILE_MAX + 32];
+    describe_user(&syms, rip, name, sizeof(name));
+    report_line(rep, "  #0  0x%llx %s", (unsigned long long)rip, name);
     for (unsigned i = 1; i < PROC_BACKTRACE_MAX_FRAMES && rbp; i++) {
         uint64_t frame[2];
         if (usercopy_from(frame, rbp, sizeof(frame)) != 0 || frame[1] == 0)
             break;
-        describe_user(p, map, frame[1] - 1, name, sizeof(name));
-        log_error("  #%-2u 0x%llx %s", i, (unsigned long long)frame[1], name);
+        describe_user(&syms, frame[1] - 1, name, sizeof(name));
+        report_line(rep, "  #%-2u 0x%llx %s", i, (unsigned long long)frame[1], name);
         if (frame[0] <= rbp)
             break; /* frames only go up the stack */
         rbp = frame[0];
     }
-    if (!map)
-        log_error("  (no symbol map modules/%s.map)", p->name);
+    if (!syms.map)
+        report_line(rep, "  (no symbol map modules/%s.map)", p->name);
 }
 
 void proc_kill_on_fault(const arch_frame_t *f, int sig, const char *what)
 {
     process_t *p = proc_current();
     KASSERT(p != NULL);
+    struct report report = { .length = 0 }; /* about 1 KiB of the 16 KiB kernel stack */
+    struct report *r = &report;
     char where[64] = "";
     if (f->rip >= p->image_base && f->rip < p->image_end)
         fmt_snprintf(where, sizeof(where), " (image+0x%llx)",
@@ -415,14 +465,15 @@ void proc_kill_on_fault(const arch_frame_t *f, int sig, const char *what)
     if (f->vector == 14)
         fmt_snprintf(address, sizeof(address), ", address 0x%llx",
                      (unsigned long long)arch_read_cr2());
-    log_error("%s[%u] killed by %s: %s at rip 0x%llx%s%s, error 0x%llx", p->name, p->pid,
-              signal_name(sig), what, (unsigned long long)f->rip, where, address,
-              (unsigned long long)f->error_code);
-    log_error("  rsp 0x%llx rbp 0x%llx rax 0x%llx rdi 0x%llx rsi 0x%llx",
-              (unsigned long long)f->rsp, (unsigned long long)f->rbp,
-              (unsigned long long)f->rax, (unsigned long long)f->rdi,
-              (unsigned long long)f->rsi);
-    report_backtrace(p, f->rip, f->rbp);
+    report_line(r, "%s[%u] killed by %s: %s at rip 0x%llx%s%s, error 0x%llx", p->name,
+                p->pid, signal_name(sig), what, (unsigned long long)f->rip, where, address,
+                (unsigned long long)f->error_code);
+    report_line(r, "  rsp 0x%llx rbp 0x%llx rax 0x%llx rdi 0x%llx rsi 0x%llx",
+                (unsigned long long)f->rsp, (unsigned long long)f->rbp,
+                (unsigned long long)f->rax, (unsigned long long)f->rdi,
+                (unsigned long long)f->rsi);
+    report_backtrace(r, p, f->rip, f->rbp);
+    crash_record(r->text, r->length);
     proc_exit(sig);
 }
 

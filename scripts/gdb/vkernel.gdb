@@ -10,4 +10,4 @@ set backtrace past-main on
 source scripts/gdb/vkernel.py
 target remote 127.0.0.1:1234
 echo vkernel: connected; try 'hbreak kernel_main' or 'vk-break-start hello', then 'continue'\n
-echo vkernel: helpers: find-process, vk-tasks, vk-log, vk-break-start (help <name>)\n
+echo vkernel: helpers: find-process, vk-tasks, vk-threads, vk-bt, vk-kobj, vk-log, vk-break-start (help <name>)\n

@@ -3,7 +3,8 @@
 program's symbols at its load base so `hbreak main`, `bt` and source lines work in ring 3.
 
 Sourced by scripts/gdb/vkernel.gdb (make debug) and the VS Code launch configurations.
-Commands: find-process, vk-tasks, vk-log, vk-break-start (see `help <command>`).
+Commands: find-process, vk-tasks, vk-threads, vk-bt, vk-kobj, vk-log, vk-break-start (see
+`help <command>`).
 
 Design notes:
 - Kernel statics are read by file-qualified lookup: `current` exists in more than one
@@ -15,6 +16,7 @@ Design notes:
   and the loader copies the kernel over any int3 a software breakpoint would plant early.
 """
 import os
+import struct
 
 import gdb
 
@@ -22,6 +24,12 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), 
 PROGRAM_DIR = os.path.join(ROOT, 'build', 'userspace', 'bin')
 PIE_BASE = 0x0000400000000000  # EXEC_PIE_BASE in kernel/proc/exec.h
 MAX_PROCESSES = 4096           # guards the list walk against a corrupt `next`
+MAX_THREADS = 4096
+MAX_FRAMES = 32
+KOBJ_MAX_CHILDREN = 1024
+# arch_switch_frame_t (kernel/sched/sched_internal.h): what arch_context_switch pushed
+# (switch.S), lowest address first; a sleeping thread's context_rsp points at r15.
+SWITCH_FRAME = ('r15', 'r14', 'r13', 'r12', 'rbx', 'rbp', 'rflags', 'rip')
 
 _loaded = {}  # program path -> offset it was loaded at
 
@@ -58,9 +66,28 @@ def _current_address():
 
 
 def _program_name(text):
-    """'hello', 'hello.vbin', '/bin/hello.vbin' -> 'hello.vbin' (the kernel's p->name)."""
+    """'hello', 'hello.vbin', '/bin/hello.vbin' -> 'hello.vbin' (the kernel's p->name); a
+    program built without the .vbin suffix (busybox) keeps its name."""
     base = os.path.basename(text)
-    return base if base.endswith('.vbin') else base + '.vbin'
+    if base.endswith('.vbin') or os.path.isfile(os.path.join(PROGRAM_DIR, base)):
+        return base
+    return base + '.vbin'
+
+
+def _link_base(path):
+    """(lowest PT_LOAD address, is PIE) of a 64-bit ELF: a static PIE is linked at 0 and
+    moved to image_base; a fixed-address program (busybox) is loaded where it is linked."""
+    with open(path, 'rb') as f:
+        data = f.read(1 << 16)
+    e_type, = struct.unpack_from('<H', data, 16)
+    phoff, = struct.unpack_from('<Q', data, 0x20)
+    phentsize, phnum = struct.unpack_from('<HH', data, 0x36)
+    lowest = None
+    for i in range(phnum):
+        p_type, _, _, vaddr = struct.unpack_from('<IIQQ', data, phoff + i * phentsize)
+        if p_type == 1 and (lowest is None or vaddr < lowest):
+            lowest = vaddr
+    return (lowest or 0) & ~0xfff, e_type == 3
 
 
 def _find_in_kernel(name=None, pid=None):
@@ -115,8 +142,9 @@ fixed PIE base 0x400000000000. A bare name means build/userspace/bin/NAME.vbin."
         path = arg if (not arg.isdigit() and os.path.isfile(arg)) else os.path.join(PROGRAM_DIR, name)
         if not os.path.isfile(path):
             raise gdb.GdbError('find-process: %s not found (run make)' % path)
-        base = int(proc['image_base']) if proc is not None else PIE_BASE
-        load_program(os.path.abspath(path), base)
+        linked, pie = _link_base(path)
+        base = int(proc['image_base']) if proc is not None else (PIE_BASE if pie else linked)
+        load_program(os.path.abspath(path), base - linked)
         where = 'pid %d' % int(proc['pid']) if proc is not None else 'default base'
         print('vkernel: %s symbols at 0x%x (%s)' % (name, base, where))
 
@@ -162,6 +190,207 @@ class Log(gdb.Command):
             lines.pop()
         for line in lines[-count:] if count > 0 else []:
             print(line)
+
+
+def _read_u64(addr):
+    return struct.unpack('<Q', bytes(gdb.selected_inferior().read_memory(addr, 8)))[0]
+
+
+def _where(pc):
+    """'function (file:line)' for a code address, from the loaded symbols."""
+    block = None
+    try:
+        block = gdb.block_for_pc(pc)
+    except RuntimeError:
+        pass
+    while block is not None and block.function is None:
+        block = block.superblock
+    if block is not None:
+        name = block.function.print_name
+    else:  # assembly has no debug function: fall back to the ELF symbol
+        text = gdb.execute('info symbol 0x%x' % pc, to_string=True)
+        name = text.split(' in section')[0].replace(' + ', '+') if ' in section' in text else '??'
+    sal = gdb.find_pc_line(pc)
+    if sal.symtab is not None and sal.line:
+        return '%s (%s:%d)' % (name, sal.symtab.filename, sal.line)
+    return name
+
+
+def _sched_threads():
+    """sched_thread_t values in creation order (kernel/sched/thread.c)."""
+    out = []
+    t = gdb.parse_and_eval('sched_threads_first')
+    while int(t) != 0 and len(out) < MAX_THREADS:
+        out.append(t.dereference())
+        t = t['all_next']
+    return out
+
+
+def _process_tid(t):
+    """The user tid of a scheduler thread that runs a process (0 for kernel threads)."""
+    owner = gdb.parse_and_eval('(struct proc_thread *)%d' % int(t['owner']))
+    return int(owner['tid']) if int(owner) != 0 else 0
+
+
+def _find_thread(thread_id):
+    """The thread with that scheduler id (vk-threads' ID column)."""
+    for t in _sched_threads():
+        if int(t['id']) == thread_id:
+            return t
+    return None
+
+
+class Threads(gdb.Command):
+    """vk-threads: list the scheduler's threads: id, user tid, state, CPU, name."""
+
+    def __init__(self):
+        super().__init__('vk-threads', gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        print('%5s %5s %-22s %3s %s' % ('ID', 'TID', 'STATE', 'CPU', 'NAME'))
+        for t in _sched_threads():
+            tid = _process_tid(t)
+            print('%5d %5s %-22s %3d %s' % (int(t['id']), tid or '-', str(t['state']),
+                                           int(t['cpu']), t['name'].string()))
+
+
+class ThreadBacktrace(gdb.Command):
+    """vk-bt <tid>: backtrace of a thread that is not running, from the context
+arch_context_switch saved on its kernel stack. tid is the scheduler's thread id, the ID
+column of vk-threads (a process thread's own tid is in its TID column). Follows frame
+pointers through the kernel stack; for the running thread use bt."""
+
+    def __init__(self):
+        super().__init__('vk-bt', gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        arg = arg.strip()
+        if not arg.isdigit():
+            raise gdb.GdbError('usage: vk-bt <tid>   (see vk-threads)')
+        t = _find_thread(int(arg))
+        if t is None:
+            raise gdb.GdbError('vk-bt: no thread %s (see vk-threads)' % arg)
+        state = str(t['state'])
+        if state.endswith('RUNNING'):
+            raise gdb.GdbError('vk-bt: thread %s runs on CPU %d: use bt there'
+                               % (arg, int(t['cpu'])))
+        if state.endswith('DEAD'):
+            raise gdb.GdbError('vk-bt: thread %s has exited' % arg)
+        rsp = int(t['context_rsp'])
+        try:
+            saved = {n: _read_u64(rsp + 8 * i) for i, n in enumerate(SWITCH_FRAME)}
+        except gdb.MemoryError:
+            raise gdb.GdbError('vk-bt: saved context at 0x%x is unreadable' % rsp)
+        print('thread %d "%s" %s, saved rsp 0x%x' % (int(t['id']), t['name'].string(),
+                                                     state, rsp))
+        # #0 is where arch_context_switch returns to: the switch call in the scheduler.
+        pc, rbp = saved['rip'], saved['rbp']
+        print('#0  0x%016x in %s' % (pc, _where(pc - 1)))
+        for i in range(1, MAX_FRAMES):
+            if rbp == 0 or rbp & 7:
+                break
+            try:
+                next_rbp, ret = _read_u64(rbp), _read_u64(rbp + 8)
+            except gdb.MemoryError:
+                break
+            if ret == 0:
+                break
+            print('#%-2d 0x%016x in %s' % (i, ret, _where(ret - 1)))
+            if next_rbp <= rbp:
+                break  # frames only go up the stack
+            rbp = next_rbp
+
+
+def _kobj_name(node):
+    path = node['path'].string()
+    return path.rsplit('/', 1)[-1]
+
+
+def _kobj_children(node):
+    out = []
+    c = node['first_child']
+    while int(c) != 0 and len(out) < KOBJ_MAX_CHILDREN:
+        out.append(c.dereference())
+        c = c['next_sibling']
+    return out
+
+
+def _kobj_resolve(path):
+    """The static node for an absolute path; a component under a dynamic directory
+    resolves to its "*" template (the key only exists while the getter runs)."""
+    node = _static('root', 'kobj/kobj.c')
+    for part in [p for p in path.split('/') if p]:
+        kids = _kobj_children(node)
+        match = [k for k in kids if _kobj_name(k) == part]
+        if not match:
+            match = [k for k in kids if _kobj_name(k) == '*']
+        if not match:
+            raise gdb.GdbError('vk-kobj: no node %s' % path)
+        node = match[0]
+    return node
+
+
+def _crash_last():
+    text = _static('last', 'proc/crash_kobj.c')
+    length = int(_static('last_length', 'proc/crash_kobj.c'))
+    data = bytes(gdb.selected_inferior().read_memory(text.address, min(length, 4096)))
+    return data.decode('utf-8', 'replace')
+
+
+# Nodes whose value is a plain kernel variable gdb can read without running the getter.
+KOBJ_READERS = {
+    '/crash/count': lambda: str(int(_static('count', 'proc/crash_kobj.c'))),
+    '/crash/last': _crash_last,
+}
+
+
+def _symbol_at(ptr):
+    if int(ptr) == 0:
+        return None
+    try:
+        return gdb.block_for_pc(int(ptr)).function.print_name
+    except (RuntimeError, AttributeError):
+        return '0x%x' % int(ptr)
+
+
+class KObj(gdb.Command):
+    """vk-kobj <path>: a KObj node as the kernel holds it: type, access, unit, description
+and, for a directory, its children. Values come from getter callbacks, which vk-kobj does
+not run (calling kernel code in a stopped guest can deadlock on a lock it holds); it
+prints the value only for nodes whose value is a plain variable (/crash/count,
+/crash/last) and otherwise names the getter (read /kobj<path> in the guest)."""
+
+    def __init__(self):
+        super().__init__('vk-kobj', gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        path = arg.strip() or '/'
+        if not path.startswith('/'):
+            raise gdb.GdbError('usage: vk-kobj </absolute/path>')
+        node = _kobj_resolve(path)
+        access = int(node['access'])
+        flags = ''.join(c for bit, c in ((1, 'r'), (2, 'w'), (4, 'v')) if access & bit)
+        unit = node['unit'].string() if int(node['unit']) else ''
+        print('%s: %s, access %s%s' % (node['path'].string(), str(node['type']), flags,
+                                      ', unit ' + unit if unit else ''))
+        if int(node['description']):
+            print('  %s' % node['description'].string())
+        if str(node['type']).endswith('KOBJ_DIR'):
+            kids = _kobj_children(node)
+            for k in kids:
+                print('  %-24s %s' % (_kobj_name(k), str(k['type'])))
+            if int(node['enumerate']):
+                print('  (dynamic: children come from %s at run time; "*" is their template)'
+                      % _symbol_at(node['enumerate']))
+            return
+        key = node['path'].string()
+        if key in KOBJ_READERS:
+            print('value: %s' % KOBJ_READERS[key]())
+        elif int(node['get']):
+            print('value: needs the live getter %s (not called from gdb); read /kobj%s in '
+                  'the guest' % (_symbol_at(node['get']), path))
+        else:
+            print('value: none (not readable)')
 
 
 class StartBreakpoint(gdb.Breakpoint):
@@ -222,6 +451,9 @@ before it enters ring 3) and load its symbols, ready for `hbreak main`."""
 
 FindProcess()
 Tasks()
+Threads()
+ThreadBacktrace()
+KObj()
 Log()
 BreakStart()
 gdb.events.stop.connect(_on_stop)

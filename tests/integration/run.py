@@ -221,6 +221,16 @@ def kernel_tests_debug():
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def source_line(path, needle):
+    """The 1-based number of the one line of path (from the repository root) containing
+    needle: tests compare reported file:line against the source, not a constant."""
+    with open(os.path.join(ROOT, path)) as f:
+        hits = [i + 1 for i, line in enumerate(f) if needle in line]
+    if len(hits) != 1:
+        raise AssertionError('%s: %d lines contain %r' % (path, len(hits), needle))
+    return hits[0]
+
+
 def panic_report():
     """test=panic: a null write in a named function; the report must name it."""
     g = Guest(cmdline='console=serial test=panic', smp=1)
@@ -236,6 +246,14 @@ def panic_report():
               'frames: %s' % frames)
         check('panic.backtrace_reaches_caller', any(f.startswith(('run_mode', 'kernel_main_stage2')) for f in frames[1:]),
               'frames: %s' % frames)
+        # file:line from the debug.lines bundle, checked against the source.
+        fault_line = source_line('kernel/core/main.c', '*(volatile uint64_t *)8 = 0xdead;')
+        call_line = source_line('kernel/core/main.c', '        kernel_test_panic_fault();')
+        check('panic.rip_file_line', re.search(r'in kernel at 0x[0-9a-f]+ kernel_test_panic_fault\+0x[0-9a-f]+ '
+                                               r'\(kernel/core/main\.c:%d\)' % fault_line, out),
+              'expected kernel/core/main.c:%d' % fault_line)
+        check('panic.caller_file_line', re.search(r'#1\s+0x[0-9a-f]+ run_mode\+0x[0-9a-f]+ \(kernel/core/main\.c:%d\)'
+                                                  % call_line, out), 'expected kernel/core/main.c:%d' % call_line)
     except BootError as e:
         check('panic_report', False, str(e))
         dump_tail(g)
@@ -490,9 +508,33 @@ def user_programs():
           'expected a kill report per crash')
     # Each report names the faulting function and walks back through the callers.
     for fault in ('null', 'ud2', 'div0'):
-        m = re.search(r'killed by SIG\w+: [^\n]*\n[^\n]*\n[^\n]*#0\s+0x[0-9a-f]+ crash_%s\+0x[0-9a-f]+\n'
-                      r'[^\n]*#1\s+0x[0-9a-f]+ crash_dispatch\+0x[0-9a-f]+\n[^\n]*#2\s+0x[0-9a-f]+ main\+0x' % fault, out)
+        m = re.search(r'killed by SIG\w+: [^\n]*\n[^\n]*\n[^\n]*#0\s+0x[0-9a-f]+ crash_%s\+0x[0-9a-f]+[^\n]*\n'
+                      r'[^\n]*#1\s+0x[0-9a-f]+ crash_dispatch\+0x[0-9a-f]+[^\n]*\n[^\n]*#2\s+0x[0-9a-f]+ main\+0x' % fault, out)
         check('isolation.crash_%s_report_symbolized' % fault, m is not None, 'no symbolized backtrace')
+
+
+def crash_report():
+    """test-crash deep (run by busybox sh, tests/guest/crash-report.sh): the kernel's report
+    names each frame's function and file:line, checked against crash.c, and /crash/last in
+    KObj holds the same report afterwards."""
+    out = user_suite('crash-report', '/boot/modules/crash-report.sh', init='/bin/busybox sh')
+    src = 'userspace/tests/crash/crash.c'
+    expected = [('crash_deep_leaf', source_line(src, 'crash-report: deep fault')),
+                ('crash_deep_middle', source_line(src, 'crash-report: deep call 2')),
+                ('crash_deep', source_line(src, 'crash-report: deep call 1')),
+                ('crash_dispatch', source_line(src, 'crash-report: dispatch call')),
+                ('main', source_line(src, 'crash-report: main call'))]
+    frame = r'#%d\s+0x[0-9a-f]+ %s\+0x[0-9a-f]+ \(userspace/tests/crash/crash\.c:%d\)'
+    # Each line may carry the log's prefix; the report's lines follow one another.
+    pattern = r'test-crash\.vbin\[\d+\] killed by SIGSEGV: [^\n]*address 0x0,[^\n]*\n[^\n]*rsp [^\n]*\n[^\n]*?'
+    pattern += r'\n[^\n]*?'.join(frame % (i, re.escape(name), line) for i, (name, line) in enumerate(expected))
+    check('crash-report.log_frames_file_line', re.search(pattern, out),
+          'expected %s' % ', '.join('%s at crash.c:%d' % e for e in expected))
+    last = re.search(r'crash-report: last begin\n(.*?)crash-report: last end', out, re.S)
+    text = last.group(1) if last else ''
+    check('crash-report.kobj_last_is_the_report', re.search(pattern, text),
+          'no such report in /crash/last: %r' % text[:300])
+    check('crash-report.kobj_last_has_registers', re.search(r'rsp 0x[0-9a-f]+ rbp 0x', text), text[:200])
 
 
 def busybox():
@@ -949,8 +991,8 @@ def shell_suite():
 
 SUITES = [disk_image, run_qemu_script, boot_default, kernel_tests, kernel_tests_smp,
           kernel_tests_debug, busybox, fat32_data, storage, panic_report, panic_report_smp,
-          bad_kernel, gdb_attach, gdb_process_helpers, user_programs, console_init, ipc,
-          syscall_fuzz, vkbench_smoke, ps2_input, shell_suite]
+          bad_kernel, crash_report, gdb_attach, gdb_process_helpers, user_programs,
+          console_init, ipc, syscall_fuzz, vkbench_smoke, ps2_input, shell_suite]
 
 
 def main():

@@ -11,11 +11,13 @@
  *   int3        execute int3                             (#BP)
  *   div0        integer divide by zero                   (#DE)
  *   stack       unbounded recursion                      (#PF below the stack)
+ *   deep        write to address 0 three calls further down  (#PF; file:line checks)
  *
  * Each fault lives in a noinline function crash_<name>, reached from main through the
  * noinline crash_dispatch, so a backtrace shows crash_<name> <- crash_dispatch <- main.
  * Both callers do work after the call so the compiler cannot turn it into a tail jump
- * and drop their frames. Addresses come through volatile variables so the compiler
+ * and drop their frames. The "crash-report:" comments mark the lines the crash_report
+ * integration suite expects in the report's frames (it finds them in this file). Addresses come through volatile variables so the compiler
  * cannot see the fault and replace it with a trap of its own.
  *
  * Exit status: 2 for a usage error, 3 if the fault did not happen.
@@ -94,6 +96,23 @@ NOINLINE static void crash_stack(void)
     sink = crash_stack_recurse(0);
 }
 
+NOINLINE static void crash_deep_leaf(void)
+{
+    *(volatile int *)null_address = 2; /* crash-report: deep fault */
+}
+
+NOINLINE static void crash_deep_middle(void)
+{
+    crash_deep_leaf(); /* crash-report: deep call 2 */
+    sink++;
+}
+
+NOINLINE static void crash_deep(void)
+{
+    crash_deep_middle(); /* crash-report: deep call 1 */
+    sink++;
+}
+
 static const struct {
     const char *name;
     void (*commit)(void);
@@ -106,6 +125,7 @@ static const struct {
     { "int3", crash_int3 },
     { "div0", crash_div0 },
     { "stack", crash_stack },
+    { "deep", crash_deep },
 };
 
 #define FAULT_COUNT (sizeof(faults) / sizeof(faults[0]))
@@ -126,7 +146,7 @@ NOINLINE static int crash_dispatch(const char *name)
             continue;
         printf("crash: about to %s\n", name);
         fflush(stdout);
-        faults[i].commit();
+        faults[i].commit(); /* crash-report: dispatch call */
         printf("crash: %s did not fault\n", name);
         return 3;
     }
@@ -162,7 +182,7 @@ int main(int argc, char **argv)
         usage();
         return 2;
     }
-    status = crash_dispatch(argv[1]);
+    status = crash_dispatch(argv[1]); /* crash-report: main call */
     fflush(stdout);
     return status;
 }
