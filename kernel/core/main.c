@@ -27,6 +27,7 @@
 #include "sched/sched.h"
 #include "monitor/monitor.h"
 #include "tty/tty.h"
+#include "core/power.h"
 #include "fs/vfs.h"
 #include "test/ktest.h"
 #include "proc/proc.h"
@@ -295,6 +296,8 @@ __attribute__((noreturn)) static void kernel_main_stage2(void *arg)
     ps2_init();
     if (tty_console())
         ps2_set_keyboard_sink(tty_console_input); /* the keyboard types on the console */
+    power_init();
+    ps2_set_ctrl_alt_del(power_ctrl_alt_del);
 
     uint64_t tsc = arch_rdtsc();
     log_info("boot: kernel ready; tsc %llu (loader entry %llu, kernel entry %llu)",

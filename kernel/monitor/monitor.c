@@ -7,6 +7,7 @@
 #include "monitor/monitor.h"
 #include "fs/vfs.h"
 #include "core/log.h"
+#include "core/power.h"
 #include "core/panic.h"
 #include "core/string.h"
 #include "core/kernel.h"
@@ -80,19 +81,13 @@ static void cmd_log(const char *args)
 static void cmd_poweroff(const char *args)
 {
     (void)args;
-    log_printf("Powering off.\n");
-    vfs_shutdown();
-    int err = acpi_poweroff();
-    log_printf("poweroff failed (error %d): ACPI S5 is not available\n", err);
+    power_off("monitor");
 }
 
 static void cmd_reboot(const char *args)
 {
     (void)args;
-    log_printf("Rebooting.\n");
-    vfs_shutdown();
-    int err = acpi_reboot();
-    log_printf("reboot failed (error %d)\n", err);
+    power_restart("monitor");
 }
 
 static void cmd_panic(const char *args)

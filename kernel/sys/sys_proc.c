@@ -9,6 +9,8 @@
 #include "core/string.h"
 #include "core/kernel.h"
 #include "core/log.h"
+#include "core/power.h"
+#include "lib/fmt.h"
 #include "config.h"
 #include "arch/x86_64/arch.h"
 #include "acpi/acpi.h"
@@ -349,8 +351,9 @@ long sys_prlimit64(const syscall_args_t *a)
 #define REBOOT_CMD_CAD_ON   0x89abcdefu
 #define REBOOT_CMD_CAD_OFF  0x00000000u
 
-/* Powers off or restarts the machine the way the monitor does: filesystems are flushed
+/* Powers off or restarts the machine cleanly (core/power.h): filesystems are flushed
  * and unmounted first. Halt is treated as power-off. Only returns on failure (no ACPI).
+ * CAD_ON/CAD_OFF choose what Ctrl+Alt+Delete does: restart, or SIGINT to init.
  * FIXME(issue 7): any process may call it; it should need a right once rights exist. */
 long sys_reboot(const syscall_args_t *a)
 {
@@ -358,15 +361,17 @@ long sys_reboot(const syscall_args_t *a)
     if ((uint32_t)a->arg[0] != REBOOT_MAGIC1 ||
         (magic2 != 672274793u && magic2 != 85072278u && magic2 != 369367448u && magic2 != 537993216u))
         return -VK_EINVAL;
-    if (cmd == REBOOT_CMD_CAD_ON || cmd == REBOOT_CMD_CAD_OFF)
-        return 0; /* there is no Ctrl-Alt-Del handling to switch */
+    if (cmd == REBOOT_CMD_CAD_ON || cmd == REBOOT_CMD_CAD_OFF) {
+        power_set_ctrl_alt_del(cmd == REBOOT_CMD_CAD_ON);
+        return 0;
+    }
     if (cmd != REBOOT_CMD_RESTART && cmd != REBOOT_CMD_HALT && cmd != REBOOT_CMD_POWER_OFF)
         return -VK_EINVAL;
-    bool restart = cmd == REBOOT_CMD_RESTART;
-    log_printf("%s[%d]: %s\n", proc_current()->name, (int)proc_current()->pid,
-               restart ? "Rebooting." : "Powering off.");
-    vfs_shutdown();
-    int err = restart ? acpi_reboot() : acpi_poweroff();
-    log_printf("reboot: %s failed (error %d)\n", restart ? "restart" : "power-off", err);
-    return -VK_EIO; /* the ACPI error is logged above; its codes are not errno values */
+    char who[PROC_NAME_MAX + 16];
+    fmt_snprintf(who, sizeof(who), "%s[%d]", proc_current()->name, (int)proc_current()->pid);
+    if (cmd == REBOOT_CMD_RESTART)
+        power_restart(who);
+    else
+        power_off(who);
+    return -VK_EIO; /* the ACPI error is logged; its codes are not errno values */
 }

@@ -469,6 +469,52 @@ def console_init():
         g.close()
 
 
+def default_boot():
+    """make run's boot: no init= on the command line, so init keeps the vkernel shell on
+    the console. Typed on the serial port and on the PS/2 keyboard, shown on both; and
+    Ctrl+Alt+Delete restarts cleanly."""
+    g = Guest(cmdline='console=both log=info', smp=2)
+    try:
+        g.wait_for(r'vk:[^\n$]*\$ ', timeout=120)
+        check('default_boot.shell_prompt_on_serial', True)
+        start = len(g.text())
+        g.type('hello\r')
+        g.wait_for(r'Hello from vkernel userspace!', timeout=30)
+        check('default_boot.program_from_path_runs', True)
+        g.wait_for(r'vk:[^\n$]*\$ ', timeout=30)
+        keys = ['e', 'c', 'h', 'o', 'spc', 'k', 'b', 'd', 'shift-x', 'ret']
+        for key in keys:
+            if key.startswith('shift-'):
+                g.command('send-key', keys=[{'type': 'qcode', 'data': 'shift'},
+                                            {'type': 'qcode', 'data': key[6:]}])
+            else:
+                g.command('send-key', keys=[{'type': 'qcode', 'data': key}])
+            time.sleep(0.05)
+        g.wait_for(r'\nkbdX\r?\n', timeout=30)
+        check('default_boot.keyboard_types_into_the_shell', True)
+        w, h, rgb = g.screenshot()
+        # The shell's prompt and output are drawn on the framebuffer too: many text rows
+        # hold more than the background colour.
+        rows = sum(1 for y in range(0, h - 16, 16)
+                   if len({rgb[(y + 12) * w * 3 + x * 3:(y + 12) * w * 3 + x * 3 + 3]
+                           for x in range(0, min(w, 640))}) > 1)
+        check('default_boot.framebuffer_shows_the_session', rows >= 5, '%d text rows' % rows)
+        g.command('send-key', keys=[{'type': 'qcode', 'data': 'ctrl'},
+                                    {'type': 'qcode', 'data': 'alt'},
+                                    {'type': 'qcode', 'data': 'delete'}])
+        status = g.wait_exit(timeout=60)  # -no-reboot turns the reset into an exit
+        out = g.text()
+        check('default_boot.ctrl_alt_del_restarts_cleanly',
+              status == 0 and 'Ctrl+Alt+Delete: Rebooting.' in out and 'reboot failed' not in out,
+              'status %s' % status)
+        check('default_boot.kernel_survived', 'PANIC' not in out)
+    except BootError as e:
+        check('default_boot', False, str(e))
+        dump_tail(g)
+    finally:
+        g.close()
+
+
 def user_programs():
     """Ring 3: musl programs through the Linux syscall ABI, vk_api_t, fault isolation."""
     g = Guest(cmdline='console=serial test=user init=/bin/hello.vbin one "two words"', smp=1)
@@ -992,7 +1038,8 @@ def shell_suite():
 SUITES = [disk_image, run_qemu_script, boot_default, kernel_tests, kernel_tests_smp,
           kernel_tests_debug, busybox, fat32_data, storage, panic_report, panic_report_smp,
           bad_kernel, crash_report, gdb_attach, gdb_process_helpers, user_programs,
-          console_init, ipc, syscall_fuzz, vkbench_smoke, ps2_input, shell_suite]
+          console_init, default_boot, ipc, syscall_fuzz, vkbench_smoke, ps2_input,
+          shell_suite]
 
 
 def main():
