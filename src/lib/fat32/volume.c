@@ -79,7 +79,7 @@ int fat32_dev_read(fat32_volume_t *vol, uint64_t sector, uint32_t count, void *b
     return vol->ops.read(vol->ops.context, sector, count, buffer) ? -VK_EIO : 0;
 }
 
-static int dev_write(fat32_volume_t *vol, uint64_t sector, uint32_t count, const void *buffer,
+static int write_sectors(fat32_volume_t *vol, uint64_t sector, uint32_t count, const void *buffer,
                      bool dir)
 {
     if (vol->read_only)
@@ -98,13 +98,13 @@ static int dev_write(fat32_volume_t *vol, uint64_t sector, uint32_t count, const
 
 int fat32_dev_write(fat32_volume_t *vol, uint64_t sector, uint32_t count, const void *buffer)
 {
-    return dev_write(vol, sector, count, buffer, false);
+    return write_sectors(vol, sector, count, buffer, false);
 }
 
 int fat32_dev_write_dir(fat32_volume_t *vol, uint64_t sector, uint32_t count,
                         const void *buffer)
 {
-    return dev_write(vol, sector, count, buffer, true);
+    return write_sectors(vol, sector, count, buffer, true);
 }
 
 bool fat32_cluster_valid(const fat32_volume_t *vol, uint32_t cluster)
