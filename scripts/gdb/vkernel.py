@@ -35,7 +35,7 @@ _loaded = {}  # program path -> offset it was loaded at
 
 
 def _static(name, file_suffix):
-    """A static variable of one kernel source file, e.g. _static('all', 'proc/proc.c')."""
+    """A static variable of one kernel source file, e.g. _static('ring_written', 'core/log.c')."""
     for sym in gdb.lookup_static_symbols(name):
         if sym.symtab and sym.symtab.filename.endswith(file_suffix):
             return sym.value()
@@ -43,9 +43,9 @@ def _static(name, file_suffix):
 
 
 def _processes():
-    """process_t values from the kernel's `all` list (newest first)."""
+    """process_t values from the kernel's `proc_table` list (newest first)."""
     out = []
-    p = _static('all', 'proc/proc.c')
+    p = gdb.parse_and_eval('proc_table')
     while int(p) != 0 and len(out) < MAX_PROCESSES:
         out.append(p.dereference())
         p = p['next']

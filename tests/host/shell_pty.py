@@ -17,7 +17,7 @@ import termios
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SHELL = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, 'build/userspace/bin/shell.vbin')
+SHELL = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, 'build/userspace/bin/shell.vbin'))
 PROMPT = re.compile(rb'\nvk:[^\r\n$]*\$ ')
 results = []
 

@@ -130,8 +130,9 @@ def run_hello(check, g, port, ROOT):
     names = [f[1] for f in frames]
     check('gdb_helpers.vk_bt_sleeping_thread',
           len(frames) >= 4 and frames[0][2].endswith('sched/sched.c') and
-          'proc_wait' in names and 'run_init' in names and
-          names.index('proc_wait') < names.index('run_init'), vkbt[-600:])
+          any(n.startswith('proc_wait') for n in names) and 'run_init' in names and
+          min(i for i, n in enumerate(names) if n.startswith('proc_wait')) < names.index('run_init'),
+          vkbt[-600:])
     run_init = [f for f in frames if f[1] == 'run_init']
     if run_init:
         main_c = open(os.path.join(ROOT, 'kernel', 'core', 'main.c')).read().splitlines()

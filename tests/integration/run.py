@@ -795,7 +795,7 @@ def ps2_input():
     keyboard (QMP send-key) runs, mouse moves and clicks (QMP input-send-event) are
     counted in KObj, and the keyboard driver unloaded through KObj ignores keys until
     it is loaded again. Built-in drivers refuse to unload."""
-    g = Guest(cmdline='console=both log=info panic=exit', smp=1)
+    g = Guest(cmdline='console=both log=info panic=exit monitor', smp=1)
 
     def after(mark, pattern, timeout=20):
         """The first match of pattern in the serial text past offset mark."""

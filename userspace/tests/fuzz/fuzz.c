@@ -74,6 +74,10 @@ int fuzz_watch_child(void (*body)(void *), void *arg, int timeout_ms, int *statu
         return -1;
     }
     if (pid == 0) {
+        /* A group of its own: kill(0) and kill(-pgid) from the fuzzed calls reach the
+         * child and what it forked, never this watchdog (which is init, so kill(-1)
+         * spares it too). */
+        setpgid(0, 0);
         close(p[0]);
         dup2(p[1], FUZZ_PROGRESS_FD);
         close(p[1]);
