@@ -87,9 +87,10 @@ static ipc_object_t *slot_clear(ipc_handle_table_t *t, slot_t *s)
     return o;
 }
 
-int ipc_handle_install_many(const ipc_capability_t *caps, unsigned n, uint32_t *values)
+static int install_many_in(process_t *p, const ipc_capability_t *caps, unsigned n,
+                           uint32_t *values)
 {
-    ipc_handle_table_t *t = table_of(proc_current(), true);
+    ipc_handle_table_t *t = table_of(p, true);
     if (!t)
         return -VK_ENOMEM;
     uint64_t f = spinlock_lock_irqsave(&t->lock);
@@ -109,6 +110,31 @@ int ipc_handle_install_many(const ipc_capability_t *caps, unsigned n, uint32_t *
     __atomic_fetch_add(&handles_live, n, __ATOMIC_RELAXED);
     spinlock_unlock_irqrestore(&t->lock, f);
     return 0;
+}
+
+int ipc_handle_install_many(const ipc_capability_t *caps, unsigned n, uint32_t *values)
+{
+    return install_many_in(proc_current(), caps, n, values);
+}
+
+long ipc_handle_install_in(process_t *p, ipc_capability_t cap)
+{
+    uint32_t value;
+    int err = install_many_in(p, &cap, 1, &value);
+    return err ? err : (long)value;
+}
+
+bool ipc_process_holds(process_t *p, uint32_t type)
+{
+    ipc_handle_table_t *t = table_of(p, false);
+    if (!t)
+        return false;
+    bool found = false;
+    uint64_t f = spinlock_lock_irqsave(&t->lock);
+    for (unsigned i = 0; i < VK_IPC_HANDLES_MAX && !found; i++)
+        found = t->slots[i].object && t->slots[i].object->ops->type == type;
+    spinlock_unlock_irqrestore(&t->lock, f);
+    return found;
 }
 
 long ipc_handle_install(ipc_capability_t cap)

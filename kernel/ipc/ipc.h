@@ -63,6 +63,10 @@ typedef struct {
 /* Installs cap in the calling process's table (taking over its reference on success).
  * Returns the handle value (> 0) or -VK_EMFILE / -VK_ENOMEM. */
 long ipc_handle_install(ipc_capability_t cap);
+/* Same, into process p's table (a process the kernel is starting, not yet running). */
+long ipc_handle_install_in(process_t *p, ipc_capability_t cap);
+/* Whether p holds a handle to an object of this VK_OBJECT_* type (KObj-write check). */
+bool ipc_process_holds(process_t *p, uint32_t type);
 /* Installs n capabilities, all or none: values[] gets the handles. 0 or -VK_EMFILE /
  * -VK_ENOMEM (then the references stay with the caller). */
 int ipc_handle_install_many(const ipc_capability_t *caps, unsigned n, uint32_t *values);

@@ -47,8 +47,11 @@ static void fail_errno(json_writer_t *w, int err, const char *path)
     case -VK_ENOENT: fail(w, "not_found", "no such node", path); break;
     case -VK_ENOTDIR: fail(w, "not_found", "a component of the path is not a directory", path); break;
     case -VK_EISDIR: fail(w, "wrong_type", "the node is a directory", path); break;
-    case -VK_EACCES:
-    case -VK_EPERM: fail(w, "read_only", "the node cannot be written", path); break;
+    case -VK_EACCES: fail(w, "read_only", "the node cannot be written", path); break;
+    case -VK_EPERM:
+        fail(w, "permission", "writing needs the KObj-write right (a VK_OBJECT_KOBJ_WRITE handle)",
+             path);
+        break;
     case -VK_ERANGE: fail(w, "out_of_range", "the value is out of range", path); break;
     case -VK_EINVAL: fail(w, "bad_value", "the value is not valid for this node", path); break;
     default: fail(w, "failed", "the node's callback failed", path); break;

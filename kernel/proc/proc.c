@@ -24,6 +24,7 @@
 #include "mm/mm.h"
 #include "time/time.h"
 #include "arch/x86_64/arch.h"
+#include "kobj/kobj.h"
 #include <vk/errno.h>
 #include <vk/vk.h>
 
@@ -238,6 +239,32 @@ static int open_console(fdtable_t *fds)
     return 0;
 }
 
+/* A process the kernel starts itself (init) gets the KObj-write right, and its
+ * environment names the handle: *out becomes envp plus "VK_KOBJ_WRITE=<handle>" (one
+ * kmalloc holding the array and the string; the caller frees it). */
+static int grant_kobj_write(process_t *p, const char *const *envp, const char ***out)
+{
+    enum { ENTRY_MAX = 32 };
+    unsigned n = 0;
+    while (envp && envp[n])
+        n++;
+    const char **env = kmalloc((n + 2) * sizeof(*env) + ENTRY_MAX);
+    if (!env)
+        return -VK_ENOMEM;
+    char *entry = (char *)(env + n + 2);
+    long h = kobj_write_grant(p, entry, ENTRY_MAX);
+    if (h < 0) {
+        kfree(env);
+        return (int)h;
+    }
+    for (unsigned i = 0; i < n; i++)
+        env[i] = envp[i];
+    env[n] = entry;
+    env[n + 1] = NULL;
+    *out = env;
+    return 0;
+}
+
 long proc_spawn(const char *path, const char *const *argv, const char *const *envp)
 {
     process_t *parent = proc_current();
@@ -268,10 +295,17 @@ long proc_spawn(const char *path, const char *const *argv, const char *const *en
     strlcpy(p->name, path_basename(path), sizeof(p->name));
     arch_fpu_init_state(&t->fpu);
     exec_start_t start;
+    const char **env_with_right = NULL;
     err = !p->aspace || !p->fds ? -VK_ENOMEM : open_console(p->fds);
+    if (!err && parent)
+        err = ipc_process_fork(parent, p); /* the handles the parent marked inheritable */
+    else if (!err)
+        err = grant_kobj_write(p, envp, &env_with_right);
     if (!err)
-        err = exec_load(p, elf, size, path, argv, envp, &start);
+        err = exec_load(p, elf, size, path, argv, env_with_right ? env_with_right : envp,
+                        &start);
     kfree(elf);
+    kfree(env_with_right);
     if (err) {
         log_warn("proc: cannot start %s: error %d", path, err);
         kfree(t);

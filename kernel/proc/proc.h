@@ -108,8 +108,10 @@ struct process {
 process_t *proc_current(void);
 proc_thread_t *proc_thread_current(void);
 /* Loads the program at path (looked up from the caller's working directory) and starts
- * it on a new thread with descriptors 0-2 on /dev/console. Returns the new pid (>0) or
- * a negative errno. */
+ * it on a new thread with descriptors 0-2 on /dev/console. It gets the IPC handles the
+ * caller marked inheritable (as fork would); a process started by the kernel itself
+ * (init) gets the KObj-write right instead (kernel/kobj/kobj_right.c). Returns the new
+ * pid (>0) or a negative errno. */
 long proc_spawn(const char *path, const char *const *argv, const char *const *envp);
 /* fork: a copy of the calling process (memory shared copy-on-write) that returns 0 from
  * the syscall whose frame is given. Returns the child's pid or a negative errno. */
