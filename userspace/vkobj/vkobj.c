@@ -6,16 +6,26 @@
  *   vkobj get [--json] PATH         a value
  *   vkobj set [--json] PATH VALUE   set a value (VALUE is parsed for the node's type)
  *   vkobj describe [--json] PATH    type, access, unit, description, choices
+ *   vkobj watch [--json] PATH [INTERVAL_MS [COUNT]]
+ *                                   a value every INTERVAL_MS (default 1000), COUNT times
+ *                                   (default: until interrupted)
+ *   vkobj rpc REQUEST               send a raw JSON request, print the reply
  *
  * --json prints the kernel's reply as it came. Exit status: 0 success, 1 usage or
  * other failure, 2 not found, 3 bad value (wrong type, out of range), 4 permission
- * (read-only or not readable), 5 bad request.
+ * (read-only, not readable, or no KObj-write right), 5 bad request.
+ *
+ * watch uses the kernel's watch op, which samples inside one call; vkobj asks for about
+ * a second of samples per call so the output stays live, and sleeps one interval
+ * between calls.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <vk/libvk.h>
 #include <vk/syscall.h>
 
@@ -25,6 +35,7 @@
 #define EXIT_BAD_REQUEST 5
 #define REPLY_MAX (64 * 1024)
 #define REQUEST_MAX 4096
+#define WATCH_CHUNK_MAX 100 /* the kernel's CONFIG_KOBJ_WATCH_COUNT_MAX */
 
 static char reply[REPLY_MAX];
 
@@ -78,12 +89,15 @@ static int exit_code(const char *error)
     if (!strcmp(error, "wrong_type") || !strcmp(error, "out_of_range") ||
         !strcmp(error, "bad_value"))
         return EXIT_BAD_VALUE;
-    if (!strcmp(error, "read_only") || !strcmp(error, "not_readable"))
+    if (!strcmp(error, "read_only") || !strcmp(error, "not_readable") ||
+        !strcmp(error, "permission"))
         return EXIT_PERMISSION;
     if (!strcmp(error, "bad_request"))
         return EXIT_BAD_REQUEST;
     return 1;
 }
+
+static void print_value(const char *v);
 
 /* Plain output: the value after "value": (strings unquoted), or each child's name. */
 static void print_plain(const char *op)
@@ -103,9 +117,13 @@ static void print_plain(const char *op)
         return;
     }
     const char *v = strstr(reply, "\"value\":");
-    if (!v)
-        return;
-    v += 8;
+    if (v)
+        print_value(v + 8);
+}
+
+/* Prints the JSON value at v (strings unquoted) and a newline. */
+static void print_value(const char *v)
+{
     if (*v == '"') {
         /* Unescape the common cases; the reply is the kernel's own JSON. */
         for (v++; *v && *v != '"'; v++) {
@@ -132,8 +150,78 @@ static int is_integer(const char *s)
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: vkobj ls|get|set|describe [--json] PATH [VALUE]\n");
+    fprintf(stderr, "usage: vkobj ls|get|set|describe [--json] PATH [VALUE]\n"
+                    "       vkobj watch [--json] PATH [INTERVAL_MS [COUNT]]\n"
+                    "       vkobj rpc REQUEST\n");
     return 1;
+}
+
+/* The reply's error class as an exit status (and its report), or 0. */
+static int check_reply(const char *path, int json)
+{
+    char error[32], message[256];
+    if (!field(reply, "error", error, sizeof(error)))
+        return 0;
+    if (json)
+        puts(reply);
+    else
+        fprintf(stderr, "vkobj: %s: %s (%s)\n", path,
+                field(reply, "message", message, sizeof(message)) ? message : "", error);
+    return exit_code(error);
+}
+
+/* A decimal number in [min, max], or -1. */
+static long long number_arg(const char *s, long long min, long long max)
+{
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    return *s && !*end && v >= min && v <= max ? v : -1;
+}
+
+static int watch(const char *path, long long interval, long long count, int json)
+{
+    static char request[REQUEST_MAX];
+    long long done = 0, first_ns = -1;
+    while (!count || done < count) {
+        long long chunk = interval >= 1000 ? 1 : 1000 / interval;
+        if (chunk > WATCH_CHUNK_MAX)
+            chunk = WATCH_CHUNK_MAX;
+        if (count && chunk > count - done)
+            chunk = count - done;
+        size_t at = (size_t)snprintf(request, sizeof(request), "{\"op\":\"watch\",\"path\":");
+        at = quote(request, at, sizeof(request) - 64, path);
+        snprintf(request + at, sizeof(request) - at, ",\"interval_ms\":%lld,\"count\":%lld}",
+                 interval, chunk);
+        long n = rpc(request);
+        if (n < 0) {
+            fprintf(stderr, "vkobj: %s\n", strerror((int)-n));
+            return 1;
+        }
+        int status = check_reply(path, json);
+        if (status)
+            return status;
+        if (json)
+            puts(reply);
+        for (const char *p = reply; (p = strstr(p, "{\"t_ns\":")); p++) {
+            long long t = strtoll(p + 8, NULL, 10);
+            const char *v = strstr(p, "\"value\":");
+            if (first_ns < 0)
+                first_ns = t;
+            if (!json && v) {
+                printf("%lld.%03lld ", (t - first_ns) / 1000000000, (t - first_ns) / 1000000 % 1000);
+                print_value(v + 8);
+            }
+            done++;
+        }
+        fflush(stdout);
+        if (strstr(reply, "\"interrupted\":true"))
+            return 1;
+        if (!count || done < count) {
+            struct timespec ts = { interval / 1000, interval % 1000 * 1000000 };
+            nanosleep(&ts, NULL);
+        }
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -142,6 +230,18 @@ int main(int argc, char **argv)
     if (argc < 3)
         return usage();
     const char *op = argv[i++];
+    if (!strcmp(op, "rpc")) {
+        if (argc != 3)
+            return usage();
+        long n = rpc(argv[2]);
+        if (n < 0) {
+            fprintf(stderr, "vkobj: %s\n", strerror((int)-n));
+            return n == -E2BIG ? EXIT_BAD_REQUEST : 1;
+        }
+        puts(reply);
+        char error[32];
+        return field(reply, "error", error, sizeof(error)) ? exit_code(error) : 0;
+    }
     int json = 0;
     if (!strcmp(argv[i], "--json")) {
         json = 1;
@@ -150,6 +250,13 @@ int main(int argc, char **argv)
     if (i >= argc)
         return usage();
     const char *path = argv[i++];
+    if (!strcmp(op, "watch")) {
+        long long interval = i < argc ? number_arg(argv[i++], 1, 60000) : 1000;
+        long long count = i < argc ? number_arg(argv[i++], 1, 1000000000) : 0;
+        if (interval < 0 || count < 0 || i != argc)
+            return usage();
+        return watch(path, interval, count, json);
+    }
     const char *value = i < argc ? argv[i++] : NULL;
     int is_set = !strcmp(op, "set");
     if (i != argc || (is_set != (value != NULL)))
@@ -188,15 +295,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "vkobj: %s\n", strerror((int)-n));
         return 1;
     }
-    char error[32], message[256];
-    if (field(reply, "error", error, sizeof(error))) {
-        if (json)
-            puts(reply);
-        else
-            fprintf(stderr, "vkobj: %s: %s (%s)\n", path,
-                    field(reply, "message", message, sizeof(message)) ? message : "", error);
-        return exit_code(error);
-    }
+    int status = check_reply(path, json);
+    if (status)
+        return status;
     if (json)
         puts(reply);
     else
