@@ -643,3 +643,56 @@ unsigned proc_snapshot(void *out, unsigned max)
     spinlock_unlock_irqrestore(&proc_table_lock, f);
     return n;
 }
+
+/* Fills out from p. Under lock. */
+static void fill_info(const process_t *p, proc_info_t *out)
+{
+    out->pid = p->pid;
+    out->tid = 0;
+    out->zombie = p->state == PROC_ZOMBIE;
+    strlcpy(out->name, p->name, sizeof(out->name));
+    out->resident_pages = p->aspace ? aspace_resident_pages(p->aspace) : 0;
+}
+
+bool proc_info_at(unsigned position, proc_info_t *out)
+{
+    uint64_t f = spinlock_lock_irqsave(&lock);
+    process_t *p = all;
+    for (; p && position; position--)
+        p = p->next;
+    if (p)
+        fill_info(p, out);
+    spinlock_unlock_irqrestore(&lock, f);
+    return p != NULL;
+}
+
+bool proc_info_by_pid(uint32_t pid, proc_info_t *out)
+{
+    uint64_t f = spinlock_lock_irqsave(&lock);
+    process_t *p = all;
+    while (p && p->pid != pid)
+        p = p->next;
+    if (p)
+        fill_info(p, out);
+    spinlock_unlock_irqrestore(&lock, f);
+    return p != NULL;
+}
+
+bool proc_info_by_thread(uint64_t sched_id, proc_info_t *out)
+{
+    bool found = false;
+    uint64_t f = spinlock_lock_irqsave(&lock);
+    for (process_t *p = all; p && !found; p = p->next) {
+        uint64_t pf = spinlock_lock_irqsave(&p->lock);
+        for (proc_thread_t *t = p->threads; t && !found; t = t->next) {
+            if (t->sched && sched_thread_id(t->sched) == sched_id) {
+                fill_info(p, out);
+                out->tid = t->tid;
+                found = true;
+            }
+        }
+        spinlock_unlock_irqrestore(&p->lock, pf);
+    }
+    spinlock_unlock_irqrestore(&lock, f);
+    return found;
+}

@@ -164,6 +164,19 @@ __attribute__((noreturn)) void proc_kill_on_fault(const arch_frame_t *f, int sig
 /* Installs the scheduler switch hook; called once after sched_init. */
 void proc_init(void);
 unsigned proc_snapshot(void *out, unsigned max);
+
+/* What KObj shows of a process (or of the process a scheduler thread belongs to). */
+typedef struct {
+    uint32_t pid, tid;          /* tid: of the thread asked about; 0 for a process */
+    bool zombie;
+    char name[PROC_NAME_MAX];
+    uint64_t resident_pages;    /* frames of its address space */
+} proc_info_t;
+/* The process at position (newest first) or with pid: false if none. */
+bool proc_info_at(unsigned position, proc_info_t *out);
+bool proc_info_by_pid(uint32_t pid, proc_info_t *out);
+/* The process whose thread runs on scheduler thread sched_id: false for kernel threads. */
+bool proc_info_by_thread(uint64_t sched_id, proc_info_t *out);
 /* A live (running or suspended, not zombie) process by pid, or NULL. The pointer is
  * not pinned: another CPU may reap the process at any time, so only the calling
  * process's own pid is safe to look up this way (use proc_signal to signal others). */
