@@ -248,19 +248,19 @@ static int decode_limit(json_writer_t *w, const json_object_t *request, const ch
         *out = def;
         return 0;
     }
-    if (m->type != JSON_TYPE_NUMBER || (!m->integer && !m->overflow)) {
+    switch (json_member_uint_in(m, min, max, out)) {
+    case JSON_UINT_OK:
+        return 0;
+    case JSON_UINT_NOT_INTEGER:
         fmt_snprintf(s->text, sizeof(s->text), "\"%s\" must be an integer", key);
         fail(w, "wrong_type", s->text, NULL);
         return -1;
-    }
-    if (m->negative || m->overflow || m->magnitude < min || m->magnitude > max) {
+    default:
         fmt_snprintf(s->text, sizeof(s->text), "\"%s\" must be %llu to %llu", key,
                      (unsigned long long)min, (unsigned long long)max);
         fail(w, "out_of_range", s->text, NULL);
         return -1;
     }
-    *out = m->magnitude;
-    return 0;
 }
 
 static void op_watch(json_writer_t *w, const char *path, kobj_ref_t ref, rpc_scratch_t *s)
