@@ -240,6 +240,24 @@ def panic_report():
         dump_tail(g)
     finally:
         g.close()
+    panic_through_kobj()
+
+
+def panic_through_kobj():
+    """The shell's panic command: init (holding the KObj-write right) sets the
+    /kernel/panic action through vkobj, and the kernel panics on purpose."""
+    g = Guest(cmdline='console=serial test=user init=/bin/vkobj.vbin set /kernel/panic 1', smp=1)
+    try:
+        status = g.wait_exit(timeout=90)
+        out = g.text()
+        check('panic_kobj.exit_status', status == qemu_exit_status(EXIT_PANIC), 'status %s' % status)
+        check('panic_kobj.deliberate', re.search(r'PANIC: deliberate panic through /kernel/panic \(pid 1\)', out))
+        check('panic_kobj.backtrace_names_action', re.search(r'#\d+\s+0x[0-9a-f]+ panic_set\+', out))
+    except BootError as e:
+        check('panic_through_kobj', False, str(e))
+        dump_tail(g)
+    finally:
+        g.close()
 
 
 def panic_report_smp():
