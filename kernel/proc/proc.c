@@ -654,11 +654,12 @@ static void fill_info(const process_t *p, proc_info_t *out)
     out->resident_pages = p->aspace ? aspace_resident_pages(p->aspace) : 0;
 }
 
-bool proc_info_at(unsigned position, proc_info_t *out)
+/* The process at position, or (position UINT32_MAX) the one with pid: false if none. */
+static bool find_info(unsigned position, uint32_t pid, proc_info_t *out)
 {
     uint64_t f = spinlock_lock_irqsave(&lock);
     process_t *p = all;
-    for (; p && position; position--)
+    while (p && (position == UINT32_MAX ? p->pid != pid : position-- > 0))
         p = p->next;
     if (p)
         fill_info(p, out);
@@ -666,16 +667,14 @@ bool proc_info_at(unsigned position, proc_info_t *out)
     return p != NULL;
 }
 
+bool proc_info_at(unsigned position, proc_info_t *out)
+{
+    return position != UINT32_MAX && find_info(position, 0, out);
+}
+
 bool proc_info_by_pid(uint32_t pid, proc_info_t *out)
 {
-    uint64_t f = spinlock_lock_irqsave(&lock);
-    process_t *p = all;
-    while (p && p->pid != pid)
-        p = p->next;
-    if (p)
-        fill_info(p, out);
-    spinlock_unlock_irqrestore(&lock, f);
-    return p != NULL;
+    return find_info(UINT32_MAX, pid, out);
 }
 
 bool proc_info_by_thread(uint64_t sched_id, proc_info_t *out)

@@ -170,6 +170,21 @@ static int check_reply(const char *path, int json)
     return exit_code(error);
 }
 
+/* Sends request; the reply is in reply[] (and printed with --json). 0, or the exit
+ * status for a failed call or an error reply (reported on stderr). */
+static int exchange(const char *request, const char *path, int json)
+{
+    long n = rpc(request);
+    if (n < 0) {
+        fprintf(stderr, "vkobj: %s\n", strerror((int)-n));
+        return 1;
+    }
+    int status = check_reply(path, json);
+    if (!status && json)
+        puts(reply);
+    return status;
+}
+
 /* A decimal number in [min, max], or -1. */
 static long long number_arg(const char *s, long long min, long long max)
 {
@@ -192,16 +207,9 @@ static int watch(const char *path, long long interval, long long count, int json
         at = quote(request, at, sizeof(request) - 64, path);
         snprintf(request + at, sizeof(request) - at, ",\"interval_ms\":%lld,\"count\":%lld}",
                  interval, chunk);
-        long n = rpc(request);
-        if (n < 0) {
-            fprintf(stderr, "vkobj: %s\n", strerror((int)-n));
-            return 1;
-        }
-        int status = check_reply(path, json);
+        int status = exchange(request, path, json);
         if (status)
             return status;
-        if (json)
-            puts(reply);
         for (const char *p = reply; (p = strstr(p, "{\"t_ns\":")); p++) {
             long long t = strtoll(p + 8, NULL, 10);
             const char *v = strstr(p, "\"value\":");
@@ -290,17 +298,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "vkobj: request too long\n");
         return EXIT_BAD_REQUEST;
     }
-    long n = rpc(request);
-    if (n < 0) {
-        fprintf(stderr, "vkobj: %s\n", strerror((int)-n));
-        return 1;
-    }
-    int status = check_reply(path, json);
+    int status = exchange(request, path, json);
     if (status)
         return status;
-    if (json)
-        puts(reply);
-    else
+    if (!json)
         print_plain(op);
     return 0;
 }
