@@ -108,6 +108,7 @@ KTEST(kobj_sched_classes_queues_and_task_fields)
     sched_sleep_ns(2 * 1000000ull);
     KTEST_EXPECT(read_uint(path) > wakeups);
     KTEST_EXPECT(read_uint("/cpu/0/ticks") > 0);
+    KTEST_EXPECT(read_uint("/cpu/0/wakeups") > 0);
 }
 
 KTEST(kobj_mem_slab_caches)

@@ -17,7 +17,7 @@
 #include <vk/errno.h>
 
 enum { CPU_ONLINE, CPU_IDLE, CPU_BUSY, CPU_SWITCHES, CPU_PREEMPTIONS, CPU_RUNNABLE,
-       CPU_TICKS, CPU_MIGRATIONS };
+       CPU_TICKS, CPU_MIGRATIONS, CPU_WAKEUPS };
 enum { TASK_NAME, TASK_STATE, TASK_PRIORITY, TASK_CPU, TASK_RUN, TASK_SWITCHES,
        TASK_CLASS, TASK_EFFECTIVE_PRIORITY, TASK_VOLUNTARY, TASK_INVOLUNTARY, TASK_WAKEUPS,
        TASK_PID, TASK_TID, TASK_PROCESS, TASK_RESIDENT };
@@ -68,6 +68,7 @@ static int cpu_get(const kobj_node_t *node, uint64_t key, kobj_value_t *out)
     case CPU_PREEMPTIONS: out->u = info.preemptions; break;
     case CPU_TICKS: out->u = info.ticks; break;
     case CPU_MIGRATIONS: out->u = info.migrations_in; break;
+    case CPU_WAKEUPS: out->u = info.wakeups; break;
     default: out->u = info.runnable; break;
     }
     return 0;
@@ -165,6 +166,8 @@ static kobj_node_t sched_nodes[] = {
     { .path = "/cpu/*/migrations_in", .type = KOBJ_UINT, .access = RV, .get = cpu_get,
       .field = CPU_MIGRATIONS,
       .description = "Threads moved here from another CPU (wake-up, affinity, steal)" },
+    { .path = "/cpu/*/wakeups", .type = KOBJ_UINT, .access = RV, .get = cpu_get,
+      .field = CPU_WAKEUPS, .description = "Threads woken from a wait or sleep to run on this CPU" },
     { .path = "/sched", .type = KOBJ_DIR, .access = R, .description = "The scheduler" },
     { .path = "/sched/classes", .type = KOBJ_DIR, .access = R, .enumerate = class_enumerate,
       .description = "Scheduling classes, most urgent first; a priority picks the class" },
