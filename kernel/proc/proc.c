@@ -657,13 +657,13 @@ static void fill_info(const process_t *p, proc_info_t *out)
 /* The process at position, or (position UINT32_MAX) the one with pid: false if none. */
 static bool find_info(unsigned position, uint32_t pid, proc_info_t *out)
 {
-    uint64_t f = spinlock_lock_irqsave(&lock);
-    process_t *p = all;
+    uint64_t f = spinlock_lock_irqsave(&proc_table_lock);
+    process_t *p = proc_table;
     while (p && (position == UINT32_MAX ? p->pid != pid : position-- > 0))
         p = p->next;
     if (p)
         fill_info(p, out);
-    spinlock_unlock_irqrestore(&lock, f);
+    spinlock_unlock_irqrestore(&proc_table_lock, f);
     return p != NULL;
 }
 
@@ -680,8 +680,8 @@ bool proc_info_by_pid(uint32_t pid, proc_info_t *out)
 bool proc_info_by_thread(uint64_t sched_id, proc_info_t *out)
 {
     bool found = false;
-    uint64_t f = spinlock_lock_irqsave(&lock);
-    for (process_t *p = all; p && !found; p = p->next) {
+    uint64_t f = spinlock_lock_irqsave(&proc_table_lock);
+    for (process_t *p = proc_table; p && !found; p = p->next) {
         uint64_t pf = spinlock_lock_irqsave(&p->lock);
         for (proc_thread_t *t = p->threads; t && !found; t = t->next) {
             if (t->sched && sched_thread_id(t->sched) == sched_id) {
@@ -692,6 +692,6 @@ bool proc_info_by_thread(uint64_t sched_id, proc_info_t *out)
         }
         spinlock_unlock_irqrestore(&p->lock, pf);
     }
-    spinlock_unlock_irqrestore(&lock, f);
+    spinlock_unlock_irqrestore(&proc_table_lock, f);
     return found;
 }
