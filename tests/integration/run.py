@@ -441,6 +441,10 @@ def console_init():
         g.type('echo sum $((40+2))\r')
         g.wait_for(r'sum 42', timeout=30)
         check('init.shell_runs_typed_commands', True)
+        # init passed the KObj-write right on: what the shell runs may set nodes.
+        g.type('/bin/vkobj.vbin set /kernel/log/level info; echo vkobj-exit $?\r')
+        m = g.wait_for(r'vkobj-exit (\d+)', timeout=30)
+        check('init.shell_children_hold_kobj_write', m.group(1) == '0', 'status %s' % m.group(1))
         g.type('busybox sleep 60\r')
         g.wait_for(r'busybox sleep 60\r?\n', timeout=30)
         time.sleep(1)
