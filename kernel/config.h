@@ -60,6 +60,10 @@
 #define CONFIG_KOBJ_NAME_MAX           64   /* one path component, NUL included */
 #define CONFIG_KOBJ_REQUEST_MAX        4096 /* bytes of one RPC request */
 #define CONFIG_KOBJ_REPLY_MAX          (64u * 1024) /* bytes of one RPC reply */
+#define CONFIG_KOBJ_WATCH_COUNT_MAX    100  /* samples in one watch request */
+#define CONFIG_KOBJ_WATCH_INTERVAL_MIN_MS 10    /* a tick is 1 ms; below 10 it is noise */
+#define CONFIG_KOBJ_WATCH_INTERVAL_MAX_MS 60000
+#define CONFIG_KOBJ_WATCH_SPAN_MAX_MS  60000 /* (count - 1) * interval: one call's wait */
 
 /* Drivers (kernel/drivers/registry, kernel/drivers/ps2). */
 #define CONFIG_DRIVER_MAX              16   /* drivers in the registry (/drivers) */

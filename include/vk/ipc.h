@@ -59,6 +59,7 @@
 #define VK_OBJECT_EVENT   2u
 #define VK_OBJECT_SHM     3u
 #define VK_OBJECT_SERVICE_REGISTRY 4u /* the right to register names (docs/ipc.md) */
+#define VK_OBJECT_KOBJ_WRITE 5u /* the right to change kernel behaviour through KObj (docs/kobj.md) */
 
 /* ---- signals ---------------------------------------------------------------------- */
 #define VK_SIGNAL_READABLE    0x01u /* channel: a message is queued */

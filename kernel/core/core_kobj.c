@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* The kernel's own KObj nodes: /kernel (identity, uptime, the log level). */
+/* The kernel's own KObj nodes: /kernel (identity, uptime, the log level and route, the
+ * deliberate panic). Writing any of them needs the KObj-write right (kobj_set). */
 #include "kobj/kobj.h"
 #include "core/kernel.h"
 #include "core/log.h"
+#include "core/panic.h"
+#include "proc/proc.h"
 #include "time/time.h"
 #include <vk/errno.h>
 
@@ -43,6 +46,30 @@ static int level_set(const kobj_node_t *node, uint64_t key, const kobj_value_t *
     return 0;
 }
 
+/* Routes by enum index: index + 1 is the LOG_ROUTE_* mask. */
+static const char *const log_routes[] = { "serial", "framebuffer", "both", NULL };
+
+static int route_get(const kobj_node_t *node, uint64_t key, kobj_value_t *out)
+{
+    unsigned r = log_route();
+    out->u = r ? r - 1 : 0;
+    return 0;
+}
+
+static int route_set(const kobj_node_t *node, uint64_t key, const kobj_value_t *in)
+{
+    if (in->u > 2)
+        return -VK_ERANGE;
+    log_set_route((unsigned)in->u + 1);
+    return 0;
+}
+
+static int panic_set(const kobj_node_t *node, uint64_t key, const kobj_value_t *in)
+{
+    process_t *p = proc_current();
+    panic("deliberate panic through /kernel/panic (pid %u)", p ? p->pid : 0);
+}
+
 static kobj_node_t kernel_nodes[] = {
     { .path = "/kernel", .type = KOBJ_DIR, .access = KOBJ_READ,
       .description = "The running kernel" },
@@ -61,5 +88,10 @@ static kobj_node_t kernel_nodes[] = {
     { .path = "/kernel/log/level", .type = KOBJ_ENUM, .access = KOBJ_READ | KOBJ_WRITE,
       .get = level_get, .set = level_set, .choices = log_levels,
       .description = "Least severe level written to the console (log= at boot)" },
+    { .path = "/kernel/log/route", .type = KOBJ_ENUM, .access = KOBJ_READ | KOBJ_WRITE,
+      .get = route_get, .set = route_set, .choices = log_routes,
+      .description = "Consoles the log goes to (console= at boot)" },
+    { .path = "/kernel/panic", .type = KOBJ_ACTION, .access = KOBJ_WRITE, .set = panic_set,
+      .description = "Setting it panics the kernel on purpose (the shell's panic command)" },
 };
 KOBJ_TABLE(kernel_nodes);

@@ -124,6 +124,19 @@ long ipc_handle_install_in(process_t *p, ipc_capability_t cap)
     return err ? err : (long)value;
 }
 
+bool ipc_process_holds(process_t *p, uint32_t type)
+{
+    ipc_handle_table_t *t = table_of(p, false);
+    if (!t)
+        return false;
+    bool found = false;
+    uint64_t f = spinlock_lock_irqsave(&t->lock);
+    for (unsigned i = 0; i < VK_IPC_HANDLES_MAX && !found; i++)
+        found = t->slots[i].object && t->slots[i].object->ops->type == type;
+    spinlock_unlock_irqrestore(&t->lock, f);
+    return found;
+}
+
 long ipc_handle_install(ipc_capability_t cap)
 {
     uint32_t value;

@@ -65,6 +65,8 @@ typedef struct {
 long ipc_handle_install(ipc_capability_t cap);
 /* The same in process p (not running yet, or the caller). */
 long ipc_handle_install_in(process_t *p, ipc_capability_t cap);
+/* Whether p holds a handle to an object of this VK_OBJECT_* type (KObj-write check). */
+bool ipc_process_holds(process_t *p, uint32_t type);
 /* Installs n capabilities, all or none: values[] gets the handles. 0 or -VK_EMFILE /
  * -VK_ENOMEM (then the references stay with the caller). */
 int ipc_handle_install_many(const ipc_capability_t *caps, unsigned n, uint32_t *values);

@@ -9,7 +9,7 @@
 #include <vk/errno.h>
 
 static uint64_t next_id = 1;                 /* atomic */
-static uint64_t live[5];                     /* atomic; by VK_OBJECT_* (0: all) */
+static uint64_t live[VK_OBJECT_KOBJ_WRITE + 1]; /* atomic; by VK_OBJECT_* (0: all) */
 
 /* Guarded by reap_lock: objects whose last reference went, and whether a thread is
  * freeing them. */

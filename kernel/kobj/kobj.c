@@ -144,6 +144,7 @@ void kobj_init(void)
             if (!t->nodes[i].parent)
                 log_warn("kobj: node %s not published (bad path, missing parent or duplicate)",
                          t->nodes[i].path ? t->nodes[i].path : "(no path)");
+    kobj_right_init();
     log_info("kobj: %u nodes", next_id);
 }
 
@@ -249,9 +250,9 @@ int kobj_set(kobj_ref_t ref, const kobj_value_t *in)
 {
     if (ref.node->type == KOBJ_DIR)
         return -VK_EISDIR;
-    /* FIXME(issue: IPC): writes need a KObj-write capability handle once handles with
-     * rights exist; until then any process may set a writable node. */
     if (!(ref.node->access & KOBJ_WRITE) || !ref.node->set)
         return -VK_EACCES;
+    if (!kobj_write_allowed())
+        return -VK_EPERM; /* every writable node changes how the kernel behaves */
     return ref.node->set(ref.node, ref.key, in);
 }

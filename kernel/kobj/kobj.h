@@ -102,10 +102,23 @@ int kobj_resolve(const char *path, kobj_ref_t *out);
 int kobj_child(kobj_ref_t dir, uint64_t position, char *name, size_t name_size,
                kobj_ref_t *out);
 
+/* The KObj-write right (kobj_right.c). The environment variable the kernel gives the
+ * process it grants the right to, holding the handle's value. */
+#define KOBJ_WRITE_ENV "VK_KOBJ_WRITE"
+struct process;
+/* Called by kobj_init. */
+void kobj_right_init(void);
+/* Installs a KObj-write handle in p (a process the kernel is starting) and writes
+ * "VK_KOBJ_WRITE=<handle>" into env_entry[size]. The handle value, or a negative errno. */
+long kobj_write_grant(struct process *p, char *env_entry, size_t size);
+/* The calling process holds the right (or the caller is a kernel thread). */
+bool kobj_write_allowed(void);
+
 /* Reads a value: -VK_EISDIR for a dir, -VK_EACCES when not readable. */
 int kobj_get(kobj_ref_t ref, kobj_value_t *out);
-/* Writes a value that passed kobj_parse: -VK_EISDIR, -VK_EACCES when read-only, or
- * what the setter says (-VK_EINVAL, -VK_ERANGE). */
+/* Writes a value that passed kobj_parse: -VK_EISDIR, -VK_EACCES when read-only,
+ * -VK_EPERM without the KObj-write right, or what the setter says (-VK_EINVAL,
+ * -VK_ERANGE). */
 int kobj_set(kobj_ref_t ref, const kobj_value_t *in);
 
 /* Text forms (kobj_value.c). kobj_format writes a value as text (no newline) into

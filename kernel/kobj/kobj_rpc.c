@@ -7,14 +7,27 @@
  *   {"op":"list","path":P}            -> {"ok":true,"path":P,"children":[{"name","type"}]}
  *   {"op":"describe","path":P}        -> {"ok":true,"path":P,"type","access","unit",
  *                                        "description"[,"choices"]}
+ *   {"op":"watch","path":P,"interval_ms":N,"count":M}
+ *                                     -> {"ok":true,"path":P,"type":T,"interval_ms":N,
+ *                                        "samples":[{"t_ns":T,"value":V},...]
+ *                                        [,"interrupted":true]}
  * Every failure is {"ok":false,"error":CLASS,"message":TEXT[,"path":P][,"offset":N]}
  * with CLASS one of bad_request, not_found, wrong_type, out_of_range, bad_value,
- * read_only, not_readable, failed. Decode first (the request is untrusted), then act.
+ * read_only, permission, not_readable, failed. Decode first (the request is
+ * untrusted), then act.
+ *
+ * watch is one call that sleeps between samples (interruptibly: a signal ends it early
+ * with the samples so far and "interrupted":true) rather than a stream: the RPC is a
+ * plain request/reply syscall with no session to tear down, the limits bound how long a
+ * call can block, and a caller that wants more samples calls again.
  */
 #include "kobj/kobj.h"
 #include "core/string.h"
 #include "lib/json/json.h"
+#include "lib/fmt.h"
 #include "mm/mm.h"
+#include "sched/sched.h"
+#include "time/time.h"
 #include <vk/errno.h>
 
 typedef struct {
@@ -47,8 +60,11 @@ static void fail_errno(json_writer_t *w, int err, const char *path)
     case -VK_ENOENT: fail(w, "not_found", "no such node", path); break;
     case -VK_ENOTDIR: fail(w, "not_found", "a component of the path is not a directory", path); break;
     case -VK_EISDIR: fail(w, "wrong_type", "the node is a directory", path); break;
-    case -VK_EACCES:
-    case -VK_EPERM: fail(w, "read_only", "the node cannot be written", path); break;
+    case -VK_EACCES: fail(w, "read_only", "the node cannot be written", path); break;
+    case -VK_EPERM:
+        fail(w, "permission", "writing needs the KObj-write right (a VK_OBJECT_KOBJ_WRITE handle)",
+             path);
+        break;
     case -VK_ERANGE: fail(w, "out_of_range", "the value is out of range", path); break;
     case -VK_EINVAL: fail(w, "bad_value", "the value is not valid for this node", path); break;
     default: fail(w, "failed", "the node's callback failed", path); break;
@@ -222,6 +238,91 @@ static void op_describe(json_writer_t *w, const char *path, kobj_ref_t ref)
     json_object_end(w);
 }
 
+/* An optional integer member in [min, max] (def when absent): 0, or an error object. */
+static int decode_limit(json_writer_t *w, const json_object_t *request, const char *key,
+                        uint64_t min, uint64_t max, uint64_t def, uint64_t *out,
+                        rpc_scratch_t *s)
+{
+    const json_member_t *m = json_find(request, key);
+    if (!m) {
+        *out = def;
+        return 0;
+    }
+    switch (json_member_uint_in(m, min, max, out)) {
+    case JSON_UINT_OK:
+        return 0;
+    case JSON_UINT_NOT_INTEGER:
+        fmt_snprintf(s->text, sizeof(s->text), "\"%s\" must be an integer", key);
+        fail(w, "wrong_type", s->text, NULL);
+        return -1;
+    default:
+        fmt_snprintf(s->text, sizeof(s->text), "\"%s\" must be %llu to %llu", key,
+                     (unsigned long long)min, (unsigned long long)max);
+        fail(w, "out_of_range", s->text, NULL);
+        return -1;
+    }
+}
+
+static void op_watch(json_writer_t *w, const char *path, kobj_ref_t ref, rpc_scratch_t *s)
+{
+    uint64_t interval, count;
+    if (decode_limit(w, &s->request, "interval_ms", CONFIG_KOBJ_WATCH_INTERVAL_MIN_MS,
+                     CONFIG_KOBJ_WATCH_INTERVAL_MAX_MS, 1000, &interval, s) ||
+        decode_limit(w, &s->request, "count", 1, CONFIG_KOBJ_WATCH_COUNT_MAX, 1, &count, s))
+        return;
+    if ((count - 1) * interval > CONFIG_KOBJ_WATCH_SPAN_MAX_MS) {
+        fmt_snprintf(s->text, sizeof(s->text),
+                     "(count - 1) * interval_ms must be at most %u ms", CONFIG_KOBJ_WATCH_SPAN_MAX_MS);
+        fail(w, "out_of_range", s->text, NULL);
+        return;
+    }
+    if (ref.node->type == KOBJ_DIR) {
+        fail(w, "wrong_type", "the node is a directory", path);
+        return;
+    }
+    if (!(ref.node->access & KOBJ_READ)) {
+        fail(w, "not_readable", "the node cannot be read", path);
+        return;
+    }
+    /* The first sample decides whether the node can be read at all. */
+    uint64_t now = time_monotonic_ns();
+    int err = kobj_get(ref, &s->value);
+    if (err) {
+        fail_errno(w, err, path);
+        return;
+    }
+    begin_ok(w, path, ref.node);
+    json_key(w, "interval_ms");
+    json_uint(w, interval);
+    json_key(w, "samples");
+    json_array_begin(w);
+    bool interrupted = false;
+    uint64_t start = now;
+    for (uint64_t i = 0;;) {
+        json_object_begin(w);
+        json_key(w, "t_ns");
+        json_uint(w, now);
+        put_value(w, ref.node, &s->value, s);
+        json_object_end(w);
+        if (++i == count)
+            break;
+        /* Deadlines from the start, so sampling does not drift by the work done. */
+        if (sched_sleep_interruptible(start + i * interval * 1000000ull)) {
+            interrupted = true;
+            break;
+        }
+        now = time_monotonic_ns();
+        if (kobj_get(ref, &s->value))
+            break; /* the node went away (a thread ended): the samples so far stand */
+    }
+    json_array_end(w);
+    if (interrupted) {
+        json_key(w, "interrupted");
+        json_bool(w, true);
+    }
+    json_object_end(w);
+}
+
 /* Checks the request's members and runs it. */
 static void run(json_writer_t *w, rpc_scratch_t *s, const char *text, size_t length)
 {
@@ -242,31 +343,34 @@ static void run(json_writer_t *w, rpc_scratch_t *s, const char *text, size_t len
     const json_member_t *op = json_find(&s->request, "op");
     const json_member_t *path = json_find(&s->request, "path");
     if (!op || op->type != JSON_TYPE_STRING) {
-        fail(w, "bad_request", "\"op\" must be a string: get, set, list or describe", NULL);
+        fail(w, "bad_request", "\"op\" must be a string: get, set, list, describe or watch", NULL);
         return;
     }
     if (!path || path->type != JSON_TYPE_STRING || path->string[0] != '/') {
         fail(w, "bad_request", "\"path\" must be a string starting with /", NULL);
         return;
     }
-    bool is_set = !strcmp(op->string, "set");
+    bool is_set = !strcmp(op->string, "set"), is_watch = !strcmp(op->string, "watch");
     for (unsigned i = 0; i < s->request.count; i++) {
         const char *key = s->request.members[i].key;
-        if (strcmp(key, "op") && strcmp(key, "path") && (!is_set || strcmp(key, "value"))) {
+        if (strcmp(key, "op") && strcmp(key, "path") && (!is_set || strcmp(key, "value")) &&
+            (!is_watch || (strcmp(key, "interval_ms") && strcmp(key, "count")))) {
             fail(w, "bad_request", "unexpected member in the request", NULL);
             return;
         }
     }
     kobj_ref_t ref;
     if (strcmp(op->string, "get") && !is_set && strcmp(op->string, "list") &&
-        strcmp(op->string, "describe")) {
-        fail(w, "bad_request", "unknown op: use get, set, list or describe", NULL);
+        strcmp(op->string, "describe") && !is_watch) {
+        fail(w, "bad_request", "unknown op: use get, set, list, describe or watch", NULL);
     } else if ((err = kobj_resolve(path->string, &ref))) {
         fail_errno(w, err == -VK_ENOTDIR ? -VK_ENOTDIR : -VK_ENOENT, path->string);
     } else if (!strcmp(op->string, "get")) {
         op_get(w, path->string, ref, s);
     } else if (is_set) {
         op_set(w, path->string, ref, s);
+    } else if (is_watch) {
+        op_watch(w, path->string, ref, s);
     } else if (!strcmp(op->string, "list")) {
         op_list(w, path->string, ref, s);
     } else {

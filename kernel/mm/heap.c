@@ -110,6 +110,23 @@ void heap_init(void)
              heap_classes[0].cache.debug ? ", SLAB_DEBUG redzones and poison" : "");
 }
 
+bool heap_cache_stats(unsigned index, heap_cache_stats_t *out)
+{
+    if (index >= HEAP_CLASS_COUNT || !heap_ready)
+        return false;
+    struct heap_class *cls = &heap_classes[index];
+    slab_stats_t st;
+    uint64_t f = spinlock_lock_irqsave(&cls->lock);
+    slab_cache_stats(&cls->cache, &st);
+    spinlock_unlock_irqrestore(&cls->lock, f);
+    out->name = heap_class_names[index];
+    out->object_size = st.object_size;
+    out->in_use = st.objects_in_use;
+    out->total = (uint64_t)st.slabs * st.objects_per_slab;
+    out->bytes = (uint64_t)st.slabs * st.slab_bytes;
+    return true;
+}
+
 static unsigned class_index(size_t size)
 {
     if (size <= (1u << HEAP_MIN_SHIFT))

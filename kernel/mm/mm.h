@@ -29,6 +29,15 @@ void heap_init(void);
 void *kmalloc(size_t size);
 void *kzalloc(size_t size);
 void kfree(void *ptr);
+/* One kmalloc slab cache's numbers (KObj /mem/slab): false past the last cache. */
+typedef struct {
+    const char *name;       /* static */
+    uint64_t object_size;
+    uint64_t in_use;        /* objects allocated */
+    uint64_t total;         /* objects the cache's slabs hold, used or not */
+    uint64_t bytes;         /* memory of its slabs */
+} heap_cache_stats_t;
+bool heap_cache_stats(unsigned index, heap_cache_stats_t *out);
 
 /* Kernel virtual memory (kernel/mm/vmm.c). */
 void vmm_init(const vk_boot_info_t *info);

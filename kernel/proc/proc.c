@@ -27,6 +27,7 @@
 #include "time/time.h"
 #include "arch/x86_64/arch.h"
 #include <stdarg.h>
+#include "kobj/kobj.h"
 #include <vk/errno.h>
 #include <vk/vk.h>
 
@@ -241,6 +242,32 @@ static int open_console(fdtable_t *fds)
     return 0;
 }
 
+/* A process the kernel starts itself (init) gets the KObj-write right, and its
+ * environment names the handle: *out becomes envp plus "VK_KOBJ_WRITE=<handle>" (one
+ * kmalloc holding the array and the string; the caller frees it). */
+static int grant_kobj_write(process_t *p, const char *const *envp, const char ***out)
+{
+    enum { ENTRY_MAX = 32 };
+    unsigned n = 0;
+    while (envp && envp[n])
+        n++;
+    const char **env = kmalloc((n + 2) * sizeof(*env) + ENTRY_MAX);
+    if (!env)
+        return -VK_ENOMEM;
+    char *entry = (char *)(env + n + 2);
+    long h = kobj_write_grant(p, entry, ENTRY_MAX);
+    if (h < 0) {
+        kfree(env);
+        return (int)h;
+    }
+    for (unsigned i = 0; i < n; i++)
+        env[i] = envp[i];
+    env[n] = entry;
+    env[n + 1] = NULL;
+    *out = env;
+    return 0;
+}
+
 long proc_spawn(const char *path, const char *const *argv, const char *const *envp)
 {
     process_t *parent = proc_current();
@@ -271,10 +298,17 @@ long proc_spawn(const char *path, const char *const *argv, const char *const *en
     strlcpy(p->name, path_basename(path), sizeof(p->name));
     arch_fpu_init_state(&t->fpu);
     exec_start_t start;
+    const char **env_with_right = NULL;
     err = !p->aspace || !p->fds ? -VK_ENOMEM : open_console(p->fds);
+    if (!err && parent)
+        err = ipc_process_fork(parent, p); /* the handles the parent marked inheritable */
+    else if (!err)
+        err = grant_kobj_write(p, envp, &env_with_right);
     if (!err)
-        err = exec_load(p, elf, size, path, argv, envp, &start);
+        err = exec_load(p, elf, size, path, argv, env_with_right ? env_with_right : envp,
+                        &start);
     kfree(elf);
+    kfree(env_with_right);
     if (err) {
         log_warn("proc: cannot start %s: error %d", path, err);
         kfree(t);
@@ -661,4 +695,56 @@ unsigned proc_snapshot(void *out, unsigned max)
     }
     spinlock_unlock_irqrestore(&proc_table_lock, f);
     return n;
+}
+
+/* Fills out from p. Under lock. */
+static void fill_info(const process_t *p, proc_info_t *out)
+{
+    out->pid = p->pid;
+    out->tid = 0;
+    out->zombie = p->state == PROC_ZOMBIE;
+    strlcpy(out->name, p->name, sizeof(out->name));
+    out->resident_pages = p->aspace ? aspace_resident_pages(p->aspace) : 0;
+}
+
+/* The process at position, or (position UINT32_MAX) the one with pid: false if none. */
+static bool find_info(unsigned position, uint32_t pid, proc_info_t *out)
+{
+    uint64_t f = spinlock_lock_irqsave(&proc_table_lock);
+    process_t *p = proc_table;
+    while (p && (position == UINT32_MAX ? p->pid != pid : position-- > 0))
+        p = p->next;
+    if (p)
+        fill_info(p, out);
+    spinlock_unlock_irqrestore(&proc_table_lock, f);
+    return p != NULL;
+}
+
+bool proc_info_at(unsigned position, proc_info_t *out)
+{
+    return position != UINT32_MAX && find_info(position, 0, out);
+}
+
+bool proc_info_by_pid(uint32_t pid, proc_info_t *out)
+{
+    return find_info(UINT32_MAX, pid, out);
+}
+
+bool proc_info_by_thread(uint64_t sched_id, proc_info_t *out)
+{
+    bool found = false;
+    uint64_t f = spinlock_lock_irqsave(&proc_table_lock);
+    for (process_t *p = proc_table; p && !found; p = p->next) {
+        uint64_t pf = spinlock_lock_irqsave(&p->lock);
+        for (proc_thread_t *t = p->threads; t && !found; t = t->next) {
+            if (t->sched && sched_thread_id(t->sched) == sched_id) {
+                fill_info(p, out);
+                out->tid = t->tid;
+                found = true;
+            }
+        }
+        spinlock_unlock_irqrestore(&p->lock, pf);
+    }
+    spinlock_unlock_irqrestore(&proc_table_lock, f);
+    return found;
 }

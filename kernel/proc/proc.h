@@ -108,8 +108,10 @@ struct process {
 process_t *proc_current(void);
 proc_thread_t *proc_thread_current(void);
 /* Loads the program at path (looked up from the caller's working directory) and starts
- * it on a new thread with descriptors 0-2 on /dev/console. Returns the new pid (>0) or
- * a negative errno. */
+ * it on a new thread with descriptors 0-2 on /dev/console. It gets the IPC handles the
+ * caller marked inheritable (as fork would); a process started by the kernel itself
+ * (init) gets the KObj-write right instead (kernel/kobj/kobj_right.c). Returns the new
+ * pid (>0) or a negative errno. */
 long proc_spawn(const char *path, const char *const *argv, const char *const *envp);
 /* fork: a copy of the calling process (memory shared copy-on-write) that returns 0 from
  * the syscall whose frame is given. Returns the child's pid or a negative errno. */
@@ -162,6 +164,19 @@ __attribute__((noreturn)) void proc_kill_on_fault(const arch_frame_t *f, int sig
 /* Installs the scheduler switch hook; called once after sched_init. */
 void proc_init(void);
 unsigned proc_snapshot(void *out, unsigned max);
+
+/* What KObj shows of a process (or of the process a scheduler thread belongs to). */
+typedef struct {
+    uint32_t pid, tid;          /* tid: of the thread asked about; 0 for a process */
+    bool zombie;
+    char name[PROC_NAME_MAX];
+    uint64_t resident_pages;    /* frames of its address space */
+} proc_info_t;
+/* The process at position (newest first) or with pid: false if none. */
+bool proc_info_at(unsigned position, proc_info_t *out);
+bool proc_info_by_pid(uint32_t pid, proc_info_t *out);
+/* The process whose thread runs on scheduler thread sched_id: false for kernel threads. */
+bool proc_info_by_thread(uint64_t sched_id, proc_info_t *out);
 /* A live (running or suspended, not zombie) process by pid, or NULL. The pointer is
  * not pinned: another CPU may reap the process at any time, so only the calling
  * process's own pid is safe to look up this way (use proc_signal to signal others). */

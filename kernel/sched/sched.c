@@ -386,6 +386,7 @@ static bool wake_locked(sched_cpu_t *cpu, sched_cpu_t *to, sched_thread_t *t,
     t->wake_reason = reason;
     t->interruptible = false;
     t->wakeups++;
+    to->wakeups++;
     t->last_wake_ns = time_monotonic_ns();
     t->last_wake_tick = cpu->ticks;
     if (sched_priority_class(t->priority) == SCHED_CLASS_INTERACTIVE)
@@ -725,6 +726,7 @@ bool sched_cpu_info(unsigned index, sched_cpu_info_t *out)
     out->ticks = cpu->ticks;
     out->runnable = cpu->rq.count;
     out->migrations_in = cpu->migrations_in;
+    out->wakeups = cpu->wakeups;
     out->steals = cpu->steals;
     out->current_id = cpu->current->id;
     spinlock_unlock(&cpu->lock);

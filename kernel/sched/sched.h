@@ -256,6 +256,7 @@ typedef struct {
     unsigned runnable;       /* threads on the run queue now */
     uint64_t migrations_in;  /* threads moved here from another CPU (wake-up, affinity, steal) */
     uint64_t steals;         /* of those, taken by this CPU's idle thread from a busier one */
+    uint64_t wakeups;        /* threads woken to run on this CPU */
     uint64_t current_id;
 } sched_cpu_info_t;
 

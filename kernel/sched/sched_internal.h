@@ -126,6 +126,7 @@ typedef struct {
     uint64_t last_switch_ns;
     uint64_t idle_ns, busy_ns, context_switches, preemptions, ticks;
     uint64_t migrations_in, steals;
+    uint64_t wakeups;            /* threads woken onto this CPU's queue (wake_locked) */
 
     spinlock_t timer_lock;
     /* Guarded by timer_lock: sleeping threads sorted by deadline (equal deadlines FIFO).

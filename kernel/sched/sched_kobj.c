@@ -1,16 +1,39 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The scheduler's KObj nodes: /cpu/N (per-CPU accounting) and /sched/tasks/ID (every
- * thread). Both directories are dynamic; a thread that exits between a listing and a
- * read gives ENOENT.
+ * The scheduler's KObj nodes: /cpu/N (per-CPU accounting), /sched/classes (the
+ * priority ranges), /sched/run_queues (lengths per CPU) and /sched/tasks/ID (every
+ * thread, with its process's pid, name and resident memory from kernel/proc). The
+ * directories are dynamic; a thread that exits between a listing and a read gives
+ * ENOENT.
+ *
+ * FIXME: no user/kernel split of a thread's time: the scheduler accounts time on a
+ * CPU only (run_ns), not where the thread was when the tick came.
  */
 #include "kobj/kobj.h"
 #include "sched/sched.h"
 #include "lib/fmt.h"
+#include "mm/mm.h"
+#include "proc/proc.h"
 #include <vk/errno.h>
 
-enum { CPU_ONLINE, CPU_IDLE, CPU_BUSY, CPU_SWITCHES, CPU_PREEMPTIONS, CPU_RUNNABLE };
-enum { TASK_NAME, TASK_STATE, TASK_PRIORITY, TASK_CPU, TASK_RUN, TASK_SWITCHES };
+enum { CPU_ONLINE, CPU_IDLE, CPU_BUSY, CPU_SWITCHES, CPU_PREEMPTIONS, CPU_RUNNABLE,
+       CPU_TICKS, CPU_MIGRATIONS, CPU_WAKEUPS };
+enum { TASK_NAME, TASK_STATE, TASK_PRIORITY, TASK_CPU, TASK_RUN, TASK_SWITCHES,
+       TASK_CLASS, TASK_EFFECTIVE_PRIORITY, TASK_VOLUNTARY, TASK_INVOLUNTARY, TASK_WAKEUPS,
+       TASK_PID, TASK_TID, TASK_PROCESS, TASK_RESIDENT };
+enum { CLASS_MIN, CLASS_MAX };
+
+static const char *const class_names[] = {
+    [SCHED_CLASS_REALTIME] = "realtime", [SCHED_CLASS_INTERACTIVE] = "interactive",
+    [SCHED_CLASS_BATCH] = "batch", [SCHED_CLASS_IDLE] = "idle", NULL,
+};
+/* Priority ranges by class; the idle threads sit below every priority. */
+static const int class_range[][2] = {
+    [SCHED_CLASS_REALTIME] = { SCHED_PRIORITY_REALTIME_MIN, SCHED_PRIORITY_REALTIME_MAX },
+    [SCHED_CLASS_INTERACTIVE] = { SCHED_PRIORITY_INTERACTIVE_MIN, SCHED_PRIORITY_INTERACTIVE_MAX },
+    [SCHED_CLASS_BATCH] = { SCHED_PRIORITY_BATCH_MIN, SCHED_PRIORITY_BATCH_MAX },
+    [SCHED_CLASS_IDLE] = { SCHED_PRIORITY_LEVELS, SCHED_PRIORITY_LEVELS },
+};
 
 static const char *const task_states[] = {
     [SCHED_THREAD_RUNNABLE] = "runnable", [SCHED_THREAD_RUNNING] = "running",
@@ -43,8 +66,37 @@ static int cpu_get(const kobj_node_t *node, uint64_t key, kobj_value_t *out)
     case CPU_BUSY: out->u = info.busy_ns; break;
     case CPU_SWITCHES: out->u = info.context_switches; break;
     case CPU_PREEMPTIONS: out->u = info.preemptions; break;
+    case CPU_TICKS: out->u = info.ticks; break;
+    case CPU_MIGRATIONS: out->u = info.migrations_in; break;
+    case CPU_WAKEUPS: out->u = info.wakeups; break;
     default: out->u = info.runnable; break;
     }
+    return 0;
+}
+
+static int class_enumerate(uint64_t position, char *name, size_t size, uint64_t *key)
+{
+    if (position > SCHED_CLASS_IDLE)
+        return -VK_ENOENT;
+    fmt_snprintf(name, size, "%s", class_names[position]);
+    *key = position;
+    return 0;
+}
+
+static int class_get(const kobj_node_t *node, uint64_t key, kobj_value_t *out)
+{
+    if (key > SCHED_CLASS_IDLE)
+        return -VK_ENOENT;
+    out->i = class_range[key][node->field == CLASS_MAX];
+    return 0;
+}
+
+static int run_queue_get(const kobj_node_t *node, uint64_t key, kobj_value_t *out)
+{
+    sched_cpu_info_t info;
+    if (!sched_cpu_info((unsigned)key, &info))
+        return -VK_ENOENT;
+    out->u = info.runnable;
     return 0;
 }
 
@@ -63,8 +115,19 @@ static int task_get(const kobj_node_t *node, uint64_t key, kobj_value_t *out)
     sched_thread_info_t info;
     if (!sched_thread_info_by_id(key, &info))
         return -VK_ENOENT;
+    proc_info_t owner = { 0 };
+    bool user = node->field >= TASK_PID && proc_info_by_thread(key, &owner);
     switch (node->field) {
     case TASK_NAME: kobj_value_string(out, info.name); break;
+    case TASK_CLASS: out->u = info.class_id; break;
+    case TASK_EFFECTIVE_PRIORITY: out->i = info.effective_priority; break;
+    case TASK_VOLUNTARY: out->u = info.voluntary_switches; break;
+    case TASK_INVOLUNTARY: out->u = info.involuntary_switches; break;
+    case TASK_WAKEUPS: out->u = info.wakeups; break;
+    case TASK_PID: out->u = user ? owner.pid : 0; break;
+    case TASK_TID: out->u = user ? owner.tid : 0; break;
+    case TASK_PROCESS: kobj_value_string(out, user ? owner.name : ""); break;
+    case TASK_RESIDENT: out->u = user ? owner.resident_pages * PAGE_SIZE : 0; break;
     case TASK_STATE: out->u = info.state; break;
     case TASK_PRIORITY: out->i = info.priority; break;
     case TASK_CPU: out->u = info.cpu; break;
@@ -98,7 +161,26 @@ static kobj_node_t sched_nodes[] = {
       .field = CPU_PREEMPTIONS, .description = "Of those, involuntary ones" },
     { .path = "/cpu/*/runnable", .type = KOBJ_UINT, .access = RV, .get = cpu_get,
       .field = CPU_RUNNABLE, .description = "Threads waiting on this CPU's run queue now" },
+    { .path = "/cpu/*/ticks", .type = KOBJ_UINT, .access = RV, .get = cpu_get,
+      .field = CPU_TICKS, .description = "Scheduler ticks taken on this CPU" },
+    { .path = "/cpu/*/migrations_in", .type = KOBJ_UINT, .access = RV, .get = cpu_get,
+      .field = CPU_MIGRATIONS,
+      .description = "Threads moved here from another CPU (wake-up, affinity, steal)" },
+    { .path = "/cpu/*/wakeups", .type = KOBJ_UINT, .access = RV, .get = cpu_get,
+      .field = CPU_WAKEUPS, .description = "Threads woken from a wait or sleep to run on this CPU" },
     { .path = "/sched", .type = KOBJ_DIR, .access = R, .description = "The scheduler" },
+    { .path = "/sched/classes", .type = KOBJ_DIR, .access = R, .enumerate = class_enumerate,
+      .description = "Scheduling classes, most urgent first; a priority picks the class" },
+    { .path = "/sched/classes/*", .type = KOBJ_DIR, .access = R,
+      .description = "One class" },
+    { .path = "/sched/classes/*/priority_min", .type = KOBJ_INT, .access = R, .get = class_get,
+      .field = CLASS_MIN, .description = "Most urgent priority of the class (idle: below all)" },
+    { .path = "/sched/classes/*/priority_max", .type = KOBJ_INT, .access = R, .get = class_get,
+      .field = CLASS_MAX, .description = "Least urgent priority of the class" },
+    { .path = "/sched/run_queues", .type = KOBJ_DIR, .access = R, .enumerate = cpu_enumerate,
+      .description = "Run-queue lengths, by CPU index" },
+    { .path = "/sched/run_queues/*", .type = KOBJ_UINT, .access = RV, .get = run_queue_get,
+      .description = "Threads waiting on this CPU's run queue now" },
     { .path = "/sched/thread_count", .type = KOBJ_UINT, .access = RV, .get = thread_count_get,
       .description = "Threads that exist, dead but unjoined ones included" },
     { .path = "/sched/tasks", .type = KOBJ_DIR, .access = R, .enumerate = task_enumerate,
@@ -117,5 +199,26 @@ static kobj_node_t sched_nodes[] = {
       .field = TASK_RUN, .unit = "ns", .description = "Time on a CPU since it started" },
     { .path = "/sched/tasks/*/switches", .type = KOBJ_UINT, .access = RV, .get = task_get,
       .field = TASK_SWITCHES, .description = "Times it left a CPU, voluntarily or not" },
+    { .path = "/sched/tasks/*/class", .type = KOBJ_ENUM, .access = RV, .get = task_get,
+      .field = TASK_CLASS, .choices = class_names,
+      .description = "Scheduling class (from the base priority)" },
+    { .path = "/sched/tasks/*/effective_priority", .type = KOBJ_INT, .access = RV,
+      .get = task_get, .field = TASK_EFFECTIVE_PRIORITY,
+      .description = "Priority it is scheduled at now, with the interactive boost" },
+    { .path = "/sched/tasks/*/voluntary_switches", .type = KOBJ_UINT, .access = RV,
+      .get = task_get, .field = TASK_VOLUNTARY, .description = "Times it blocked, slept or yielded" },
+    { .path = "/sched/tasks/*/involuntary_switches", .type = KOBJ_UINT, .access = RV,
+      .get = task_get, .field = TASK_INVOLUNTARY, .description = "Times it was preempted" },
+    { .path = "/sched/tasks/*/wakeups", .type = KOBJ_UINT, .access = RV, .get = task_get,
+      .field = TASK_WAKEUPS, .description = "Times it was woken from a wait or sleep" },
+    { .path = "/sched/tasks/*/pid", .type = KOBJ_UINT, .access = R, .get = task_get,
+      .field = TASK_PID, .description = "Its process's id; 0 for a kernel thread" },
+    { .path = "/sched/tasks/*/tid", .type = KOBJ_UINT, .access = R, .get = task_get,
+      .field = TASK_TID, .description = "Its thread id in the pid space (gettid); 0 for a kernel thread" },
+    { .path = "/sched/tasks/*/process", .type = KOBJ_STRING, .access = RV, .get = task_get,
+      .field = TASK_PROCESS, .description = "Its process's name; empty for a kernel thread" },
+    { .path = "/sched/tasks/*/resident", .type = KOBJ_UINT, .access = RV, .get = task_get,
+      .field = TASK_RESIDENT, .unit = "bytes",
+      .description = "Memory its process's address space holds (shared by its threads); 0 for a kernel thread" },
 };
 KOBJ_TABLE(sched_nodes);

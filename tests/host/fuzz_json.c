@@ -68,6 +68,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(json_find(&o, m->key) == m);
         if (m->type == JSON_TYPE_STRING)
             check(strlen(m->string) == m->string_length);
+        /* The RPC's limit check (watch's interval_ms and count) agrees with the member. */
+        uint64_t v = 12345;
+        int r = json_member_uint_in(m, 10, 60000, &v);
+        check(r == JSON_UINT_OK || r == JSON_UINT_NOT_INTEGER || r == JSON_UINT_OUT_OF_RANGE);
+        check(r == JSON_UINT_OK ? v >= 10 && v <= 60000 && v == m->magnitude : v == 12345);
+        check((r == JSON_UINT_NOT_INTEGER) ==
+              (m->type != JSON_TYPE_NUMBER || (!m->integer && !m->overflow)));
     }
     size_t full = 2 * JSON_STORAGE_MAX * 6 + 1024; /* every byte may become \u00XX */
     char *out = malloc(full);

@@ -171,4 +171,36 @@ HTEST(json_writer_overflow_is_remembered)
     HTEST_EXPECT_STR(buf, "\"\"");
 }
 
+HTEST(json_watch_request_limits)
+{
+    /* What the KObj watch op asks of interval_ms and count (kernel/kobj/kobj_rpc.c). */
+    uint64_t v = 7;
+    HTEST_EXPECT_EQ(parse("{\"op\":\"watch\",\"path\":\"/mem/free\",\"interval_ms\":250,"
+                          "\"count\":100,\"f\":1.5,\"s\":\"3\",\"neg\":-1,\"zero\":-0,"
+                          "\"big\":18446744073709551616,\"e\":1e2,\"t\":true}"), 0);
+    HTEST_EXPECT_EQ(json_member_uint_in(json_find(&obj, "interval_ms"), 10, 60000, &v),
+                    JSON_UINT_OK);
+    HTEST_EXPECT_EQ(v, 250);
+    HTEST_EXPECT_EQ(json_member_uint_in(json_find(&obj, "count"), 1, 100, &v), JSON_UINT_OK);
+    HTEST_EXPECT_EQ(v, 100);
+    v = 7;
+    HTEST_EXPECT_EQ(json_member_uint_in(json_find(&obj, "count"), 1, 99, &v),
+                    JSON_UINT_OUT_OF_RANGE);
+    HTEST_EXPECT_EQ(json_member_uint_in(json_find(&obj, "interval_ms"), 251, 300, &v),
+                    JSON_UINT_OUT_OF_RANGE);
+    HTEST_EXPECT_EQ(v, 7); /* untouched on failure */
+    HTEST_EXPECT_EQ(json_member_uint_in(json_find(&obj, "f"), 0, 10, &v), JSON_UINT_NOT_INTEGER);
+    HTEST_EXPECT_EQ(json_member_uint_in(json_find(&obj, "s"), 0, 10, &v), JSON_UINT_NOT_INTEGER);
+    HTEST_EXPECT_EQ(json_member_uint_in(json_find(&obj, "t"), 0, 10, &v), JSON_UINT_NOT_INTEGER);
+    HTEST_EXPECT_EQ(json_member_uint_in(json_find(&obj, "neg"), 0, 10, &v),
+                    JSON_UINT_OUT_OF_RANGE);
+    HTEST_EXPECT_EQ(json_member_uint_in(json_find(&obj, "zero"), 0, 10, &v), JSON_UINT_OK);
+    HTEST_EXPECT_EQ(v, 0);
+    HTEST_EXPECT_EQ(json_member_uint_in(json_find(&obj, "big"), 0, UINT64_MAX, &v),
+                    JSON_UINT_OUT_OF_RANGE);
+    /* 1e2 is a number but not written as an integer: the parser calls it a fraction. */
+    HTEST_EXPECT_EQ(json_member_uint_in(json_find(&obj, "e"), 0, 1000, &v),
+                    JSON_UINT_NOT_INTEGER);
+}
+
 HTEST_MAIN()

@@ -259,6 +259,24 @@ def panic_report():
         dump_tail(g)
     finally:
         g.close()
+    panic_through_kobj()
+
+
+def panic_through_kobj():
+    """The shell's panic command: init (holding the KObj-write right) sets the
+    /kernel/panic action through vkobj, and the kernel panics on purpose."""
+    g = Guest(cmdline='console=serial test=user init=/bin/vkobj.vbin set /kernel/panic 1', smp=1)
+    try:
+        status = g.wait_exit(timeout=90)
+        out = g.text()
+        check('panic_kobj.exit_status', status == qemu_exit_status(EXIT_PANIC), 'status %s' % status)
+        check('panic_kobj.deliberate', re.search(r'PANIC: deliberate panic through /kernel/panic \(pid 1\)', out))
+        check('panic_kobj.backtrace_names_action', re.search(r'#\d+\s+0x[0-9a-f]+ panic_set\+', out))
+    except BootError as e:
+        check('panic_through_kobj', False, str(e))
+        dump_tail(g)
+    finally:
+        g.close()
 
 
 def panic_report_smp():
@@ -448,6 +466,10 @@ def console_init():
         g.type('echo sum $((40+2))\r')
         g.wait_for(r'sum 42', timeout=30)
         check('init.shell_runs_typed_commands', True)
+        # init passed the KObj-write right on: what the shell runs may set nodes.
+        g.type('/bin/vkobj.vbin set /kernel/log/level info; echo vkobj-exit $?\r')
+        m = g.wait_for(r'vkobj-exit (\d+)', timeout=30)
+        check('init.shell_children_hold_kobj_write', m.group(1) == '0', 'status %s' % m.group(1))
         g.type('busybox sleep 60\r')
         g.wait_for(r'busybox sleep 60\r?\n', timeout=30)
         time.sleep(1)

@@ -11,6 +11,10 @@
  *
  * Processes whose parent ended are freed by the kernel when they end (docs/tty.md), so
  * init only waits for its own children.
+ *
+ * The kernel gives init the KObj-write right (docs/kobj.md "The write right"); the
+ * console shell is the machine's operator, so init marks the handle inheritable and the
+ * shell, and what it runs, may set KObj nodes (vkobj set, the shell's set and panic).
  */
 #define _DEFAULT_SOURCE
 #include <errno.h>
@@ -22,6 +26,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <stdlib.h>
+#include <vk/libvk.h>
 
 #define QUICK_DEATH_NS 2000000000LL
 #define QUICK_DEATHS_MAX 3
@@ -58,6 +64,9 @@ int main(int argc, char **argv)
     char **shell = argc > 1 ? argv + 1 : default_shell;
     signal(SIGHUP, SIG_IGN); /* the shell's session ending is not ours */
     signal(SIGINT, SIG_IGN);
+    const char *right = getenv("VK_KOBJ_WRITE");
+    if (right && vk_api()->handle_inherit((uint32_t)strtoul(right, NULL, 10), 1) < 0)
+        fprintf(stderr, "init: cannot pass the KObj-write right on\n");
     int quick_deaths = 0;
     while (quick_deaths < QUICK_DEATHS_MAX) {
         long long start = now_ns();

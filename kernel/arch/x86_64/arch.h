@@ -93,6 +93,15 @@ typedef struct { uint64_t fault_rip, fixup_rip; } arch_fixup_t;
 
 /* How many times exception `vector` (0..31) was taken since boot. */
 uint64_t arch_exception_count(unsigned vector);
+/* Interrupts and exceptions taken on vector by CPU cpu since boot (per-CPU counters,
+ * no lock: a read races benignly with the count). NMIs (vector 2) are not counted per
+ * CPU, nor are #DF and #MC, as GS cannot be trusted in them; arch_exception_count has
+ * their totals. */
+uint64_t arch_irq_count(unsigned vector, unsigned cpu);
+/* The handler registered for vector, or NULL (owner names for KObj's /irq). */
+arch_irq_handler_t arch_irq_handler(unsigned vector);
+/* The exception's name for vectors 0..31, else NULL. */
+const char *arch_exception_name(unsigned vector);
 /* A hook run for int3 instead of the panic report (tests and, later, debuggers). */
 void arch_set_breakpoint_hook(void (*hook)(arch_frame_t *frame));
 

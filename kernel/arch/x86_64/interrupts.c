@@ -36,6 +36,8 @@ static bool handler_eoi[256];
 static uint8_t next_free_vector = 0x30;
 
 static uint64_t exception_counts[32];
+/* Each CPU writes only its own row (interrupts off), so no atomics or locks. */
+static uint64_t irq_counts[CONFIG_MAX_CPUS][256];
 static void (*breakpoint_hook)(arch_frame_t *);
 static arch_fault_hooks_t fault_hooks;
 
@@ -135,6 +137,23 @@ uint64_t arch_exception_count(unsigned vector)
     return vector < 32 ? __atomic_load_n(&exception_counts[vector], __ATOMIC_RELAXED) : 0;
 }
 
+uint64_t arch_irq_count(unsigned vector, unsigned cpu)
+{
+    if (vector > 255 || cpu >= CONFIG_MAX_CPUS)
+        return 0;
+    return __atomic_load_n(&irq_counts[cpu][vector], __ATOMIC_RELAXED);
+}
+
+arch_irq_handler_t arch_irq_handler(unsigned vector)
+{
+    return vector < 256 ? __atomic_load_n(&handlers[vector], __ATOMIC_ACQUIRE) : NULL;
+}
+
+const char *arch_exception_name(unsigned vector)
+{
+    return vector < 32 ? exception_names[vector] : NULL;
+}
+
 void arch_set_breakpoint_hook(void (*hook)(arch_frame_t *))
 {
     breakpoint_hook = hook;
@@ -194,6 +213,11 @@ void arch_interrupt_dispatch(arch_frame_t *f)
      * interrupted flags. clac raises #UD on CPUs without SMAP, hence the check. */
     if (arch_features()->smap)
         __asm__ volatile("clac" ::: "memory");
+    /* NMI, #DF and #MC (IST vectors) may arrive where GS is not the kernel's. */
+    if (f->vector != 2 && f->vector != 8 && f->vector != 18 && f->vector < 256) {
+        uint64_t *count = &irq_counts[arch_cpu_index()][f->vector];
+        __atomic_store_n(count, *count + 1, __ATOMIC_RELAXED);
+    }
     if (f->vector < VECTOR_FIRST_DEVICE) {
         exception(f);
         return;

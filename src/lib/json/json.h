@@ -69,6 +69,13 @@ typedef struct {
 int json_parse_object(json_object_t *out, const char *text, size_t length);
 /* The member named key, or NULL. */
 const json_member_t *json_find(const json_object_t *o, const char *key);
+/* A member that must be an integer in [min, max] (RPC limits such as watch's count):
+ * JSON_UINT_OK with *out set, JSON_UINT_NOT_INTEGER (not a number, or a fraction) or
+ * JSON_UINT_OUT_OF_RANGE (negative, past 64 bits, or outside [min, max]). */
+#define JSON_UINT_OK           0
+#define JSON_UINT_NOT_INTEGER  1
+#define JSON_UINT_OUT_OF_RANGE 2
+int json_member_uint_in(const json_member_t *m, uint64_t min, uint64_t max, uint64_t *out);
 /* A short English message for a return value of json_parse_object (either sign). */
 const char *json_error_string(int err);
 /* The name of a type as JSON calls it ("string", "number", ...). */

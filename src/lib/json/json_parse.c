@@ -383,6 +383,18 @@ const json_member_t *json_find(const json_object_t *o, const char *key)
     return NULL;
 }
 
+int json_member_uint_in(const json_member_t *m, uint64_t min, uint64_t max, uint64_t *out)
+{
+    if (m->type != JSON_TYPE_NUMBER || (!m->integer && !m->overflow))
+        return JSON_UINT_NOT_INTEGER;
+    /* -0 is 0; any other negative number, and one past 64 bits, is out of range. */
+    if (m->overflow || (m->negative && m->magnitude) || m->magnitude < min ||
+        m->magnitude > max)
+        return JSON_UINT_OUT_OF_RANGE;
+    *out = m->magnitude;
+    return JSON_UINT_OK;
+}
+
 const char *json_error_string(int err)
 {
     switch (err < 0 ? -err : err) {

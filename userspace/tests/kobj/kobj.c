@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * KObj from ring 3: /kobj files read and written with plain musl calls, the RPC's
- * answer for each error class, vkobj's exit codes, and setting /kernel/log/level both
- * ways. Prints PASS/FAIL lines and "test-kobj: N passed, N failed".
+ * answer for each error class, vkobj's exit codes, setting /kernel/log/level both
+ * ways, /irq, /sched and /mem nodes, the watch op, and the KObj-write right: this
+ * program runs as init, so the kernel granted it the right; a child it does not pass
+ * the handle to is refused, one it does pass it to (fork or vk_spawn) may write.
+ * Prints PASS/FAIL lines and "test-kobj: N passed, N failed".
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vk/libvk.h>
+#include <vk/ipc.h>
 #include "../vktest.h"
 
 static char buf[65536];
@@ -174,10 +178,169 @@ static void tool(void)
                  "vkobj_set_ok", "status");
 }
 
+/* Runs vkobj through vk_spawn (not fork): its exit status. */
+static int spawn_vkobj(const char *a, const char *b, const char *c)
+{
+    const char *argv[] = { "vkobj", a, b, c, NULL };
+    extern char **environ;
+    long pid = vk_api()->spawn("/bin/vkobj.vbin", argv, (const char *const *)environ);
+    int status = 0;
+    if (pid <= 0 || waitpid((pid_t)pid, &status, 0) != pid)
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* In a forked child: what a write gets. Bit 0: the RPC said "permission"; bit 1: the
+ * /kobj file write failed with EPERM; bit 2: a set succeeded both ways. */
+static int child_write_outcome(void)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int r = 0;
+        const char *reply = rpc("{\"op\":\"set\",\"path\":\"/kernel/log/level\",\"value\":\"info\"}");
+        r |= strstr(reply, "\"error\":\"permission\"") ? 1 : 0;
+        int werr = write_file("/kobj/kernel/log/level", "info\n");
+        r |= werr == EPERM ? 2 : 0;
+        r |= strstr(reply, "\"ok\":true") && werr == 0 ? 4 : 0;
+        /* Without the right, the panic action is refused before it can run. */
+        if (!(r & 4)) {
+            reply = rpc("{\"op\":\"set\",\"path\":\"/kernel/panic\"}");
+            r |= strstr(reply, "\"error\":\"permission\"") ? 0 : 8;
+        }
+        _exit(r);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void write_right(void)
+{
+    const char *env = getenv("VK_KOBJ_WRITE");
+    vktest_check(env != NULL, "right_env_names_the_handle", "no VK_KOBJ_WRITE");
+    if (!env)
+        return;
+    uint32_t h = (uint32_t)strtoul(env, NULL, 10);
+    vk_handle_info_t info;
+    vktest_check(vk_api()->handle_info(h, &info) == 0 && info.type == VK_OBJECT_KOBJ_WRITE,
+                 "right_handle_is_kobj_write", env);
+    check_rpc("right_init_may_set",
+              "{\"op\":\"set\",\"path\":\"/kernel/log/level\",\"value\":\"info\"}",
+              "\"ok\":true");
+    int r = child_write_outcome();
+    vktest_check(r == 3, "right_child_without_handle_gets_permission", "outcome bits");
+    vktest_check(spawn_vkobj("set", "/kernel/log/level", "info") == 4,
+                 "right_spawned_without_handle_exit_4", "status");
+    vktest_check(run_vkobj("set", "/kernel/log/level", "info", NULL) == 4,
+                 "right_vkobj_forked_without_handle_exit_4", "status");
+    /* Mark it inheritable: fork and vk_spawn children get it, and exec keeps it. */
+    vktest_check(vk_api()->handle_inherit(h, 1) == 0, "right_mark_inherit", "failed");
+    r = child_write_outcome();
+    vktest_check(r == 4, "right_child_with_handle_may_set", "outcome bits");
+    vktest_check(spawn_vkobj("set", "/kernel/log/level", "info") == 0,
+                 "right_spawned_with_handle_may_set", "status");
+}
+
+static void new_nodes(void)
+{
+    const char *v;
+    /* /irq: the timer's vector is listed with its owner and counts. */
+    DIR *dir = opendir("/kobj/irq");
+    int vectors = 0, timer = -1;
+    for (struct dirent *e; dir && (e = readdir(dir));) {
+        char path[300];
+        snprintf(path, sizeof(path), "/kobj/irq/%s/name", e->d_name);
+        vectors++;
+        v = read_file(path);
+        if (v && !strcmp(v, "tick_handler\n"))
+            timer = atoi(e->d_name);
+    }
+    if (dir)
+        closedir(dir);
+    vktest_check(vectors >= 2 && timer >= 32, "irq_lists_timer_vector", "no tick_handler");
+    char path[300];
+    snprintf(path, sizeof(path), "/kobj/irq/%d/total", timer);
+    v = read_file(path);
+    vktest_check(v && strtoull(v, NULL, 10) > 0, "irq_timer_total_counts", v ? v : strerror(errno));
+    snprintf(path, sizeof(path), "/kobj/irq/%d/per_cpu", timer);
+    v = read_file(path);
+    vktest_check(v && strtoull(v, NULL, 10) > 0, "irq_timer_per_cpu", v ? v : strerror(errno));
+    /* /sched: classes, run queues and this program's task. */
+    v = read_file("/kobj/sched/classes/batch/priority_min");
+    vktest_check(v && !strcmp(v, "140\n"), "sched_class_batch_range", v ? v : strerror(errno));
+    v = read_file("/kobj/sched/run_queues/0");
+    vktest_check(v != NULL, "sched_run_queue_cpu0", strerror(errno));
+    dir = opendir("/kobj/sched/tasks");
+    int mine = 0;
+    for (struct dirent *e; dir && (e = readdir(dir));) {
+        snprintf(path, sizeof(path), "/kobj/sched/tasks/%s/process", e->d_name);
+        v = read_file(path);
+        if (!v || strcmp(v, "test-kobj.vbin\n"))
+            continue;
+        snprintf(path, sizeof(path), "/kobj/sched/tasks/%s/pid", e->d_name);
+        v = read_file(path);
+        mine += v && atoi(v) == getpid();
+        snprintf(path, sizeof(path), "/kobj/sched/tasks/%s/resident", e->d_name);
+        v = read_file(path);
+        mine += v && strtoull(v, NULL, 10) > 0 ? 10 : 0;
+        snprintf(path, sizeof(path), "/kobj/sched/tasks/%s/class", e->d_name);
+        v = read_file(path);
+        mine += v && !strcmp(v, "interactive\n") ? 100 : 0;
+    }
+    if (dir)
+        closedir(dir);
+    vktest_check(mine == 111, "sched_own_task_pid_resident_class", "fields");
+    /* /mem: slab caches and this process's resident memory. */
+    v = read_file("/kobj/mem/slab/kmalloc-64/object_size");
+    vktest_check(v && !strcmp(v, "64\n"), "mem_slab_object_size", v ? v : strerror(errno));
+    snprintf(path, sizeof(path), "/kobj/mem/processes/%d/resident", getpid());
+    v = read_file(path);
+    vktest_check(v && strtoull(v, NULL, 10) >= 4096, "mem_process_resident", v ? v : strerror(errno));
+    /* /kernel/log/route through the file, and back. */
+    v = read_file("/kobj/kernel/log/route");
+    char was[32] = "";
+    if (v)
+        snprintf(was, sizeof(was), "%s", v);
+    vktest_check(v && (!strcmp(v, "serial\n") || !strcmp(v, "both\n")), "log_route_reads", v ? v : "");
+    vktest_check(write_file("/kobj/kernel/log/route", "both\n") == 0 &&
+                 (v = read_file("/kobj/kernel/log/route")) && !strcmp(v, "both\n"),
+                 "log_route_set_both", "not both");
+    vktest_check(write_file("/kobj/kernel/log/route", "nowhere") == EINVAL, "log_route_bad_einval",
+                 "expected EINVAL");
+    write_file("/kobj/kernel/log/route", was);
+    check_rpc("panic_get_not_readable", "{\"op\":\"get\",\"path\":\"/kernel/panic\"}",
+              "\"error\":\"not_readable\"");
+}
+
+static void watch(void)
+{
+    const char *reply = rpc("{\"op\":\"watch\",\"path\":\"/kernel/uptime_ns\","
+                            "\"interval_ms\":20,\"count\":3}");
+    int samples = 0;
+    for (const char *p = reply; (p = strstr(p, "\"t_ns\":")); p++)
+        samples++;
+    vktest_check(samples == 3, "watch_three_samples", reply);
+    check_rpc("watch_count_out_of_range",
+              "{\"op\":\"watch\",\"path\":\"/mem/free\",\"count\":1000}",
+              "\"error\":\"out_of_range\"");
+    check_rpc("watch_interval_wrong_type",
+              "{\"op\":\"watch\",\"path\":\"/mem/free\",\"interval_ms\":true}",
+              "\"error\":\"wrong_type\"");
+    vktest_check(run_vkobj("watch", "/kernel/uptime_ns", "10", "3") == 0, "vkobj_watch_ok", "status");
+    vktest_check(run_vkobj("watch", "/kernel/uptime_ns", "5", "3") == 3, "vkobj_watch_interval_3",
+                 "status");
+    vktest_check(run_vkobj("watch", "/no/such", "10", "1") == 2, "vkobj_watch_not_found_2", "status");
+    vktest_check(run_vkobj("rpc", "{\"op\":\"get\"", NULL, NULL) == 5, "vkobj_rpc_bad_request_5",
+                 "status");
+}
+
 int main(void)
 {
     files();
     rpc_errors();
+    write_right();
+    new_nodes();
+    watch();
     tool();
     return vktest_finish("test-kobj");
 }
