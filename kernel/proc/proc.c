@@ -302,8 +302,10 @@ long proc_spawn(const char *path, const char *const *argv, const char *const *en
     err = !p->aspace || !p->fds ? -VK_ENOMEM : open_console(p->fds);
     if (!err && parent)
         err = ipc_process_fork(parent, p); /* the handles the parent marked inheritable */
-    else if (!err)
+    else if (!err) {
+        ipc_service_grant_first(p); /* only the boot's first process gets it, at 0x400 */
         err = grant_kobj_write(p, envp, &env_with_right);
+    }
     if (!err)
         err = exec_load(p, elf, size, path, argv, env_with_right ? env_with_right : envp,
                         &start);
@@ -317,8 +319,6 @@ long proc_spawn(const char *path, const char *const *argv, const char *const *en
     }
     t->entry = start.entry;
     t->user_stack = start.stack_pointer;
-    if (!parent)
-        ipc_service_grant_first(p); /* only the boot's first process gets it */
     return start_process(p, t);
 }
 
