@@ -131,6 +131,14 @@ $(BUSYBOX): scripts/fetch-deb.sh
 	$(call say,DEB,$@)
 	$(Q)BUILD=$(BUILD) scripts/fetch-deb.sh busybox-static bin/busybox $@
 
+# A static program built by Debian's musl-gcc, not vk-cc: an unmodified Linux binary
+# from another toolchain (tests/abi).
+MUSL_GCC_HELLO := $(USERSPACE_OUT)/bin/musl-gcc-hello
+$(MUSL_GCC_HELLO): tests/abi/musl-gcc-hello.c
+	@mkdir -p $(@D)
+	$(call say,MUSLGCC,$@)
+	$(Q)musl-gcc -static -O2 -Wall -Werror -o $@ $<
+
 # Guest-side test scripts travel as boot modules (/boot/modules/NAME in the guest).
 GUEST_SCRIPTS := $(patsubst tests/guest/%,$(USERSPACE_OUT)/bin/%,$(wildcard tests/guest/*.sh))
 $(USERSPACE_OUT)/bin/%.sh: tests/guest/%.sh
@@ -138,7 +146,7 @@ $(USERSPACE_OUT)/bin/%.sh: tests/guest/%.sh
 	$(Q)cp $< $@
 
 DISK_INPUTS := $(LOADER) $(KERNEL) $(KERNEL_MAP) scripts/make-disk.sh $(USERSPACE_VBINS) \
-	$(USERSPACE_MAPS) $(DEBUG_LINES) $(BUSYBOX) $(GUEST_SCRIPTS)
+	$(USERSPACE_MAPS) $(DEBUG_LINES) $(BUSYBOX) $(MUSL_GCC_HELLO) $(GUEST_SCRIPTS)
 # EXTRA and CMDLINE changes must rebuild the image: record them.
 $(BUILD)/disk.config: FORCE
 	@mkdir -p $(@D)

@@ -26,6 +26,7 @@ needs=(
   "/usr/share/consolefonts/Lat15-Terminus16.psf.gz console-setup-linux"
   "/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a libclang-rt-14-dev"
   "/usr/lib/x86_64-linux-musl/libc.a musl-dev"
+  "musl-gcc musl-tools"
 )
 
 if [[ ${1-} == --bench ]]; then

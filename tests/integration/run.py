@@ -552,6 +552,7 @@ def user_programs():
     finally:
         g.close()
     user_suite('test-basic')
+    user_suite('musl-gcc-hello', init='/bin/musl-gcc-hello')
     user_suite('test-signals')
     user_suite('test-fork')
     user_suite('test-files')

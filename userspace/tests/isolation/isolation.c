@@ -6,8 +6,11 @@
  * the vk_api_t header and that a well-behaved child's exit status arrives intact.
  * Prints PASS/FAIL lines and "test-isolation: N passed, N failed".
  */
-#define _POSIX_C_SOURCE 200809L /* nanosleep, clock_gettime */
+#define _DEFAULT_SOURCE /* nanosleep, clock_gettime, MAP_ANONYMOUS */
 #include <stdio.h>
+#include <stdlib.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 #include <stddef.h>
@@ -37,6 +40,94 @@ static int run(const char *path, const char *arg)
         return -1;
     }
     return status;
+}
+
+/* Free physical memory as /kobj/mem/free reports it, in bytes; 0 if unreadable. */
+static unsigned long long free_memory(void)
+{
+    char buf[32] = "";
+    int fd = open("/kobj/mem/free", O_RDONLY);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = 0;
+    return strtoull(buf, NULL, 10);
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* A fork bomb in a process group of its own: every process forks until the kernel's
+ * process limit refuses (EAGAIN), then waits. The first refusal is reported through a
+ * pipe; then the whole group is killed. Returns true when the limit held. */
+static int fork_bomb(void)
+{
+    int p[2];
+    if (pipe(p) < 0)
+        return 0;
+    fflush(stdout);
+    pid_t leader = fork();
+    if (leader == 0) {
+        setpgid(0, 0);
+        close(p[0]);
+        for (;;) {
+            pid_t c = fork();
+            if (c < 0) {
+                char e = errno == EAGAIN ? 'A' : 'X';
+                write(p[1], &e, 1);
+                for (;;)
+                    pause();
+            }
+        }
+    }
+    setpgid(leader, leader);
+    close(p[1]);
+    char first = 0;
+    ssize_t got = read(p[0], &first, 1);
+    kill(-leader, SIGKILL);
+    int status;
+    waitpid(leader, &status, 0);
+    close(p[0]);
+    /* The killed bomb's processes end and are freed; fork works again soon after. */
+    int forked_again = 0;
+    for (int tries = 0; tries < 100 && !forked_again; tries++) {
+        pid_t c = fork();
+        if (c == 0)
+            _exit(0);
+        if (c > 0) {
+            forked_again = waitpid(c, &status, 0) == c && WIFEXITED(status);
+        } else {
+            sleep_ms(20);
+        }
+    }
+    return got == 1 && first == 'A' && forked_again;
+}
+
+/* A child touches more anonymous memory than the machine has: the kernel kills it
+ * when no frame is left, and keeps running. */
+static int memory_hog(void)
+{
+    fflush(stdout);
+    pid_t c = fork();
+    if (c == 0) {
+        size_t size = 2ull << 30;
+        volatile char *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                                -1, 0);
+        if (m == MAP_FAILED)
+            _exit(3);
+        for (size_t off = 0; off < size; off += 4096)
+            m[off] = 1;
+        _exit(4); /* touched 2 GiB on a smaller machine: should not happen */
+    }
+    int status = 0;
+    waitpid(c, &status, 0);
+    return WIFSIGNALED(status) && (WTERMSIG(status) == SIGSEGV || WTERMSIG(status) == SIGBUS ||
+                                   WTERMSIG(status) == SIGKILL);
 }
 
 static void expect_signal(const char *fault, int sig, const char *sig_name)
@@ -120,6 +211,28 @@ int main(void)
     int fpu_status = run("/bin/test-crash.vbin", "fpu-check");
     vktest_check(fpu_status >= 0 && WIFEXITED(fpu_status) && WEXITSTATUS(fpu_status) == 0,
           "fpu_child_starts_clean", "the child saw the parent's xmm8 or MXCSR");
+
+    /* Resource exhaustion, twice: the first round lets caches and the kernel's stack
+     * pool reach their working size; after the second, free memory must be back where
+     * it was after the first (no frames leaked by killed processes). */
+    unsigned long long after_first = 0;
+    for (int round = 0; round < 2; round++) {
+        int bomb = fork_bomb(), hog = memory_hog();
+        expect_signal("null", SIGSEGV, round ? "SIGSEGV_again" : "SIGSEGV_warm");
+        sleep_ms(200); /* exiting processes hand their memory back */
+        if (round == 0) {
+            vktest_check(bomb, "fork_bomb_bounded_by_process_limit", "no EAGAIN, or no fork after");
+            vktest_check(hog, "memory_hog_killed_when_memory_runs_out", "the hog was not killed");
+            after_first = free_memory();
+        } else {
+            unsigned long long now = free_memory();
+            char detail[96];
+            snprintf(detail, sizeof(detail), "free %llu KiB after the first round, %llu after the second",
+                     after_first >> 10, now >> 10);
+            vktest_check(bomb && hog && after_first && now + 256 * 1024 >= after_first,
+                         "no_memory_leaked_by_killed_processes", detail);
+        }
+    }
 
     /* After all of that, this process still runs and its memory is intact. */
     static char canary[4096] = "still here";
