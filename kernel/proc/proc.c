@@ -49,6 +49,22 @@ uint32_t proc_allocate_id(void)
     return id;
 }
 
+/* p->exe: path made absolute against p's working directory (truncated if long). */
+static void set_exe(process_t *p, const char *path)
+{
+    if (path[0] == '/' || !p->cwd) {
+        strlcpy(p->exe, path, sizeof(p->exe));
+        return;
+    }
+    long n = vfs_path_of(p->cwd, p->exe, sizeof(p->exe));
+    if (n < 0)
+        n = 0;
+    if (n > 0 && p->exe[n - 1] != '/' && (size_t)n + 1 < sizeof(p->exe))
+        p->exe[n++] = '/';
+    p->exe[n] = 0;
+    strlcpy(p->exe + n, path, sizeof(p->exe) - (size_t)n);
+}
+
 static const char *path_basename(const char *path)
 {
     const char *base = path;
@@ -219,6 +235,7 @@ long proc_clone(const arch_frame_t *frame, const proc_clone_args_t *args)
     p->parent_pid = parent->pid;
     inherit_session(p, parent);
     memcpy(p->name, parent->name, sizeof(p->name));
+    memcpy(p->exe, parent->exe, sizeof(p->exe));
     p->image_base = parent->image_base;
     p->image_end = parent->image_end;
     p->brk_start = parent->brk_start;
@@ -296,6 +313,7 @@ long proc_spawn(const char *path, const char *const *argv, const char *const *en
     if (parent)
         inherit_session(p, parent);
     strlcpy(p->name, path_basename(path), sizeof(p->name));
+    set_exe(p, path);
     arch_fpu_init_state(&t->fpu);
     exec_start_t start;
     const char **env_with_right = NULL;
@@ -336,6 +354,7 @@ static void reset_for_exec(process_t *p, proc_thread_t *t, const char *path)
     arch_fpu_init_state(&t->fpu);
     arch_fpu_restore(&t->fpu);
     strlcpy(p->name, path_basename(path), sizeof(p->name));
+    set_exe(p, path);
     fdtable_close_on_exec(p->fds);
 }
 

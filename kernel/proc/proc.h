@@ -20,6 +20,7 @@
 #include "fs/vfs.h"
 
 #define PROC_NAME_MAX 32
+#define PROC_EXE_MAX 256
 
 typedef enum { PROC_RUNNING = 1, PROC_ZOMBIE = 3 } proc_state_t;
 
@@ -71,6 +72,7 @@ struct process {
     uint32_t pid;
     uint32_t parent_pid;        /* PROC_ORPHAN once the parent ended: nobody reaps it */
     char name[PROC_NAME_MAX];
+    char exe[PROC_EXE_MAX];     /* absolute path of the program (readlink /proc/self/exe) */
     proc_state_t state;
     int exit_status;            /* wait4 encoding: (code << 8) or signal number */
 

@@ -5,6 +5,7 @@
  * There are no symbolic links yet, so the NOFOLLOW flags change nothing.
  */
 #include "sys/sys_internal.h"
+#include "lib/fmt.h"
 #include "core/string.h"
 #include "mm/mm.h"
 #include "mm/usercopy.h"
@@ -447,18 +448,52 @@ long sys_ftruncate(const syscall_args_t *a)
     return r;
 }
 
-static long readlink_at(int64_t dirfd, uint64_t user_path)
+/* /proc/self/exe (and /proc/<own pid>/exe): the one link there is, so programs such
+ * as SDL can find their own file. There is no /proc filesystem; only readlink knows. */
+static bool is_own_exe_link(const char *path)
 {
+    static const char prefix[] = "/proc/";
+    if (strncmp(path, prefix, sizeof(prefix) - 1) != 0)
+        return false;
+    path += sizeof(prefix) - 1;
+    char own[24];
+    fmt_snprintf(own, sizeof(own), "%u/exe", proc_current()->pid);
+    return strcmp(path, "self/exe") == 0 || strcmp(path, own) == 0;
+}
+
+static long readlink_at(int64_t dirfd, uint64_t user_path, uint64_t buf, uint64_t size)
+{
+    char *path;
+    int err = sys_copy_path(user_path, &path);
+    if (err)
+        return err;
+    bool exe = is_own_exe_link(path);
+    kfree(path);
+    if (exe) {
+        if ((int64_t)size <= 0)
+            return -VK_EINVAL;
+        const char *target = proc_current()->exe;
+        size_t n = strlen(target) < size ? strlen(target) : size; /* no NUL, as Linux */
+        err = usercopy_to(buf, target, n);
+        return err ? err : (long)n;
+    }
     vnode_t *v;
-    int err = lookup_at(dirfd, user_path, &v);
+    err = lookup_at(dirfd, user_path, &v);
     if (err)
         return err;
     vnode_unref(v);
     return -VK_EINVAL; /* it exists and, with no symbolic links yet, is not one */
 }
 
-long sys_readlink(const syscall_args_t *a) { return readlink_at(SYS_AT_FDCWD, a->arg[0]); }
-long sys_readlinkat(const syscall_args_t *a) { return readlink_at((int64_t)a->arg[0], a->arg[1]); }
+long sys_readlink(const syscall_args_t *a)
+{
+    return readlink_at(SYS_AT_FDCWD, a->arg[0], a->arg[1], a->arg[2]);
+}
+
+long sys_readlinkat(const syscall_args_t *a)
+{
+    return readlink_at((int64_t)a->arg[0], a->arg[1], a->arg[2], a->arg[3]);
+}
 
 long sys_umask(const syscall_args_t *a)
 {

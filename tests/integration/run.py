@@ -962,6 +962,11 @@ def shell_suite():
         check('shell.describe', re.search(r'/mem/free: uint, access \[.*\], unit bytes\n\s+RAM not allocated', out), out)
         out = sh('set /kernel/log/level debug; get /kernel/log/level\r')
         check('shell.set', '/kernel/log/level = debug' in out and '\ndebug\n' in out, out)
+        # The level changes what is logged: a process ended by SIGTERM is a debug line.
+        start = len(g.text())
+        sh("busybox sh -c 'kill -TERM $$'; set /kernel/log/level info; busybox sh -c 'kill -TERM $$'\r")
+        lines = re.findall(r'debug: busybox\[\d+\] terminated by signal 15', g.text()[start:])
+        check('shell.log_level_changes_what_is_logged', len(lines) == 1, '%d debug lines' % len(lines))
         out = sh('set /kernel/log/level loud; echo status=$?; set /kernel/log/level info\r')
         check('shell.set_bad_value', 'set: /kernel/log/level:' in out and 'status=3' in out, out)
         out = sh('get /no/such/node; echo status=$?\r')

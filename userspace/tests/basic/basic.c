@@ -406,7 +406,26 @@ static bool check_nanosleep(char *detail)
     return true;
 }
 
+/* Programs (SDL among them) find their own file through /proc/self/exe. */
+static bool check_proc_self_exe(char *detail)
+{
+    char buf[256];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+    buf[n > 0 ? n : 0] = 0;
+    char own[32];
+    snprintf(own, sizeof(own), "/proc/%d/exe", (int)getpid());
+    char buf2[256];
+    ssize_t m = readlink(own, buf2, sizeof(buf2) - 1);
+    char tiny[4];
+    ssize_t t = readlink("/proc/self/exe", tiny, sizeof(tiny));
+    snprintf(detail, DETAIL_SIZE, "readlink gave %zd \"%s\", by pid %zd, truncated %zd", n, buf,
+             m, t);
+    return n == (ssize_t)strlen("/bin/test-basic.vbin") && strcmp(buf, "/bin/test-basic.vbin") == 0 &&
+           m == n && t == 4 && memcmp(tiny, "/bin", 4) == 0;
+}
+
 static const struct check checks[] = {
+    { "proc_self_exe", check_proc_self_exe },
     { "write_stdout", check_write_stdout },
     { "getpid", check_getpid },
     { "getppid", check_getppid },
