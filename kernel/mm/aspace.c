@@ -499,6 +499,22 @@ const aspace_region_t *aspace_find(aspace_t *as, uint64_t addr)
     return r;
 }
 
+int aspace_shared_word(aspace_t *as, uint64_t addr, uint64_t *phys)
+{
+    uint64_t f = spinlock_lock_irqsave(&as->lock);
+    const aspace_region_t *r = aspace_region_at(as, addr);
+    int err = -VK_ENOENT;
+    if (r && (r->flags & ASPACE_SHARED)) {
+        uint64_t *pte = aspace_pt_entry(as, addr & ~(uint64_t)(PAGE_SIZE - 1), false);
+        uint64_t frame = pte ? (*pte & ASPACE_PTE_ADDR) : 0;
+        err = frame ? 0 : -VK_EFAULT;
+        if (frame)
+            *phys = frame + (addr & (PAGE_SIZE - 1));
+    }
+    spinlock_unlock_irqrestore(&as->lock, f);
+    return err;
+}
+
 unsigned aspace_region_count(aspace_t *as)
 {
     return __atomic_load_n(&as->region_count, __ATOMIC_RELAXED);

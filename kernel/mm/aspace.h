@@ -96,6 +96,10 @@ uint64_t aspace_find_free(aspace_t *as, uint64_t len, uint64_t hint, uint64_t mi
 /* The region holding addr, or NULL. The pointer stays valid only until the next change
  * to the space's regions: copy what you need. */
 const aspace_region_t *aspace_find(aspace_t *as, uint64_t addr);
+/* The physical address of the word at addr when it lies in shared memory (IPC shared
+ * memory, MAP_SHARED anonymous): 0, -VK_ENOENT when addr is not shared memory, or
+ * -VK_EFAULT. Process-shared futexes are keyed by it. */
+int aspace_shared_word(aspace_t *as, uint64_t addr, uint64_t *phys);
 
 /* Resolves a page fault at addr (error code bits P=1, W=2, U=4, RSVD=8, I/D=16): a frame
  * for a region that allows the access, growing a stack region if needed. 0, -VK_EFAULT

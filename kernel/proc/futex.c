@@ -20,8 +20,7 @@
 #define FUTEX_BUCKETS 64
 
 typedef struct futex_waiter {
-    aspace_t *as;
-    uint64_t uaddr;
+    futex_key_t key;
     uint32_t bitset;
     bool woken;
     sched_wait_queue_t queue;
@@ -35,9 +34,38 @@ typedef struct {
 
 static futex_bucket_t buckets[FUTEX_BUCKETS];
 
-static futex_bucket_t *bucket_of(aspace_t *as, uint64_t uaddr)
+const char futex_shared_space[1];
+
+int futex_key(aspace_t *as, uint64_t uaddr, bool shared, futex_key_t *out)
 {
-    uint64_t h = ((uint64_t)as >> 6) ^ (uaddr >> 2);
+    if (uaddr & 3)
+        return -VK_EINVAL;
+    uint64_t phys;
+    if (shared) {
+        uint32_t value; /* faults the page in, or tells it is not there */
+        int err = usercopy_from(&value, uaddr, sizeof(value));
+        if (err)
+            return err;
+        err = aspace_shared_word(as, uaddr, &phys);
+        if (err == 0) {
+            *out = (futex_key_t){ futex_shared_space, phys };
+            return 0;
+        }
+        if (err != -VK_ENOENT)
+            return err;
+    }
+    *out = (futex_key_t){ as, uaddr };
+    return 0;
+}
+
+static bool same_key(const futex_key_t *a, const futex_key_t *b)
+{
+    return a->space == b->space && a->addr == b->addr;
+}
+
+static futex_bucket_t *bucket_of(const futex_key_t *key)
+{
+    uint64_t h = ((uint64_t)key->space >> 6) ^ (key->addr >> 2);
     h *= 0x9e3779b97f4a7c15ull;
     return &buckets[h >> 58];
 }
@@ -51,7 +79,7 @@ static void unlink_waiter(futex_bucket_t *b, futex_waiter_t *w)
         }
 }
 
-int futex_wait(aspace_t *as, uint64_t uaddr, uint32_t expected, uint32_t bitset,
+int futex_wait(const futex_key_t *key, uint64_t uaddr, uint32_t expected, uint32_t bitset,
                uint64_t deadline_ns)
 {
     if ((uaddr & 3) || !bitset)
@@ -60,8 +88,8 @@ int futex_wait(aspace_t *as, uint64_t uaddr, uint32_t expected, uint32_t bitset,
     int err = usercopy_from(&value, uaddr, sizeof(value)); /* faults the page in */
     if (err)
         return err;
-    futex_bucket_t *b = bucket_of(as, uaddr);
-    futex_waiter_t w = { .as = as, .uaddr = uaddr, .bitset = bitset };
+    futex_bucket_t *b = bucket_of(key);
+    futex_waiter_t w = { .key = *key, .bitset = bitset };
     sched_wait_queue_init(&w.queue);
     uint64_t f = spinlock_lock_irqsave(&b->lock);
     err = usercopy_from(&value, uaddr, sizeof(value));
@@ -83,16 +111,16 @@ int futex_wait(aspace_t *as, uint64_t uaddr, uint32_t expected, uint32_t bitset,
     return err;
 }
 
-int futex_wake(aspace_t *as, uint64_t uaddr, int n, uint32_t bitset)
+int futex_wake(const futex_key_t *key, int n, uint32_t bitset)
 {
-    if ((uaddr & 3) || !bitset)
+    if (!bitset)
         return -VK_EINVAL;
-    futex_bucket_t *b = bucket_of(as, uaddr);
+    futex_bucket_t *b = bucket_of(key);
     int woken = 0;
     uint64_t f = spinlock_lock_irqsave(&b->lock);
     for (futex_waiter_t **link = &b->first; *link && woken < n;) {
         futex_waiter_t *w = *link;
-        if (w->as != as || w->uaddr != uaddr || !(w->bitset & bitset)) {
+        if (!same_key(&w->key, key) || !(w->bitset & bitset)) {
             link = &w->next;
             continue;
         }

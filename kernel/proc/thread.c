@@ -84,8 +84,10 @@ static void clear_child_tid(proc_thread_t *t)
     if (!t->clear_child_tid)
         return;
     uint32_t zero = 0;
-    if (!usercopy_to(t->clear_child_tid, &zero, sizeof(zero)))
-        futex_wake(t->process->aspace, t->clear_child_tid, 1, FUTEX_BITSET_ANY);
+    futex_key_t key;
+    if (!usercopy_to(t->clear_child_tid, &zero, sizeof(zero)) &&
+        !futex_key(t->process->aspace, t->clear_child_tid, true, &key))
+        futex_wake(&key, 1, FUTEX_BITSET_ANY); /* a shared wake, as on Linux */
 }
 
 /* The scheduler thread of a user thread: enter ring 3, and when the thread ends (its

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "../vktest.h"
@@ -81,11 +83,29 @@ static int abandon_children(void)
 
 static volatile int *shared_page, *private_page;
 
+/* From Linux's futex ABI (the sysroot has no linux/ headers). */
+#define FUTEX_WAIT 0
+#define FUTEX_WAKE 1
+#define FUTEX_WAKE_PRIVATE (FUTEX_WAKE | 128)
+
 static int child_writes_mappings(void)
 {
     *shared_page = 42;
     *private_page = 42;
     return 0;
+}
+
+/* Waits on the shared word with a process-shared futex (no PRIVATE flag) until the
+ * parent changes it and wakes it; 0 when that is what happened. */
+static int child_waits_on_shared_futex(void)
+{
+    struct timespec ts = { 5, 0 };
+    while (*shared_page == 0) {
+        long r = syscall(SYS_futex, shared_page, FUTEX_WAIT, 0, &ts, NULL, 0);
+        if (r < 0 && errno != EAGAIN && errno != EINTR)
+            return 2; /* timed out: the wake never came */
+    }
+    return *shared_page == 1 ? 0 : 3;
 }
 
 static int crash(void)
@@ -127,6 +147,23 @@ int main(void)
     st = mapped ? in_child(child_writes_mappings) : -1;
     vktest_check(mapped && WIFEXITED(st) && *shared_page == 42 && *private_page == 0,
                  "map_shared_anonymous_is_shared_across_fork", "wrong contents after the child");
+    /* A futex in MAP_SHARED memory wakes a waiter in another process; a private wake
+     * (keyed by this address space only) does not reach it. */
+    *shared_page = 0;
+    fflush(stdout);
+    pid_t waiter = mapped ? fork() : -1;
+    if (waiter == 0)
+        _exit(child_waits_on_shared_futex());
+    usleep(200000); /* the child is asleep on the word by now */
+    long private_woken = syscall(SYS_futex, shared_page, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    *shared_page = 1;
+    long woken = syscall(SYS_futex, shared_page, FUTEX_WAKE, 1, NULL, NULL, 0);
+    int ws = -1;
+    if (waiter > 0)
+        waitpid(waiter, &ws, 0);
+    vktest_check(waiter > 0 && private_woken == 0 && woken == 1 && WIFEXITED(ws) &&
+                     WEXITSTATUS(ws) == 0,
+                 "shared_futex_wakes_another_process", "private or shared wake went wrong");
     st = in_child(crash);
     vktest_check(WIFSIGNALED(st) && WTERMSIG(st) == 11, "crashing_child_does_not_hurt_parent",
           "child not killed by SIGSEGV");
