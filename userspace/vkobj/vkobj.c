@@ -39,47 +39,12 @@
 
 static char reply[REPLY_MAX];
 
-/* Appends s to out as a JSON string (quotes and escapes). */
-static size_t quote(char *out, size_t at, size_t size, const char *s)
-{
-    at += (size_t)snprintf(out + at, at < size ? size - at : 0, "\"");
-    for (; *s && at + 8 < size; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            at += (size_t)snprintf(out + at, size - at, "\\%c", c);
-        else if (c < 0x20)
-            at += (size_t)snprintf(out + at, size - at, "\\u%04x", c);
-        else
-            out[at++] = (char)c;
-    }
-    return at + (size_t)snprintf(out + at, at < size ? size - at : 0, "\"");
-}
-
 static long rpc(const char *request)
 {
-    vk_api_t *api = vk_api();
-    if (!api || api->header.size < offsetof(vk_api_t, kobj_rpc) + sizeof(api->kobj_rpc)) {
+    long n = vk_kobj_call(request, reply, sizeof(reply));
+    if (n == -ENOSYS)
         fprintf(stderr, "vkobj: this kernel has no KObj RPC (vk_api_t revision < 2)\n");
-        return -ENOSYS;
-    }
-    return api->kobj_rpc(request, strlen(request), reply, sizeof(reply));
-}
-
-/* The string value of "key" in a flat part of the reply (enough for error classes). */
-static const char *field(const char *json, const char *key, char *out, size_t size)
-{
-    char pattern[64];
-    snprintf(pattern, sizeof(pattern), "\"%s\":\"", key);
-    const char *p = strstr(json, pattern);
-    if (!p)
-        return NULL;
-    p += strlen(pattern);
-    size_t n = 0;
-    while (p[n] && p[n] != '"' && n + 1 < size)
-        n++;
-    memcpy(out, p, n);
-    out[n] = 0;
-    return out;
+    return n;
 }
 
 static int exit_code(const char *error)
@@ -109,8 +74,8 @@ static void print_plain(const char *op)
     if (!strcmp(op, "ls")) {
         for (const char *p = reply; (p = strstr(p, "{\"name\":\"")); ) {
             char name[256], type[16];
-            field(p, "name", name, sizeof(name));
-            field(p, "type", type, sizeof(type));
+            vk_kobj_field(p, "name", name, sizeof(name));
+            vk_kobj_field(p, "type", type, sizeof(type));
             printf("%s%s\n", name, strcmp(type, "dir") ? "" : "/");
             p += 9;
         }
@@ -160,13 +125,13 @@ static int usage(void)
 static int check_reply(const char *path, int json)
 {
     char error[32], message[256];
-    if (!field(reply, "error", error, sizeof(error)))
+    if (!vk_kobj_field(reply, "error", error, sizeof(error)))
         return 0;
     if (json)
         puts(reply);
     else
         fprintf(stderr, "vkobj: %s: %s (%s)\n", path,
-                field(reply, "message", message, sizeof(message)) ? message : "", error);
+                vk_kobj_field(reply, "message", message, sizeof(message)) ? message : "", error);
     return exit_code(error);
 }
 
@@ -204,7 +169,7 @@ static int watch(const char *path, long long interval, long long count, int json
         if (count && chunk > count - done)
             chunk = count - done;
         size_t at = (size_t)snprintf(request, sizeof(request), "{\"op\":\"watch\",\"path\":");
-        at = quote(request, at, sizeof(request) - 64, path);
+        at = vk_kobj_quote(request, at, sizeof(request) - 64, path);
         snprintf(request + at, sizeof(request) - at, ",\"interval_ms\":%lld,\"count\":%lld}",
                  interval, chunk);
         int status = exchange(request, path, json);
@@ -248,7 +213,7 @@ int main(int argc, char **argv)
         }
         puts(reply);
         char error[32];
-        return field(reply, "error", error, sizeof(error)) ? exit_code(error) : 0;
+        return vk_kobj_field(reply, "error", error, sizeof(error)) ? exit_code(error) : 0;
     }
     int json = 0;
     if (!strcmp(argv[i], "--json")) {
@@ -275,23 +240,23 @@ int main(int argc, char **argv)
 
     static char request[REQUEST_MAX];
     size_t at = (size_t)snprintf(request, sizeof(request), "{\"op\":\"%s\",\"path\":", wire);
-    at = quote(request, at, sizeof(request), path);
+    at = vk_kobj_quote(request, at, sizeof(request), path);
     if (is_set) {
         /* int, uint and bool nodes take JSON literals, the rest strings: ask first. */
         static char describe[REQUEST_MAX];
         size_t d = (size_t)snprintf(describe, sizeof(describe), "{\"op\":\"describe\",\"path\":");
-        d = quote(describe, d, sizeof(describe) - 2, path);
+        d = vk_kobj_quote(describe, d, sizeof(describe) - 2, path);
         strcpy(describe + d, "}");
         char type[16] = "";
         if (rpc(describe) >= 0)
-            field(reply, "type", type, sizeof(type));
+            vk_kobj_field(reply, "type", type, sizeof(type));
         int literal = (!strcmp(type, "bool") && (!strcmp(value, "true") || !strcmp(value, "false"))) ||
                       ((!strcmp(type, "int") || !strcmp(type, "uint")) && is_integer(value));
         at += (size_t)snprintf(request + at, sizeof(request) - at, ",\"value\":");
         if (literal && strlen(value) + 2 < sizeof(request) - at)
             at += (size_t)snprintf(request + at, sizeof(request) - at, "%s", value);
         else
-            at = quote(request, at, sizeof(request), value);
+            at = vk_kobj_quote(request, at, sizeof(request), value);
     }
     at += (size_t)snprintf(request + at, at < sizeof(request) ? sizeof(request) - at : 0, "}");
     if (at >= sizeof(request)) {
