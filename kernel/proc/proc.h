@@ -134,6 +134,8 @@ long proc_clone(const arch_frame_t *frame, const proc_clone_args_t *args);
  * must leave through IRET) or a negative errno with the old program intact. */
 long proc_exec(arch_frame_t *frame, const char *path, const char *const *argv,
                const char *const *envp);
+/* A no-op after each successful execve, for debuggers to break on. */
+void proc_exec_done(process_t *p);
 /* Waits for a child of the calling process to end and reaps it: pid > 0 that child,
  * -1 any, 0 any in the caller's process group, < -1 any in group -pid. Returns
  * its pid, 0 with nohang when none has ended, or -VK_ECHILD when there is no such child.

@@ -393,6 +393,25 @@ prints the value only for nodes whose value is a plain variable (/crash/count,
             print('value: none (not readable)')
 
 
+class ExecBreakpoint(gdb.Breakpoint):
+    """Stops in proc_exec_done when a process has just exec'd our program (a shell or
+    init starting it with fork and execve never passes arch_user_enter)."""
+
+    def __init__(self, name):
+        super().__init__('proc_exec_done', type=gdb.BP_HARDWARE_BREAKPOINT)
+        self.program = name
+        self.hit_program = False
+
+    def stop(self):
+        try:
+            p = gdb.parse_and_eval('p')
+            match = int(p) != 0 and p['name'].string() == self.program
+        except gdb.error:
+            return False
+        self.hit_program = match
+        return match
+
+
 class StartBreakpoint(gdb.Breakpoint):
     """Stops on arch_user_enter when the process about to enter ring 3 has our name.
 
@@ -427,7 +446,7 @@ def _on_stop(event):
     if not isinstance(event, gdb.BreakpointEvent):
         return
     for bp in event.breakpoints:
-        if isinstance(bp, StartBreakpoint) and bp.hit_program:
+        if isinstance(bp, (StartBreakpoint, ExecBreakpoint)) and bp.hit_program:
             bp.hit_program = False
             gdb.execute('find-process %s' % bp.program)
             print("vkernel: %s is about to enter ring 3; try 'hbreak main' and 'continue'"
@@ -446,7 +465,8 @@ before it enters ring 3) and load its symbols, ready for `hbreak main`."""
             raise gdb.GdbError('usage: vk-break-start <name>')
         name = _program_name(arg.strip())
         bp = StartBreakpoint(name)
-        print('vkernel: breakpoint %d stops when %s starts' % (bp.number, name))
+        ebp = ExecBreakpoint(name)  # the same program started by execve
+        print('vkernel: breakpoints %d and %d stop when %s starts' % (bp.number, ebp.number, name))
 
 
 FindProcess()

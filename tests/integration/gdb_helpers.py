@@ -37,6 +37,33 @@ def run(check, Guest, ROOT):
     session(check, 'gdb_helpers.shell',
             paused('console=serial test=user init=/bin/busybox sh /boot/modules/crash-report.sh'),
             lambda g, port: run_shell_crash(check, port, ROOT))
+    session(check, 'gdb_helpers.vkernel_shell', paused('console=serial log=info'),
+            lambda g, port: run_vkernel_shell(check, g, port, ROOT))
+
+
+def run_vkernel_shell(check, g, port, ROOT):
+    """docs/debugging.md's shell walk-through: the normal boot (init forks and execs the
+    vkernel shell), vk-break-start shell stops after the exec, and a breakpoint in the
+    shell catches a typed line."""
+    import threading
+    import time
+
+    def type_a_line():
+        try:
+            g.wait_for(r'vk:[^\n$]*\$ ', timeout=240)
+            time.sleep(2)
+            g.type('echo hi\r')
+        except Exception:  # the gdb side reports what it did not see
+            pass
+    threading.Thread(target=type_a_line, daemon=True).start()
+    out = gdb_batch(ROOT, port, ['vk-break-start shell', 'continue', 'hbreak shell_run_line',
+                                 'continue', 'bt', 'delete'], timeout=240)
+    check('gdb_helpers.vkernel_shell_break_after_exec',
+          re.search(r'proc_exec_done .*\n.*\nvkernel: shell\.vbin symbols at 0x400000000000', out),
+          out[-600:])
+    check('gdb_helpers.vkernel_shell_line_breakpoint',
+          re.search(r'shell_run_line \(line=[^)]*"echo hi"\) at userspace/shell/exec\.c:\d+', out) and
+          re.search(r'in main .* at userspace/shell/main\.c:\d+', out), out[-600:])
 
 
 def session(check, name, boot, body):
