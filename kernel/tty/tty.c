@@ -306,14 +306,12 @@ static void process_batch(tty_t *t, const char *bytes, size_t n)
         t->stats.input_bytes++;
         t->last_input_ns = time_monotonic_ns();
         uint32_t group = t->foreground_pgid;
-        size_t echo_len = t->echo_len;
-        char echo[ECHO_SIZE];
-        memcpy(echo, t->echo, echo_len);
         if (sig && group)
             t->stats.signals_sent++;
         spinlock_unlock_irqrestore(&t->lock, f);
-        if (echo_len)
-            device_write(t, echo, echo_len);
+        /* Only this worker fills echo, so it is still ours without the lock. */
+        if (t->echo_len)
+            device_write(t, t->echo, t->echo_len);
         if (sig && group)
             proc_signal_group(group, sig);
     }
