@@ -14,6 +14,7 @@
 #include "config.h"
 #include "arch/x86_64/arch.h"
 #include "acpi/acpi.h"
+#include "kobj/kobj.h"
 #include <vk/vk.h>
 
 #define ARCH_SET_FS 0x1002
@@ -354,9 +355,12 @@ long sys_prlimit64(const syscall_args_t *a)
 /* Powers off or restarts the machine cleanly (core/power.h): filesystems are flushed
  * and unmounted first. Halt is treated as power-off. Only returns on failure (no ACPI).
  * CAD_ON/CAD_OFF choose what Ctrl+Alt+Delete does: restart, or SIGINT to init.
- * FIXME(issue 7): any process may call it; it should need a right once rights exist. */
+ * Every command needs the KObj-write right (the one administrative right; Linux asks
+ * for CAP_SYS_BOOT), checked first, as Linux does: EPERM before EINVAL. */
 long sys_reboot(const syscall_args_t *a)
 {
+    if (!kobj_write_allowed())
+        return -VK_EPERM;
     uint32_t magic2 = (uint32_t)a->arg[1], cmd = (uint32_t)a->arg[2];
     if ((uint32_t)a->arg[0] != REBOOT_MAGIC1 ||
         (magic2 != 672274793u && magic2 != 85072278u && magic2 != 369367448u && magic2 != 537993216u))

@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <errno.h>
 #include <sys/wait.h>
+#include <sys/reboot.h>
 #include <vk/libvk.h>
 #include "../vktest.h"
 
@@ -185,6 +186,18 @@ int main(void)
         errno = 0;
         vktest_check(waitpid(-1, &st, WNOHANG) == -1 && errno == ECHILD, "waitpid_without_children_echild",
               "expected ECHILD");
+    }
+
+    /* Powering off needs the KObj-write right: a forked child does not inherit ours
+     * (it is not marked inheritable), so its reboot(2) must fail with EPERM. If the
+     * check were missing, the machine would power off here and the suite fail. */
+    {
+        pid_t c = fork();
+        if (c == 0)
+            _exit(reboot(RB_POWER_OFF) == -1 && errno == EPERM ? 0 : 1);
+        int st = -1;
+        vktest_check(c > 0 && waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                     "reboot_without_right_eperm", "reboot(2) without the KObj-write right");
     }
 
     expect_signal("null", SIGSEGV, "SIGSEGV");
