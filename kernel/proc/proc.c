@@ -112,6 +112,7 @@ void proc_last_thread_ended(process_t *p, int status)
      * freed when they end. Otherwise orphans fill CONFIG_PROC_MAX and fork fails. */
     process_t *unreaped = NULL;
     uint64_t f = spinlock_lock_irqsave(&proc_table_lock);
+    proc_orphan_groups_of_locked(p);
     for (process_t **link = &proc_table; *link;) {
         process_t *q = *link;
         if (q != p && q->parent_pid == p->pid && q->state == PROC_ZOMBIE) {

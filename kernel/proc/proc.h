@@ -207,6 +207,10 @@ long proc_getsid(long pid);
 int proc_signal_group(long pgid, int sig);
 /* kill(-1): every live process but the caller and pid 1. 0 or -VK_ESRCH. */
 int proc_signal_all(int sig);
+/* True when p's process group is orphaned (POSIX: no member has a parent in another
+ * group of the session). Its members ignore SIGTSTP, SIGTTIN and SIGTTOU whose
+ * action is the default, and a background read or write gets EIO instead. */
+bool proc_group_orphaned(const process_t *p);
 /* True when a live process of session sid is in group pgid. */
 bool proc_group_in_session(long pgid, uint32_t sid);
 /* TIOCSCTTY: the calling session leader takes t as its controlling terminal (steal:

@@ -18,6 +18,11 @@ uint32_t proc_allocate_id(void);
  * down, make it a zombie and tell the parent. */
 void proc_last_thread_ended(process_t *p, int status);
 
+/* session.c: p is ending (lock held, p not yet a zombie, its children not yet
+ * orphaned): a process group that p's end orphans and that has a stopped member gets
+ * SIGHUP and SIGCONT. */
+void proc_orphan_groups_of_locked(process_t *p);
+
 /* thread.c */
 proc_thread_t *proc_thread_new(process_t *p);
 /* Starts t (linked into its process) on a scheduler thread of its own. 0 or -VK_ENOMEM

@@ -29,6 +29,61 @@ static bool group_in_session_locked(long pgid, uint32_t sid)
     return false;
 }
 
+/* POSIX's orphaned process group: no member has a parent in another group of the same
+ * session, so no shell is left that could continue it. `ignore` counts as gone (a
+ * process that is ending). */
+static bool group_orphaned_locked(long pgid, uint32_t sid, const process_t *ignore)
+{
+    for (process_t *p = proc_table; p; p = p->next) {
+        if ((long)p->pgid != pgid || p->state != PROC_RUNNING || p == ignore ||
+            p->parent_pid == PROC_ORPHAN)
+            continue;
+        process_t *parent = find_locked(p->parent_pid);
+        if (parent && parent != ignore && (long)parent->pgid != pgid && parent->sid == sid)
+            return false;
+    }
+    return true;
+}
+
+bool proc_group_orphaned(const process_t *p)
+{
+    uint64_t f = spinlock_lock_irqsave(&proc_table_lock);
+    bool orphaned = group_orphaned_locked(p->pgid, p->sid, NULL);
+    spinlock_unlock_irqrestore(&proc_table_lock, f);
+    return orphaned;
+}
+
+/* A group that `leaving` was keeping from being orphaned, and that has a stopped
+ * member, gets SIGHUP and then SIGCONT in every member (POSIX, _exit): otherwise it
+ * would stay stopped with nobody to continue it. */
+static void hang_up_if_orphaned_locked(long pgid, uint32_t sid, const process_t *leaving)
+{
+    if (!group_orphaned_locked(pgid, sid, leaving))
+        return;
+    bool stopped = false;
+    for (process_t *q = proc_table; q && !stopped; q = q->next)
+        stopped = (long)q->pgid == pgid && q != leaving && q->state == PROC_RUNNING &&
+                  __atomic_load_n(&q->stopped, __ATOMIC_ACQUIRE);
+    if (!stopped)
+        return;
+    for (process_t *q = proc_table; q; q = q->next)
+        if ((long)q->pgid == pgid && q != leaving && q->state == PROC_RUNNING) {
+            signal_raise(q, SIG_HUP);
+            signal_raise(q, SIG_CONT);
+        }
+}
+
+void proc_orphan_groups_of_locked(process_t *p)
+{
+    process_t *parent = p->parent_pid == PROC_ORPHAN ? NULL : find_locked(p->parent_pid);
+    if (parent && parent->pgid != p->pgid && parent->sid == p->sid)
+        hang_up_if_orphaned_locked(p->pgid, p->sid, p);
+    for (process_t *c = proc_table; c; c = c->next)
+        if (c->parent_pid == p->pid && c != p && c->state == PROC_RUNNING &&
+            c->pgid != p->pgid && c->sid == p->sid)
+            hang_up_if_orphaned_locked(c->pgid, c->sid, p);
+}
+
 long proc_setpgid(long pid, long pgid)
 {
     process_t *me = proc_current();

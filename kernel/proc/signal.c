@@ -77,7 +77,6 @@ static uint64_t pending_for(const proc_thread_t *t)
            __atomic_load_n(&t->process->signal_pending, __ATOMIC_ACQUIRE);
 }
 
-#define SIG_CONT 18
 /* SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: their default action stops the process. */
 #define STOP_SIGNALS (signal_bit(19) | signal_bit(20) | signal_bit(21) | signal_bit(22))
 
@@ -292,6 +291,10 @@ bool signal_deliver_pending(arch_frame_t *f, bool interrupted, uint64_t nr)
         if (act->handler == SIG_IGN || (act->handler == SIG_DFL && default_ignores(sig)))
             continue;
         if (act->handler == SIG_DFL && default_stops(sig)) {
+            /* POSIX: in an orphaned group nobody could continue it; SIGSTOP still
+             * stops. */
+            if (sig != SIG_STOP && proc_group_orphaned(p))
+                continue;
             stop_process(t, sig);
             continue; /* continued: an interrupted call restarts, as for an ignored one */
         }

@@ -9,8 +9,10 @@
 #include <stdbool.h>
 #include "proc/proc.h"
 
+#define SIG_HUP 1
 #define SIG_KILL 9
 #define SIG_CHLD 17
+#define SIG_CONT 18
 #define SIG_STOP 19
 
 static inline uint64_t signal_bit(int sig) { return 1ull << (sig - 1); }

@@ -382,7 +382,8 @@ void tty_drain_input(tty_t *t)
  * background process group of the terminal's session. As on Linux: when the caller
  * ignores or blocks the signal, a read fails with EIO and the rest goes ahead;
  * otherwise the group gets the signal (which stops it by default) and the call ends
- * with EINTR, to be restarted once the group is continued in the foreground. */
+ * with EINTR, to be restarted once the group is continued in the foreground. An
+ * orphaned group would never be continued: its read or write fails with EIO. */
 static int check_background(tty_t *t, int sig)
 {
     process_t *p = proc_current();
@@ -399,6 +400,8 @@ static int check_background(tty_t *t, int sig)
                    (me->signal_mask & signal_bit(sig));
     if (refused)
         return sig == SIGTTIN ? -VK_EIO : 0;
+    if (proc_group_orphaned(p))
+        return -VK_EIO;
     proc_signal_group(p->pgid, sig);
     return -VK_EINTR;
 }

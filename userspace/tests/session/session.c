@@ -201,11 +201,15 @@ static void stop_and_continue(void)
 {
     volatile unsigned long *counter = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
                                            MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    /* A group of its own, whose parent (we) is in another group of the session: init's
+     * own group is orphaned (init has no parent), where SIGTSTP would be discarded. */
     pid_t c = fork();
     if (c == 0) {
+        setpgid(0, 0);
         for (;;)
             (*counter)++;
     }
+    setpgid(c, c);
     sleep_ms(50);
     vktest_check(*counter != 0, "child_runs_before_stop", "the shared counter never moved");
     kill(c, SIGTSTP);
@@ -277,6 +281,74 @@ static void ctrl_z_stops_foreground(void)
     waitpid(c, &status, 0);
 }
 
+/* POSIX orphaned process groups: a child in a group of its own starts a grandchild in
+ * that group and ends. Nothing in the session can continue the grandchild now, so
+ * SIGTSTP is discarded there; and a grandchild that was stopped when the group became
+ * orphaned gets SIGHUP and SIGCONT. */
+static volatile int *orphan_hup;
+static void on_orphan_hup(int sig) { (void)sig; orphan_hup[0] = 1; }
+
+static void orphaned_group(void)
+{
+    volatile int *shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                                -1, 0);
+    if (shared == MAP_FAILED) {
+        vktest_check(0, "orphaned_group_setup", "mmap");
+        return;
+    }
+    orphan_hup = shared;
+    /* shared[0]: SIGHUP seen, [1]: running after it, [2]: a spinner's counter,
+     * [3], [4]: the pids of the two grandchildren. */
+    int ready[2];
+    pipe(ready);
+    pid_t c = fork();
+    if (c == 0) {
+        setpgid(0, 0);
+        pid_t spinner = fork();
+        if (spinner == 0) {
+            signal(SIGHUP, SIG_IGN); /* the group's hang-up below would end it */
+            for (;;)
+                shared[2]++;
+        }
+        pid_t sleeper = fork();
+        if (sleeper == 0) {
+            signal(SIGHUP, on_orphan_hup);
+            write(ready[1], "r", 1);
+            while (!shared[0])
+                sleep_ms(5);
+            shared[1] = 1; /* continued after the hang-up */
+            _exit(0);
+        }
+        char b;
+        read(ready[0], &b, 1);
+        int st;
+        kill(sleeper, SIGSTOP);
+        waitpid(sleeper, &st, WUNTRACED);
+        shared[3] = spinner;
+        shared[4] = sleeper;
+        _exit(WIFSTOPPED(st) ? 0 : 1); /* this end orphans the group */
+    }
+    setpgid(c, c);
+    int status = 0;
+    waitpid(c, &status, 0);
+    vktest_check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "orphaned_group_child_stopped_sleeper",
+                 "the sleeper did not stop");
+    for (int i = 0; i < 200 && !shared[1]; i++)
+        sleep_ms(10);
+    vktest_check(shared[0] && shared[1], "newly_orphaned_stopped_group_gets_hup_and_cont",
+                 shared[0] ? "SIGHUP but still stopped" : "no SIGHUP");
+    kill(shared[3], SIGTSTP);
+    sleep_ms(50);
+    int before = shared[2];
+    sleep_ms(100);
+    vktest_check(shared[2] != before, "sigtstp_discarded_in_orphaned_group", "the spinner stopped");
+    kill(shared[3], SIGKILL);
+    kill(shared[4], SIGKILL);
+    close(ready[0]);
+    close(ready[1]);
+    munmap((void *)shared, 4096);
+}
+
 int main(void)
 {
     init_is_session_leader();
@@ -290,5 +362,6 @@ int main(void)
     stop_and_continue();
     background_read_stops();
     ctrl_z_stops_foreground();
+    orphaned_group();
     return vktest_finish("test-session");
 }
