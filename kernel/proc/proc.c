@@ -49,6 +49,44 @@ uint32_t proc_allocate_id(void)
     return id;
 }
 
+vnode_t *proc_cwd(process_t *p)
+{
+    if (!p)
+        return vnode_ref(vfs_root());
+    uint64_t f = spinlock_lock_irqsave(&p->lock);
+    vnode_t *v = vnode_ref(p->cwd);
+    spinlock_unlock_irqrestore(&p->lock, f);
+    return v;
+}
+
+void proc_set_cwd(process_t *p, vnode_t *v)
+{
+    uint64_t f = spinlock_lock_irqsave(&p->lock);
+    vnode_t *old = p->cwd;
+    p->cwd = v;
+    spinlock_unlock_irqrestore(&p->lock, f);
+    vnode_unref(old); /* may free: not under the spinlock */
+}
+
+proc_sigaction_t proc_signal_action(process_t *p, int sig)
+{
+    uint64_t f = spinlock_lock_irqsave(&p->lock);
+    proc_sigaction_t act = p->actions[sig - 1];
+    spinlock_unlock_irqrestore(&p->lock, f);
+    return act;
+}
+
+void proc_signal_action_swap(process_t *p, int sig, const proc_sigaction_t *act,
+                             proc_sigaction_t *old)
+{
+    uint64_t f = spinlock_lock_irqsave(&p->lock);
+    if (old)
+        *old = p->actions[sig - 1];
+    if (act)
+        p->actions[sig - 1] = *act;
+    spinlock_unlock_irqrestore(&p->lock, f);
+}
+
 /* p->exe: path made absolute against p's working directory (truncated if long). */
 static void set_exe(process_t *p, const char *path)
 {
@@ -231,17 +269,21 @@ long proc_clone(const arch_frame_t *frame, const proc_clone_args_t *args)
         free_process(p);
         return -VK_ENOMEM;
     }
-    p->cwd = vnode_ref(parent->cwd);
-    p->umask = parent->umask;
+    p->cwd = proc_cwd(parent);
+    p->umask = __atomic_load_n(&parent->umask, __ATOMIC_RELAXED);
     p->parent_pid = parent->pid;
     inherit_session(p, parent);
     memcpy(p->name, parent->name, sizeof(p->name));
     memcpy(p->exe, parent->exe, sizeof(p->exe));
     p->image_base = parent->image_base;
     p->image_end = parent->image_end;
+    sched_mutex_lock(&parent->brk_lock); /* a vfork child may share memory, not the break */
     p->brk_start = parent->brk_start;
     p->brk = parent->brk;
+    sched_mutex_unlock(&parent->brk_lock);
+    uint64_t f = spinlock_lock_irqsave(&parent->lock);
     memcpy(p->actions, parent->actions, sizeof(p->actions));
+    spinlock_unlock_irqrestore(&parent->lock, f);
     proc_thread_copy_registers(t, frame, args);
     return start_process(p, t);
 }
@@ -289,26 +331,30 @@ static int grant_kobj_write(process_t *p, const char *const *envp, const char **
 long proc_spawn(const char *path, const char *const *argv, const char *const *envp)
 {
     process_t *parent = proc_current();
-    vnode_t *cwd = parent ? parent->cwd : vfs_root();
+    vnode_t *cwd = proc_cwd(parent);
     void *elf;
     size_t size;
     int err = exec_read_file(cwd, path, &elf, &size);
-    if (err)
+    if (err) {
+        vnode_unref(cwd);
         return err;
+    }
     if (too_many_processes("spawn")) {
+        vnode_unref(cwd);
         kfree(elf);
         return -VK_EAGAIN;
     }
     process_t *p = kzalloc(sizeof(*p));
     proc_thread_t *t = p ? proc_thread_new(p) : NULL;
     if (!t) {
+        vnode_unref(cwd);
         kfree(p);
         kfree(elf);
         return -VK_ENOMEM;
     }
     p->aspace = aspace_create();
     p->fds = fdtable_new();
-    p->cwd = vnode_ref(cwd);
+    p->cwd = cwd; /* our reference */
     p->umask = 022;
     p->parent_pid = parent ? parent->pid : 0;
     if (parent)
@@ -365,7 +411,9 @@ long proc_exec(arch_frame_t *frame, const char *path, const char *const *argv,
     process_t *p = proc_current();
     void *elf;
     size_t size;
-    int err = exec_read_file(p->cwd, path, &elf, &size);
+    vnode_t *cwd = proc_cwd(p);
+    int err = exec_read_file(cwd, path, &elf, &size);
+    vnode_unref(cwd);
     if (!err && (err = proc_become_single_threaded()))
         kfree(elf);
     if (err)

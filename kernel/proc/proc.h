@@ -78,13 +78,14 @@ struct process {
 
     aspace_t *aspace;
     uint64_t image_base, image_end;
+    sched_mutex_t brk_lock;     /* guards brk against two threads moving it at once */
     uint64_t brk_start, brk;    /* program break: [brk_start, brk) */
     uint64_t signal_pending;    /* raised, not yet delivered; atomic (other CPUs raise) */
-    proc_sigaction_t actions[PROC_SIGNALS];
+    proc_sigaction_t actions[PROC_SIGNALS]; /* under lock: proc_signal_action */
     fdtable_t *fds;             /* open files */
     ipc_handle_table_t *handles; /* IPC handles; made on first use (atomic), not forked */
-    vnode_t *cwd;               /* working directory (a reference) */
-    uint32_t umask;
+    vnode_t *cwd;               /* working directory (a reference); under lock: proc_cwd */
+    uint32_t umask;             /* atomic */
     uint64_t start_ns;
     /* Job control; guarded by proc_table_lock (kernel/proc/session.c). Inherited by
      * fork and spawn. */
@@ -109,6 +110,19 @@ struct process {
 
 process_t *proc_current(void);
 proc_thread_t *proc_thread_current(void);
+
+/* The fields a process's threads share and may change at the same moment (chdir,
+ * rt_sigaction) are read and written through these, under p->lock. proc_cwd returns
+ * a new reference (the root when p is NULL, for kernel threads); proc_set_cwd takes
+ * over the caller's reference to v and drops the old directory's. */
+vnode_t *proc_cwd(process_t *p);
+void proc_set_cwd(process_t *p, vnode_t *v);
+/* A copy of p's action for sig (1..PROC_SIGNALS). */
+proc_sigaction_t proc_signal_action(process_t *p, int sig);
+/* Sets the action for sig to *act when act is given; *old (when given) gets the
+ * previous one. One step, so two threads never see a half-written action. */
+void proc_signal_action_swap(process_t *p, int sig, const proc_sigaction_t *act,
+                             proc_sigaction_t *old);
 /* Loads the program at path (looked up from the caller's working directory) and starts
  * it on a new thread with descriptors 0-2 on /dev/console. It gets the IPC handles the
  * caller marked inheritable (as fork would); a process started by the kernel itself

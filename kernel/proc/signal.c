@@ -197,11 +197,22 @@ static void fill_context(sigcontext_t *c, const arch_frame_t *f, uint64_t oldmas
     c->cr2 = f->vector == 14 ? arch_read_cr2() : 0;
 }
 
-/* Builds the handler frame; false if the user stack cannot take it. */
-static bool enter_handler(proc_thread_t *t, arch_frame_t *f, int sig, const siginfo_t_ *info)
+/* SA_RESETHAND: the action goes back to the default as the handler is entered, unless
+ * another thread has set a new one since `act` was read. */
+static void reset_handler(process_t *p, int sig, const proc_sigaction_t *act)
+{
+    uint64_t f = spinlock_lock_irqsave(&p->lock);
+    if (p->actions[sig - 1].handler == act->handler)
+        p->actions[sig - 1].handler = SIG_DFL;
+    spinlock_unlock_irqrestore(&p->lock, f);
+}
+
+/* Builds the handler frame for act (a copy of sig's action); false if the user stack
+ * cannot take it. */
+static bool enter_handler(proc_thread_t *t, arch_frame_t *f, int sig, const proc_sigaction_t *act,
+                          const siginfo_t_ *info)
 {
     process_t *p = t->process;
-    proc_sigaction_t *act = &p->actions[sig - 1];
     /* SA_ONSTACK handlers start at the top of the alternate stack, unless already on it
      * (a nested signal continues below, as on Linux). */
     bool on_alt = signal_on_altstack(t, f->rsp);
@@ -242,7 +253,7 @@ static bool enter_handler(proc_thread_t *t, arch_frame_t *f, int sig, const sigi
     f->rax = 0;
     f->rflags &= ~(1ull << 10); /* DF clear on entry, as the ABI requires */
     if (act->flags & SA_RESETHAND)
-        act->handler = SIG_DFL;
+        reset_handler(p, sig, act);
     arch_fpu_reset();
     return true;
 }
@@ -287,7 +298,7 @@ bool signal_deliver_pending(arch_frame_t *f, bool interrupted, uint64_t nr)
         uint64_t before = __atomic_fetch_and(from, ~signal_bit(sig), __ATOMIC_ACQ_REL);
         if (!(before & signal_bit(sig)))
             continue;
-        proc_sigaction_t *act = &p->actions[sig - 1];
+        proc_sigaction_t action = proc_signal_action(p, sig), *act = &action;
         if (act->handler == SIG_IGN || (act->handler == SIG_DFL && default_ignores(sig)))
             continue;
         if (act->handler == SIG_DFL && default_stops(sig)) {
@@ -312,7 +323,7 @@ bool signal_deliver_pending(arch_frame_t *f, bool interrupted, uint64_t nr)
         info.si_signo = sig;
         info.si_code = SI_USER;
         info.u.kill.pid = (int32_t)p->pid;
-        if (!enter_handler(t, f, sig, &info))
+        if (!enter_handler(t, f, sig, act, &info))
             proc_kill_on_fault(f, 11, "cannot write a signal frame");
         t->sigsuspend_active = false;
         return true;
@@ -338,7 +349,7 @@ void signal_deliver_fault(const arch_frame_t *cf, int sig, const char *what)
 {
     arch_frame_t *f = (arch_frame_t *)cf; /* the frame we return through */
     proc_thread_t *t = proc_thread_current();
-    proc_sigaction_t *act = &t->process->actions[sig - 1];
+    proc_sigaction_t action = proc_signal_action(t->process, sig), *act = &action;
     /* A blocked or ignored fault signal cannot be delivered: Linux kills then too. */
     bool catchable = act->handler != SIG_DFL && act->handler != SIG_IGN &&
                      !(t->signal_mask & signal_bit(sig));
@@ -348,7 +359,7 @@ void signal_deliver_fault(const arch_frame_t *cf, int sig, const char *what)
         info.si_signo = sig;
         info.si_code = SEGV_MAPERR;
         info.u.fault.addr = f->vector == 14 ? arch_read_cr2() : f->rip;
-        if (enter_handler(t, f, sig, &info))
+        if (enter_handler(t, f, sig, act, &info))
             return;
     }
     proc_kill_on_fault(f, sig, what);

@@ -42,7 +42,7 @@ int sys_copy_path(uint64_t user, char **out)
 int sys_at_dir(int64_t dirfd, const char *path, vnode_t **out)
 {
     if (path[0] == '/' || (int32_t)dirfd == SYS_AT_FDCWD) {
-        *out = vnode_ref(proc_current()->cwd);
+        *out = proc_cwd(proc_current());
         return 0;
     }
     file_t *f = sys_file((uint64_t)(uint32_t)dirfd);
@@ -99,7 +99,7 @@ static long do_open(int64_t dirfd, uint64_t user_path, uint64_t flags, uint64_t 
         return err;
     process_t *p = proc_current();
     file_t *f;
-    err = vfs_open(at, path, (uint32_t)flags, (uint32_t)mode & ~p->umask & 07777u, &f);
+    err = vfs_open(at, path, (uint32_t)flags, (uint32_t)mode & ~__atomic_load_n(&p->umask, __ATOMIC_RELAXED) & 07777u, &f);
     path_done(path, at);
     if (err)
         return err;
@@ -185,10 +185,14 @@ static long stat_at(int64_t dirfd, uint64_t user_path, uint64_t user_stat, uint6
         int err = usercopy_from(&first, user_path, 1);
         if (err)
             return err;
+        if (!first && (int32_t)dirfd == SYS_AT_FDCWD) {
+            vnode_t *cwd = proc_cwd(proc_current());
+            err = put_stat(user_stat, cwd);
+            vnode_unref(cwd);
+            return err;
+        }
         if (!first)
-            return (int32_t)dirfd == SYS_AT_FDCWD
-                       ? put_stat(user_stat, proc_current()->cwd)
-                       : stat_fd((uint64_t)(uint32_t)dirfd, user_stat);
+            return stat_fd((uint64_t)(uint32_t)dirfd, user_stat);
     }
     vnode_t *v;
     int err = lookup_at(dirfd, user_path, &v);
@@ -290,7 +294,9 @@ long sys_getcwd(const syscall_args_t *a)
     char *buf = kmalloc(VFS_PATH_MAX);
     if (!buf)
         return -VK_ENOMEM;
-    long len = vfs_path_of(proc_current()->cwd, buf, VFS_PATH_MAX);
+    vnode_t *cwd = proc_cwd(proc_current());
+    long len = vfs_path_of(cwd, buf, VFS_PATH_MAX);
+    vnode_unref(cwd);
     if (len >= 0 && (uint64_t)len + 1 > a->arg[1])
         len = -VK_ERANGE;
     if (len >= 0) {
@@ -307,10 +313,7 @@ static long change_dir(vnode_t *v)
         vnode_unref(v);
         return -VK_ENOTDIR;
     }
-    process_t *p = proc_current();
-    vnode_t *old = p->cwd;
-    p->cwd = v;
-    vnode_unref(old);
+    proc_set_cwd(proc_current(), v);
     return 0;
 }
 
@@ -320,8 +323,9 @@ long sys_chdir(const syscall_args_t *a)
     int err = sys_copy_path(a->arg[0], &path);
     if (err)
         return err;
-    vnode_t *v;
-    err = vfs_lookup(proc_current()->cwd, path, &v);
+    vnode_t *v, *cwd = proc_cwd(proc_current());
+    err = vfs_lookup(cwd, path, &v);
+    vnode_unref(cwd);
     kfree(path);
     return err ? err : change_dir(v);
 }
@@ -345,7 +349,7 @@ static long mkdir_at(int64_t dirfd, uint64_t user_path, uint64_t mode)
     int err = path_args(dirfd, user_path, &path, &at);
     if (err)
         return err;
-    err = vfs_mkdir(at, path, (uint32_t)mode & ~proc_current()->umask & 07777u);
+    err = vfs_mkdir(at, path, (uint32_t)mode & ~__atomic_load_n(&proc_current()->umask, __ATOMIC_RELAXED) & 07777u);
     path_done(path, at);
     return err;
 }
@@ -425,8 +429,9 @@ long sys_truncate(const syscall_args_t *a)
     int err = sys_copy_path(a->arg[0], &path);
     if (err)
         return err;
-    vnode_t *v;
-    err = vfs_lookup(proc_current()->cwd, path, &v);
+    vnode_t *v, *cwd = proc_cwd(proc_current());
+    err = vfs_lookup(cwd, path, &v);
+    vnode_unref(cwd);
     kfree(path);
     if (err)
         return err;
@@ -497,8 +502,6 @@ long sys_readlinkat(const syscall_args_t *a)
 
 long sys_umask(const syscall_args_t *a)
 {
-    process_t *p = proc_current();
-    uint32_t old = p->umask;
-    p->umask = (uint32_t)a->arg[0] & 0777u;
-    return old;
+    return __atomic_exchange_n(&proc_current()->umask, (uint32_t)a->arg[0] & 0777u,
+                               __ATOMIC_RELAXED);
 }

@@ -44,19 +44,23 @@ long sys_brk(const syscall_args_t *a)
 {
     process_t *p = proc_current();
     uint64_t want = a->arg[0];
-    if (want < p->brk_start || want > MMAP_MIN)
-        return (long)p->brk;
-    uint64_t old_top = (p->brk + PAGE - 1) & ~(PAGE - 1);
-    uint64_t new_top = (want + PAGE - 1) & ~(PAGE - 1);
-    if (new_top > old_top) {
-        if (aspace_map(p->aspace, old_top, new_top - old_top,
-                       ASPACE_PROT_READ | ASPACE_PROT_WRITE, ASPACE_ANON, "heap"))
-            return (long)p->brk; /* Linux reports failure by returning the old break */
-    } else if (new_top < old_top) {
-        aspace_unmap(p->aspace, new_top, old_top - new_top);
+    /* Two threads moving the break at once would map or unmap the same pages twice. */
+    sched_mutex_lock(&p->brk_lock);
+    if (want >= p->brk_start && want <= MMAP_MIN) {
+        uint64_t old_top = (p->brk + PAGE - 1) & ~(PAGE - 1);
+        uint64_t new_top = (want + PAGE - 1) & ~(PAGE - 1);
+        int err = 0;
+        if (new_top > old_top)
+            err = aspace_map(p->aspace, old_top, new_top - old_top,
+                             ASPACE_PROT_READ | ASPACE_PROT_WRITE, ASPACE_ANON, "heap");
+        else if (new_top < old_top)
+            aspace_unmap(p->aspace, new_top, old_top - new_top);
+        if (!err)
+            p->brk = want; /* on failure Linux returns the old break */
     }
-    p->brk = want;
-    return (long)want;
+    uint64_t brk = p->brk;
+    sched_mutex_unlock(&p->brk_lock);
+    return (long)brk;
 }
 
 /* MAP_SHARED | MAP_ANONYMOUS: memory that fork shares instead of copying. Its frames

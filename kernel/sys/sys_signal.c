@@ -18,23 +18,26 @@ long sys_rt_sigaction(const syscall_args_t *a)
     if (!valid_signal(sig) || a->arg[3] != 8)
         return -VK_EINVAL;
     process_t *p = proc_current();
-    proc_sigaction_t *slot = &p->actions[sig - 1];
-    proc_sigaction_t act;
+    proc_sigaction_t act, old;
     if (a->arg[1]) {
         if (sig == SIG_KILL || sig == SIG_STOP)
             return -VK_EINVAL;
         int err = usercopy_from(&act, a->arg[1], sizeof(act));
         if (err)
             return err;
+        act.mask &= ~(signal_bit(SIG_KILL) | signal_bit(SIG_STOP));
     }
     if (a->arg[2]) {
-        int err = usercopy_to(a->arg[2], slot, sizeof(*slot));
+        /* Check the old action's buffer first: a bad one must leave the action alone. */
+        old = proc_signal_action(p, (int)sig);
+        int err = usercopy_to(a->arg[2], &old, sizeof(old));
         if (err)
             return err;
     }
     if (a->arg[1]) {
-        act.mask &= ~(signal_bit(SIG_KILL) | signal_bit(SIG_STOP));
-        *slot = act;
+        proc_signal_action_swap(p, (int)sig, &act, a->arg[2] ? &old : NULL);
+        if (a->arg[2]) /* the action another thread set in between, if one did */
+            return usercopy_to(a->arg[2], &old, sizeof(old));
     }
     return 0;
 }

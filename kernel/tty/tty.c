@@ -396,7 +396,7 @@ static int check_background(tty_t *t, int sig)
     spinlock_unlock_irqrestore(&t->lock, f);
     if (!background)
         return 0;
-    bool refused = p->actions[sig - 1].handler == SIG_IGN_HANDLER ||
+    bool refused = proc_signal_action(p, sig).handler == SIG_IGN_HANDLER ||
                    (me->signal_mask & signal_bit(sig));
     if (refused)
         return sig == SIGTTIN ? -VK_EIO : 0;

@@ -289,6 +289,68 @@ static void test_signals(void)
     signal(SIGUSR1, SIG_DFL);
 }
 
+/* ---- fields the threads of a process share ---------------------------------------- */
+
+/* One thread moves the working directory back and forth while others read it, look
+ * names up relative to it, change signal actions and move the break: each read sees
+ * one whole value (chdir once freed the directory under a concurrent lookup). */
+#define SHARED_ROUNDS 3000
+static volatile int shared_stop;
+
+static void *chdir_back_and_forth(void *arg)
+{
+    for (int i = 0; i < SHARED_ROUNDS; i++)
+        chdir(i & 1 ? "/" : "/bin");
+    shared_stop = 1;
+    return arg;
+}
+
+static void on_usr2_a(int sig) { (void)sig; }
+static void on_usr2_b(int sig) { (void)sig; }
+
+static void *read_shared_fields(void *arg)
+{
+    (void)arg;
+    long bad = 0;
+    char buf[64];
+    struct sigaction a = { .sa_handler = on_usr2_a }, b = { .sa_handler = on_usr2_b }, old;
+    while (!shared_stop) {
+        if (!getcwd(buf, sizeof(buf)) || (strcmp(buf, "/") && strcmp(buf, "/bin")))
+            bad++;
+        /* The same file from either directory ("/.." is "/"). */
+        if (access("../bin/hello.vbin", F_OK))
+            bad++;
+        sigaction(SIGUSR2, (bad & 1) ? &a : &b, &old);
+        if (old.sa_handler != on_usr2_a && old.sa_handler != on_usr2_b &&
+            old.sa_handler != SIG_DFL)
+            bad++;
+        void *top = sbrk(0);
+        if (brk((char *)top + 4096) == 0)
+            brk(top);
+    }
+    return (void *)bad;
+}
+
+static void test_shared_fields(void)
+{
+    pthread_t mover, readers[3];
+    shared_stop = 0;
+    pthread_create(&mover, NULL, chdir_back_and_forth, NULL);
+    for (int i = 0; i < 3; i++)
+        pthread_create(&readers[i], NULL, read_shared_fields, NULL);
+    long bad = 0;
+    for (int i = 0; i < 3; i++) {
+        void *r;
+        pthread_join(readers[i], &r);
+        bad += (long)r;
+    }
+    pthread_join(mover, NULL);
+    chdir("/");
+    signal(SIGUSR2, SIG_DFL);
+    vktest_check(bad == 0, "cwd_and_actions_whole_under_concurrent_change",
+                 why("bad reads", bad));
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && !strcmp(argv[1], "--exec-child"))
@@ -298,5 +360,6 @@ int main(int argc, char **argv)
     test_pipe_timeouts_and_many();
     test_process_end();
     test_signals();
+    test_shared_fields();
     return vktest_finish("test-threads");
 }
