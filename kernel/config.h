@@ -19,7 +19,7 @@
 #define CONFIG_PCI_MAX_DEVICES     256
 #define CONFIG_MMIO_WINDOW_BYTES   (64ull << 30) /* virtual space for device mappings */
 #define CONFIG_BUDDY_MAX_ORDER     20   /* largest block: 2^20 pages = 4 GiB */
-#define CONFIG_TIMER_HZ            100  /* periodic LAPIC tick */
+#define CONFIG_TIMER_HZ            100  /* LAPIC tick (one-shot timer, re-armed each time) */
 
 /* ACPI (kernel/acpi): tables are firmware input; every array is bounded. */
 #define CONFIG_ACPI_MAX_TABLES         64  /* tables remembered from the RSDT/XSDT (+DSDT) */

@@ -583,6 +583,23 @@ void time_tick_hook(void)
     }
 }
 
+/* A timer interrupt between ticks, asked for by sched_timer_arm: wake the sleepers
+ * that are due, and run one of them at once when it outranks the current thread. */
+void time_event_hook(void)
+{
+    if (!sched_ready())
+        return;
+    sched_cpu_t *cpu = sched_this_cpu();
+    sched_timer_expire(cpu, time_monotonic_ns());
+    spinlock_lock(&cpu->lock);
+    bool preempt = need_resched(cpu) && cpu->current->preempt_count == 0;
+    spinlock_unlock(&cpu->lock);
+    if (preempt) {
+        lapic_eoi();
+        sched_switch(SCHED_SWITCH_PREEMPT);
+    }
+}
+
 /* Idle-time balancing: take the most urgent thread this CPU may run from the CPU with
  * the longest run queue. Its thread there is waiting while that CPU runs something
  * else, so even one queued thread is worth taking. Interrupts off. */

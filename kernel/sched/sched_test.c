@@ -309,13 +309,19 @@ KTEST(sched_sleeps_of_30_10_20_ms_wake_in_deadline_order)
 
 KTEST(sched_sleep_10ms_never_returns_early)
 {
+    uint64_t worst = 0;
     for (int i = 0; i < 5; i++) {
         uint64_t t0 = time_monotonic_ns();
         sched_sleep_ns(10 * NS_PER_MS);
         uint64_t elapsed = time_monotonic_ns() - t0;
         KTEST_EXPECT(elapsed >= 10 * NS_PER_MS);
         KTEST_EXPECT(elapsed < HANG_LIMIT_NS);
+        if (elapsed > worst)
+            worst = elapsed;
     }
+    /* Wall time under TCG follows the host, so lateness is reported, not asserted
+     * (test-sched asserts it under -icount). */
+    log_info("ktest: sleep(10 ms) late by at most %llu us", (unsigned long long)(worst - 10 * NS_PER_MS) / 1000);
     uint64_t deadline = time_monotonic_ns() + 15 * NS_PER_MS;
     sched_sleep_until(deadline);
     KTEST_EXPECT(time_monotonic_ns() >= deadline);

@@ -9,9 +9,11 @@
  *    in arming order, so threads with the same deadline and priority wake FIFO.
  *  - Expiry wakes the thread under timer_lock, and a thread cancels its timer under the
  *    same lock before it can start another wait: a timer can never wake a later wait.
- *  - Resolution is the tick (1/CONFIG_TIMER_HZ): a thread wakes on the first tick at or
- *    after its deadline, never before it. FIXME(issue 4): a one-shot LAPIC (TSC-deadline)
- *    interrupt for the earliest deadline gives microsecond precision.
+ *  - Each CPU's earliest deadline is handed to time_event_at, which sets the CPU's
+ *    one-shot LAPIC timer for it, so a sleeper wakes within microseconds of its
+ *    deadline (never before it), not on the next tick. A deadline armed for a thread
+ *    of another CPU (not done today: threads arm their own) would wait for that CPU's
+ *    next tick or event.
  */
 #include "sched/sched_internal.h"
 #include "core/panic.h"
@@ -40,6 +42,8 @@ void sched_timer_arm(sched_thread_t *t, uint64_t deadline_ns)
     if (at)
         at->timer_prev = t;
     spinlock_unlock(&cpu->timer_lock);
+    if (!prev && t->timer_cpu == arch_cpu_index())
+        time_event_at(deadline_ns); /* the new earliest deadline here */
     sched_irq_restore(f);
 }
 
@@ -75,7 +79,10 @@ void sched_timer_expire(sched_cpu_t *cpu, uint64_t now_ns)
         unlink_timer(cpu, t);
         sched_wake_thread(t, SCHED_WAKE_TIMEOUT);
     }
+    uint64_t next = t ? t->timer_deadline_ns : 0;
     spinlock_unlock(&cpu->timer_lock);
+    if (next && cpu == sched_this_cpu())
+        time_event_at(next);
 }
 
 void sched_sleep_until(uint64_t deadline_ns)

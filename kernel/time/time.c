@@ -15,6 +15,11 @@
  *    evaluated in two 32-bit halves: no 128-bit arithmetic, no division per read.
  *  - Rates are computed as (d / ns) * 1e9 + (d % ns) * 1e9 / ns, exact and free of
  *    overflow for windows shorter than ~18 s.
+ *  - The LAPIC timer runs one-shot, not periodic. Each interrupt programs the next one
+ *    for the earlier of the CPU's next tick (every 1/CONFIG_TIMER_HZ) and the earliest
+ *    deadline asked for with time_event_at, so a sleep ends within microseconds of its
+ *    deadline instead of on the next tick. An interrupt that comes before the tick is
+ *    due is an "event": only time_event_hook runs.
  */
 #include "time/time.h"
 #include "arch/x86_64/arch.h"
@@ -50,6 +55,14 @@ static uint8_t tick_vector;
 static uint32_t boot_apic_id;
 /* Written by the boot CPU's tick handler only. */
 static volatile uint64_t ticks;
+/* Per CPU, touched by that CPU alone with interrupts off. */
+static struct {
+    uint64_t next_tick_ns; /* when the next tick is due */
+    uint64_t armed_ns;     /* what the LAPIC timer is set to fire at */
+} cpu_timer[CONFIG_MAX_CPUS];
+/* An interrupt this close before the tick is due counts as the tick: the LAPIC and
+ * the TSC are calibrated against each other, not identical. */
+#define TICK_SLACK_NS 20000ull
 
 typedef struct {
     uint64_t tsc_hz;
@@ -208,15 +221,63 @@ static uint64_t cycles_to_ns(uint64_t cycles)
     return ((hi * ns_mult) << (32 - ns_shift)) + ((lo * ns_mult) >> ns_shift);
 }
 
+static uint64_t tick_period_ns(void) { return NS_PER_SEC / CONFIG_TIMER_HZ; }
+
+/* Sets this CPU's LAPIC timer to fire at `at` (interrupts off). */
+static void arm(uint64_t at, uint64_t now)
+{
+    cpu_timer[arch_cpu_index()].armed_ns = at;
+    uint64_t ns = at > now ? at - now : 0;
+    uint64_t count = ns * (lapic_hz / LAPIC_DIVIDE) / NS_PER_SEC; /* ns <= one period */
+    lapic_timer_rearm(count ? (count > 0xffffffffull ? 0xffffffffu : (uint32_t)count) : 1);
+}
+
+void time_event_at(uint64_t deadline_ns)
+{
+    if (!tick_vector)
+        return; /* no timer: deadlines are met by whatever interrupt comes next */
+    uint64_t f;
+    __asm__ volatile("pushfq; popq %0; cli" : "=r"(f) : : "memory");
+    if (deadline_ns < cpu_timer[arch_cpu_index()].armed_ns)
+        arm(deadline_ns, time_monotonic_ns());
+    if (f & 0x200)
+        __asm__ volatile("sti" ::: "memory");
+}
+
 static void tick_handler(arch_frame_t *frame)
 {
     (void)frame;
+    uint64_t now = time_monotonic_ns();
+    unsigned cpu = arch_cpu_index();
+    bool tick = now + TICK_SLACK_NS >= cpu_timer[cpu].next_tick_ns;
+    if (tick) {
+        uint64_t next = cpu_timer[cpu].next_tick_ns + tick_period_ns();
+        cpu_timer[cpu].next_tick_ns = next > now ? next : now + tick_period_ns(); /* missed */
+    }
+    /* Armed before the hooks: they may switch threads and return much later. The
+     * hooks ask for an earlier event with time_event_at. */
+    arm(cpu_timer[cpu].next_tick_ns, now);
+    if (!tick) {
+        time_event_hook();
+        return;
+    }
     if (lapic_id() == boot_apic_id)
         ticks = ticks + 1;
     time_tick_hook();
 }
 
 __attribute__((weak)) void time_tick_hook(void) {}
+__attribute__((weak)) void time_event_hook(void) {}
+
+/* This CPU's first one-shot interrupt, one period from now. */
+static void start_cpu_timer(void)
+{
+    uint64_t now = time_monotonic_ns();
+    unsigned cpu = arch_cpu_index();
+    cpu_timer[cpu].next_tick_ns = now + tick_period_ns();
+    cpu_timer[cpu].armed_ns = cpu_timer[cpu].next_tick_ns;
+    lapic_timer_start_oneshot(tick_vector, tick_count_init, LAPIC_DIVIDE);
+}
 
 static void start_tick(void)
 {
@@ -234,7 +295,7 @@ static void start_tick(void)
     tick_count_init = (uint32_t)count;
     boot_apic_id = lapic_id();
     arch_irq_register(tick_vector, tick_handler, true);
-    lapic_timer_start_periodic(tick_vector, tick_count_init, LAPIC_DIVIDE);
+    start_cpu_timer();
 }
 
 void time_init(void)
@@ -292,7 +353,7 @@ void time_init(void)
 void time_tick_start_cpu(void)
 {
     if (tick_vector)
-        lapic_timer_start_periodic(tick_vector, tick_count_init, LAPIC_DIVIDE);
+        start_cpu_timer();
 }
 
 uint64_t time_monotonic_ns(void)

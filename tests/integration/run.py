@@ -420,7 +420,7 @@ EXIT_INIT_OK = 0x20  # init exited with status 0 (kernel/core/main.c run_init)
 
 
 def user_suite(program, args='', boot_name=None, smp=1, init=None, timeout=180, typing=(),
-               after=None, image=None):
+               after=None, image=None, extra=()):
     """Boots init=PROGRAM in test mode; the program's own PASS/FAIL lines become checks,
     and init must exit 0 (QEMU status for isa-debug-exit 0x20). typing: (prompt regex,
     text) pairs; each text is typed on the serial console once its prompt appeared.
@@ -429,7 +429,7 @@ def user_suite(program, args='', boot_name=None, smp=1, init=None, timeout=180, 
     name = boot_name or program
     init = init or '/bin/%s.vbin' % program
     g = Guest(cmdline='console=serial test=user init=%s %s' % (init, args), smp=smp,
-              image=image)
+              image=image, extra=list(extra))
     try:
         for prompt, text in typing:
             g.wait_for(prompt, timeout=timeout)
@@ -568,6 +568,9 @@ def user_programs():
     user_suite('test-signals', boot_name='test-signals-smp2', smp=2)
     user_suite('test-fork', boot_name='test-fork-smp2', smp=2)
     user_suite('test-sched', smp=2)
+    # Under -icount the guest clock is exact, so sleep lateness is the kernel's alone.
+    user_suite('test-sched', 'sleep-precision', boot_name='test-sched-icount', smp=2,
+               extra=['-icount', 'shift=0,sleep=off'])
     out = user_suite('test-isolation')
     check('isolation.log_write_cannot_forge_lines',
           re.search(r'test-isolation\.vbin\[\d+\]: log-probe\?\[    0\.000000\] forged-kernel-line\?\[2J end\n', out)

@@ -244,13 +244,21 @@ static uint32_t divide_code(unsigned divide)
     return 0x3;
 }
 
-void lapic_timer_start_periodic(uint8_t vector, uint32_t initial_count, unsigned divide)
+void lapic_timer_start_oneshot(uint8_t vector, uint32_t initial_count, unsigned divide)
 {
     if (!initialised)
         return;
-    /* Mode and divisor first: writing the initial count starts the timer. */
     reg_write(REG_TIMER_DIV, divide_code(divide));
-    reg_write(REG_LVT_TIMER, LVT_TIMER_PERIODIC | vector);
+    reg_write(REG_LVT_TIMER, LVT_TIMER_ONESHOT | vector);
+    reg_write(REG_TIMER_INIT, initial_count);
+}
+
+/* Re-arms a one-shot timer already set up by lapic_timer_start_oneshot: the count
+ * alone restarts it (a count of 0 stops it). */
+void lapic_timer_rearm(uint32_t initial_count)
+{
+    if (!initialised)
+        return;
     reg_write(REG_TIMER_INIT, initial_count);
 }
 

@@ -42,11 +42,13 @@ uint32_t lapic_id(void);
 void lapic_send_ipi(uint32_t apic_id, uint32_t command);
 
 /* Timer (Intel SDM Vol. 3A, "APIC Timer"). divide is the input clock divisor: 1, 2, 4,
- * ..., 128 (anything else is treated as 16). The periodic timer raises vector every
- * initial_count divided clocks. */
-void lapic_timer_start_periodic(uint8_t vector, uint32_t initial_count, unsigned divide);
+ * ..., 128 (anything else is treated as 16); counts are in divided clocks. */
 /* A one-shot countdown with the interrupt masked, for calibration against another clock. */
 void lapic_timer_start_countdown(uint32_t initial_count, unsigned divide);
+/* One interrupt on vector after initial_count timer clocks; lapic_timer_rearm sets a
+ * new count for the next one. */
+void lapic_timer_start_oneshot(uint8_t vector, uint32_t initial_count, unsigned divide);
+void lapic_timer_rearm(uint32_t initial_count);
 void lapic_timer_stop(void);
 uint32_t lapic_timer_current(void);
 

@@ -135,8 +135,59 @@ static void affinity(void)
     sched_setaffinity(0, sizeof(set), &set);
 }
 
-int main(void)
+/* "sleep-precision": run under -icount shift=0,sleep=off, where the guest's clock is
+ * exact and host load cannot stretch it, so lateness is the kernel's alone. A sleep
+ * of 10 ms must end no earlier and at most 2 ms later (the tick is 10 ms: only the
+ * one-shot timer for the earliest deadline meets this). */
+#define SLEEP_NS 10000000L
+#define LATE_MAX_NS 2000000L
+
+static long ns_between(const struct timespec *a, const struct timespec *b)
 {
+    return (b->tv_sec - a->tv_sec) * 1000000000L + (b->tv_nsec - a->tv_nsec);
+}
+
+static int sleep_precision(void)
+{
+    long worst = 0;
+    int early = 0;
+    for (int i = 0; i < 20; i++) {
+        struct timespec a, b, d = { 0, SLEEP_NS };
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        nanosleep(&d, NULL);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        long took = ns_between(&a, &b);
+        early += took < SLEEP_NS;
+        if (took - SLEEP_NS > worst)
+            worst = took - SLEEP_NS;
+    }
+    /* An absolute deadline, as a frame loop sleeps. */
+    struct timespec now, until, after;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    until = now;
+    until.tv_nsec += 15000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &after);
+    long late_abs = ns_between(&until, &after);
+    char detail[96];
+    snprintf(detail, sizeof(detail), "%d of 20 sleeps ended early", early);
+    vktest_check(early == 0, "sleep_10ms_never_early", detail);
+    snprintf(detail, sizeof(detail), "worst lateness %ld us", worst / 1000);
+    vktest_check(worst <= LATE_MAX_NS, "sleep_10ms_at_most_2ms_late", detail);
+    snprintf(detail, sizeof(detail), "ended %ld us after the deadline", late_abs / 1000);
+    vktest_check(late_abs >= 0 && late_abs <= LATE_MAX_NS, "absolute_sleep_within_2ms", detail);
+    printf("test-sched: sleep(10 ms) late by at most %ld us\n", worst / 1000);
+    return vktest_finish("test-sched");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && !strcmp(argv[1], "sleep-precision"))
+        return sleep_precision();
     policies();
     affinity();
     return vktest_finish("test-sched");
