@@ -6,9 +6,12 @@
  *   zero     reads zeros, writes vanish
  *   full     reads zeros, writes fail with ENOSPC
  *   random, urandom   the kernel generator (core/random.h)
- *   console, tty      the console terminal (kernel/tty): the serial port and the
+ *   console           the console terminal (kernel/tty): the serial port and the
  *                     framebuffer out, the serial port and the keyboard in, through a
  *                     line discipline with termios and job control
+ *   tty               the opening process's controlling terminal
+ *   ptmx, pts/N       pseudo-terminals (kernel/tty/pty.c): each open of ptmx makes a
+ *                     master and its slave pts/N
  */
 #include "fs/fs_internal.h"
 #include "core/log.h"
@@ -72,7 +75,7 @@ static const struct {
     { "null", &null_ops, 0666 },       { "zero", &zero_ops, 0666 },
     { "full", &full_ops, 0666 },       { "random", &random_ops, 0666 },
     { "urandom", &random_ops, 0666 },  { "console", &tty_file_ops, 0620 },
-    { "tty", &tty_file_ops, 0666 },
+    { "tty", &tty_controlling_ops, 0666 }, { "ptmx", &pty_ptmx_ops, 0666 },
 };
 
 int devfs_mount(const char *path)
@@ -91,5 +94,10 @@ int devfs_mount(const char *path)
         if (err)
             return err;
     }
+    vnode_t *pts;
+    int err = ramfs_add_dir(m->root, "pts", &pts);
+    if (err)
+        return err;
+    pty_init(pts); /* keeps the reference */
     return vfs_mount_at(m, path);
 }

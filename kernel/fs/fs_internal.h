@@ -21,6 +21,9 @@ int ramfs_add_device(vnode_t *dir, const char *name, const file_ops_t *ops, void
                      uint32_t mode);
 /* Adds (or finds) a directory; returns a reference. */
 int ramfs_add_dir(vnode_t *dir, const char *name, vnode_t **out);
+/* Removes a file or device node from a ramfs directory (kernel use: read-only mounts
+ * too). Open files on it keep working. */
+int ramfs_remove(vnode_t *dir, const char *name);
 
 /* ---- devfs.c ----------------------------------------------------------------------- */
 

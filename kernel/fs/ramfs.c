@@ -264,7 +264,7 @@ static int ramfs_open(vnode_t *v, file_t *f)
     ramfs_node_t *n = node_of(v);
     f->ops = n->dev_ops;
     f->private = n->dev_private;
-    return 0;
+    return f->ops->open ? f->ops->open(f) : 0;
 }
 
 static void ramfs_release(vnode_t *v)
@@ -310,9 +310,9 @@ mount_t *ramfs_create(const char *fs_name, bool read_only)
     return m;
 }
 
-/* Adds a node made by the caller's setup under dir's mount lock. */
-static int add_node(vnode_t *dir, const char *name, vnode_type_t type, uint32_t mode,
-                    ramfs_node_t **out)
+/* Adds a node under dir's mount lock; a device's ops are set before it can be found. */
+static int add_node_with(vnode_t *dir, const char *name, vnode_type_t type, uint32_t mode,
+                         const file_ops_t *dev_ops, void *dev_private, ramfs_node_t **out)
 {
     if (dir->ops != &ramfs_ops)
         return -VK_EINVAL;
@@ -323,8 +323,26 @@ static int add_node(vnode_t *dir, const char *name, vnode_type_t type, uint32_t 
     } else if (!(*out = node_new(dir->mount, type, name, mode))) {
         err = -VK_ENOMEM;
     } else {
+        (*out)->dev_ops = dev_ops;
+        (*out)->dev_private = dev_private;
         link_node(node_of(dir), *out);
     }
+    sched_mutex_unlock(&dir->mount->lock);
+    return err;
+}
+
+static int add_node(vnode_t *dir, const char *name, vnode_type_t type, uint32_t mode,
+                    ramfs_node_t **out)
+{
+    return add_node_with(dir, name, type, mode, NULL, NULL, out);
+}
+
+int ramfs_remove(vnode_t *dir, const char *name)
+{
+    if (dir->ops != &ramfs_ops)
+        return -VK_EINVAL;
+    sched_mutex_lock(&dir->mount->lock);
+    int err = ramfs_unlink(dir, name, false);
     sched_mutex_unlock(&dir->mount->lock);
     return err;
 }
@@ -345,12 +363,7 @@ int ramfs_add_device(vnode_t *dir, const char *name, const file_ops_t *ops, void
                      uint32_t mode)
 {
     ramfs_node_t *n;
-    int err = add_node(dir, name, VNODE_CHR, mode, &n);
-    if (!err) {
-        n->dev_ops = ops;
-        n->dev_private = private;
-    }
-    return err;
+    return add_node_with(dir, name, VNODE_CHR, mode, ops, private, &n);
 }
 
 int ramfs_add_dir(vnode_t *dir, const char *name, vnode_t **out)

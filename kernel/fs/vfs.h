@@ -182,6 +182,10 @@ long vfs_path_of(vnode_t *v, char *buf, size_t size);
 #define VFS_POLLNVAL 0x020
 
 typedef struct {
+    /* A device node is being opened: f->private is the node's; the hook may replace
+     * f->private and f->ops (/dev/ptmx makes a new terminal pair). An error fails the
+     * open (close is not called then). NULL: nothing to do. */
+    int (*open)(file_t *f);
     /* offset: the file position to use and advance (NULL for pread/pwrite-less
      * streams that ignore it). */
     long (*read)(file_t *f, vfs_buf_t buf, size_t len, uint64_t *offset);

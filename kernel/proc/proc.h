@@ -234,5 +234,11 @@ long proc_drop_controlling_tty(tty_t *t);
 /* A process started by the kernel itself (init): leader of a new session with t as
  * its controlling terminal, in the foreground. */
 void proc_start_session_on(process_t *p, tty_t *t);
+/* The caller's controlling terminal, after hold(t) said yes under the process table's
+ * lock (t cannot be freed meanwhile: see proc_forget_tty). NULL when there is none or
+ * hold refused. */
+tty_t *proc_controlling_tty(bool (*hold)(tty_t *t));
+/* t is hung up or about to be freed: no process keeps it as controlling terminal. */
+void proc_forget_tty(tty_t *t);
 
 #endif

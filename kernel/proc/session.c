@@ -237,3 +237,25 @@ void proc_start_session_on(process_t *p, tty_t *t)
     if (t)
         tty_set_session(t, p->pid, p->pid);
 }
+
+void proc_forget_tty(tty_t *t)
+{
+    uint64_t f = spinlock_lock_irqsave(&proc_table_lock);
+    for (process_t *p = proc_table; p; p = p->next)
+        if (p->ctty == t)
+            p->ctty = NULL;
+    spinlock_unlock_irqrestore(&proc_table_lock, f);
+}
+
+tty_t *proc_controlling_tty(bool (*hold)(tty_t *t))
+{
+    process_t *me = proc_current();
+    if (!me)
+        return NULL;
+    uint64_t f = spinlock_lock_irqsave(&proc_table_lock);
+    tty_t *t = me->ctty;
+    if (t && !hold(t))
+        t = NULL;
+    spinlock_unlock_irqrestore(&proc_table_lock, f);
+    return t;
+}

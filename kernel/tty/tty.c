@@ -409,7 +409,7 @@ static int check_background(tty_t *t, int sig)
 /* Bytes a read may take now (lock held); *line_end is set in canonical mode. */
 static size_t readable_locked(const tty_t *t, bool *eof)
 {
-    *eof = false;
+    *eof = t->hung_up;
     if (!(t->termios.lflag & TTY_ICANON))
         return ready_count(t);
     if (!t->delim_count)
@@ -457,6 +457,8 @@ long tty_read(tty_t *t, vfs_buf_t buf, size_t len, bool nonblock)
         if (canonical) {
             if (avail || eof)
                 break;
+        } else if (t->hung_up) {
+            break; /* what is left, then end of file */
         } else {
             size_t want = min < len ? min : len;
             if (avail && avail >= want)
@@ -489,6 +491,8 @@ long tty_read(tty_t *t, vfs_buf_t buf, size_t len, bool nonblock)
 
 long tty_write(tty_t *t, vfs_buf_t buf, size_t len)
 {
+    if (__atomic_load_n(&t->hung_up, __ATOMIC_ACQUIRE))
+        return -VK_EIO;
     tty_termios_t tm;
     tty_get_termios(t, &tm);
     if (tm.lflag & TTY_TOSTOP) {
@@ -599,7 +603,7 @@ static long set_foreground(tty_t *t, uint64_t arg)
     return 0;
 }
 
-static long tty_ioctl_on(tty_t *t, uint64_t request, uint64_t arg)
+long tty_ioctl(tty_t *t, uint64_t request, uint64_t arg)
 {
     process_t *p = proc_current();
     switch (request) {
@@ -709,13 +713,53 @@ static unsigned file_poll_op(file_t *f)
 
 static long file_ioctl_op(file_t *f, uint64_t request, uint64_t arg)
 {
-    return tty_ioctl_on(f->private, request, arg);
+    return tty_ioctl(f->private, request, arg);
+}
+
+static void file_close_op(file_t *f)
+{
+    tty_t *t = f->private;
+    if (t->file_closed)
+        t->file_closed(t);
 }
 
 const file_ops_t tty_file_ops = {
     .read = file_read_op, .write = file_write_op, .poll = file_poll_op,
-    .ioctl = file_ioctl_op,
+    .ioctl = file_ioctl_op, .close = file_close_op,
 };
+
+static bool hold_file(tty_t *t)
+{
+    return !t->file_opened || t->file_opened(t);
+}
+
+/* /dev/tty: the caller's controlling terminal, whichever it is. */
+static int controlling_open(file_t *f)
+{
+    tty_t *t = proc_controlling_tty(hold_file);
+    if (!t)
+        return -VK_ENXIO; /* as Linux: no controlling terminal */
+    f->ops = &tty_file_ops;
+    f->private = t;
+    return 0;
+}
+
+const file_ops_t tty_controlling_ops = { .open = controlling_open };
+
+void tty_hangup(tty_t *t)
+{
+    uint64_t f = spinlock_lock_irqsave(&t->lock);
+    __atomic_store_n(&t->hung_up, true, __ATOMIC_RELEASE);
+    uint32_t sid = t->sid;
+    spinlock_unlock_irqrestore(&t->lock, f);
+    sched_wake_all(&t->readers);
+    vfs_poll_notify();
+    if (!sid)
+        return;
+    proc_signal(sid, SIGHUP); /* the session leader */
+    tty_session_ended(t, sid); /* the foreground group */
+    proc_forget_tty(t);
+}
 
 /* ---- life cycle ------------------------------------------------------------------- */
 

@@ -83,11 +83,25 @@ void tty_drain_input(tty_t *t);
 
 /* What file descriptors on a terminal use: private is the tty_t. */
 extern const file_ops_t tty_file_ops;
+/* /dev/tty: opens the calling process's controlling terminal (ENXIO without one). */
+extern const file_ops_t tty_controlling_ops;
 /* The same operations for kernel callers (the monitor, tests). nonblock: EAGAIN
  * rather than waiting. */
 long tty_read(tty_t *t, vfs_buf_t buf, size_t len, bool nonblock);
 long tty_write(tty_t *t, vfs_buf_t buf, size_t len);
 void tty_get_termios(tty_t *t, tty_termios_t *out);
+/* The terminal ioctls (termios, window size, job control) on t. */
+long tty_ioctl(tty_t *t, uint64_t request, uint64_t arg);
+/* The device behind t is gone (a pseudo-terminal's master closed): reads return end
+ * of file, writes fail with EIO, and the session hears SIGHUP (its leader, and the
+ * foreground group with SIGCONT) and loses t as its controlling terminal. */
+void tty_hangup(tty_t *t);
+
+/* Pseudo-terminals (pty.c): opening /dev/ptmx makes a pair, a master file whose reads
+ * are what programs write to the slave /dev/pts/N and whose writes are typed on it. */
+extern const file_ops_t pty_ptmx_ops;
+/* Called once by devfs with its /dev/pts directory (a reference kept for good). */
+void pty_init(vnode_t *pts_dir);
 void tty_set_termios(tty_t *t, const tty_termios_t *in);
 
 /* Sessions (kernel/proc calls these). The first process becomes the session leader

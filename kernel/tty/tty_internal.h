@@ -41,12 +41,17 @@ struct tty {
     uint64_t last_input_ns;
     sched_wait_queue_t readers;
     uint32_t sid, foreground_pgid; /* 0: no session */
+    bool hung_up;                  /* the device went away: reads end, writes fail */
     uint16_t rows, cols;
     tty_stats_t stats;
 
     char echo[ECHO_SIZE];          /* the worker's, filled under lock */
     size_t echo_len;
     sched_mutex_t output_lock;     /* one writer at a time on the device */
+    /* Files opened (through /dev/tty; false refuses) and closed on this terminal: a
+     * pseudo-terminal counts them. */
+    bool (*file_opened)(tty_t *t);
+    void (*file_closed)(tty_t *t);
 };
 
 /* A terminal with default modes and no worker yet; tty_start starts the worker. */

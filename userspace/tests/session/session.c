@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-#define _DEFAULT_SOURCE
+#define _GNU_SOURCE /* posix_openpt, ptsname */
 /*
  * Process groups, sessions and the console terminal (docs/tty.md), run as init on the
  * serial console. The harness types on the console when asked: a line with an erase in
  * it (canonical mode) and a ^C (ISIG sends SIGINT to the foreground group).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -349,6 +352,118 @@ static void orphaned_group(void)
     munmap((void *)shared, 4096);
 }
 
+/* ---- pseudo-terminals --------------------------------------------------------------- */
+
+/* Reads the master until `want` appeared (or 3 s passed); the bytes go to `got`. */
+static int read_until(int master, const char *want, char *got, size_t size)
+{
+    size_t len = 0;
+    got[0] = 0;
+    for (int waited = 0; waited < 3000 && !strstr(got, want);) {
+        struct pollfd p = { master, POLLIN, 0 };
+        if (poll(&p, 1, 10) <= 0) {
+            waited += 10;
+            continue;
+        }
+        ssize_t n = read(master, got + len, size - 1 - len);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        got[len] = 0;
+    }
+    return strstr(got, want) != NULL;
+}
+
+/* A child in a session of its own on the slave, as a terminal emulator starts a shell. */
+static pid_t start_on_slave(const char *slave_name, int master)
+{
+    pid_t c = fork();
+    if (c)
+        return c;
+    close(master);
+    setsid();
+    int s = open(slave_name, O_RDWR);
+    if (s < 0 || ioctl(s, TIOCSCTTY, 0))
+        _exit(20);
+    dup2(s, 0);
+    dup2(s, 1);
+    dup2(s, 2);
+    if (s > 2)
+        close(s);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    char line[64];
+    ssize_t n = read(0, line, sizeof(line) - 1); /* canonical: one line */
+    if (n <= 0)
+        _exit(21);
+    line[n] = 0;
+    printf("got: %s", line);
+    fflush(stdout);
+    int t = open("/dev/tty", O_WRONLY); /* the controlling terminal: this slave */
+    if (t < 0 || write(t, "tty-ok\n", 7) != 7)
+        _exit(22);
+    close(t);
+    for (;;)
+        pause(); /* until ^C or the hang-up */
+}
+
+static void pseudo_terminals(void)
+{
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    vktest_check(m >= 0, "ptmx_opens", strerror(errno));
+    if (m < 0)
+        return;
+    const char *name = ptsname(m);
+    char slave_name[32];
+    snprintf(slave_name, sizeof(slave_name), "%s", name ? name : "?");
+    vktest_check(name && !strncmp(name, "/dev/pts/", 9), "ptsname_names_dev_pts", slave_name);
+    errno = 0;
+    int early = open(slave_name, O_RDWR | O_NOCTTY);
+    vktest_check(early < 0 && errno == EIO, "slave_locked_until_unlockpt", strerror(errno));
+    vktest_check(grantpt(m) == 0 && unlockpt(m) == 0, "grantpt_unlockpt", strerror(errno));
+
+    pid_t c = start_on_slave(slave_name, m);
+    char got[512];
+    write(m, "hello\n", 6);
+    vktest_check(read_until(m, "got: hello\r\n", got, sizeof(got)) && strstr(got, "hello\r\n") == got,
+                 "master_write_is_typed_and_echoed_with_onlcr", got);
+    vktest_check(read_until(m, "tty-ok", got, sizeof(got)), "dev_tty_is_the_pty_slave", got);
+    struct winsize ws = { 30, 100, 0, 0 }, back = { 0 };
+    vktest_check(ioctl(m, TIOCSWINSZ, &ws) == 0 && ioctl(m, TIOCGWINSZ, &back) == 0 &&
+                     back.ws_row == 30 && back.ws_col == 100,
+                 "window_size_through_master", "TIOCSWINSZ/TIOCGWINSZ");
+    write(m, "\x03", 1); /* ^C: SIGINT to the slave's foreground group */
+    int status = 0;
+    pid_t got_pid = waitpid(c, &status, 0);
+    vktest_check(got_pid == c && WIFSIGNALED(status) && WTERMSIG(status) == SIGINT,
+                 "ctrl_c_on_master_interrupts_slave_job", "no SIGINT death");
+    /* What the slave wrote last (the echoed ^C) is read first, then EIO. */
+    char b[64];
+    ssize_t r;
+    errno = 0;
+    for (int i = 0; i < 100 && (r = read(m, b, sizeof(b))) > 0; i++)
+        ;
+    vktest_check(r == -1 && errno == EIO, "master_read_eio_after_slave_closed", strerror(errno));
+    close(m);
+    vktest_check(access(slave_name, F_OK) == -1, "slave_node_gone_with_master", slave_name);
+
+    /* Closing the master hangs the slave up: its session leader gets SIGHUP. */
+    m = posix_openpt(O_RDWR | O_NOCTTY);
+    if (m < 0 || unlockpt(m) || !ptsname(m)) {
+        vktest_check(0, "second_pty", strerror(errno));
+        return;
+    }
+    snprintf(slave_name, sizeof(slave_name), "%s", ptsname(m));
+    c = start_on_slave(slave_name, m);
+    sleep_ms(100); /* the child is in its read */
+    close(m);
+    got_pid = waitpid(c, &status, 0);
+    vktest_check(got_pid == c && WIFSIGNALED(status) && WTERMSIG(status) == SIGHUP,
+                 "master_close_hangs_up_slave_session", "no SIGHUP death");
+    errno = 0;
+    vktest_check(open("/dev/ptmx", O_WRONLY) >= 0, "ptmx_reusable", strerror(errno));
+}
+
 int main(void)
 {
     init_is_session_leader();
@@ -363,5 +478,6 @@ int main(void)
     background_read_stops();
     ctrl_z_stops_foreground();
     orphaned_group();
+    pseudo_terminals();
     return vktest_finish("test-session");
 }
