@@ -77,11 +77,17 @@ static void pty_put(pty_t *p)
 static void slave_output(tty_t *t, const char *bytes, size_t n)
 {
     pty_t *p = tty_device(t);
+    /* The worker's echo never waits: a master blocked writing input (which waits for
+     * the worker) and not reading would otherwise never let it go on. Echo that finds
+     * the ring full is dropped. */
+    bool echo = sched_current() == t->worker;
     uint64_t f = spinlock_lock_irqsave(&p->lock);
     while (n) {
         if (!p->master_open)
             break; /* nobody will read it: dropped, as on a hung-up line */
         size_t room = PTY_RING - (size_t)(p->ring_in - p->ring_out);
+        if (!room && echo)
+            break;
         if (!room) {
             if (sched_wait_interruptible(&p->writers, &p->lock, SCHED_WAIT_FOREVER) == -VK_EINTR)
                 break;
