@@ -13,9 +13,9 @@
  *     its way there (a FIXED map in the middle of a region: split, insert, merge).
  *   - The kernel's root is captured from CR3 the first time a space is created (the
  *     kernel's own root is loaded then). Kernel-half PML4 entries are copied at creation;
- *     entries the kernel adds later are copied in on activation and, as a safety net, on
- *     a kernel-mode fault (aspace_sync_kernel_entry). FIXME: have vmm preallocate all 256
- *     kernel PDPTs at boot so the kernel half can never diverge.
+ *     entries the kernel adds later (vmm's windows, rarely) are copied in on activation
+ *     when vmm_root_generation moved since the space last looked and, as a safety net,
+ *     on a kernel-mode fault (aspace_sync_kernel_entry).
  *   - Several CPUs: each CPU has its own active space (kernel threads keep the last
  *     process's space loaded, so a space can be loaded on CPUs that run none of its
  *     threads). The space's `cpus` mask says where, and page-table changes shoot down
@@ -129,6 +129,7 @@ aspace_t *aspace_create(void)
     if (!as->root_phys)
         goto free_regions;
     uint64_t *root = phys_to_virt(as->root_phys);
+    as->kernel_generation = vmm_root_generation(); /* read before the copy */
     memcpy(&root[256], &kernel_pml4()[256], 256 * sizeof(uint64_t));
     return as;
 
@@ -154,8 +155,14 @@ void aspace_destroy(aspace_t *as)
 }
 
 /* Copies kernel-half entries the kernel added after `as` was created. Interrupts off. */
+/* Copies kernel-half root entries filled in since the space last looked; the compare
+ * of all 256 is skipped when nothing changed (it cost a third of an IPC round trip). */
 static void sync_kernel_half(aspace_t *as)
 {
+    uint64_t generation = vmm_root_generation();
+    if (generation == as->kernel_generation)
+        return;
+    as->kernel_generation = generation; /* before the copy: a later entry syncs again */
     uint64_t *root = phys_to_virt(as->root_phys), *kroot = kernel_pml4();
     for (unsigned i = 256; i < 512; i++)
         if (root[i] != kroot[i])

@@ -33,6 +33,7 @@ struct aspace {
 
     /* Set by aspace_create, never changed. */
     uint64_t root_phys;          /* the PML4 */
+    uint64_t kernel_generation;  /* vmm_root_generation when the kernel half was copied */
 
     /* Atomic: CPUs that have this space in CR3 (bit n = CPU n), the ones a TLB
      * shootdown must reach. Each CPU sets its bit before loading CR3 and clears it after

@@ -43,6 +43,8 @@ bool heap_cache_stats(unsigned index, heap_cache_stats_t *out);
 void vmm_init(const vk_boot_info_t *info);
 /* Map device memory uncached (or write-combining) into the MMIO window; NULL on failure. */
 void *vmm_map_mmio(uint64_t phys, uint64_t size);
+/* Moves each time a kernel-half entry of the kernel's root table is filled in. */
+uint64_t vmm_root_generation(void);
 void *vmm_map_framebuffer(uint64_t phys, uint64_t size);
 /* A kernel stack with an unmapped guard page below it; returns the top (initial RSP). */
 void *vmm_alloc_kernel_stack(unsigned pages);

@@ -41,6 +41,15 @@ static uint64_t *table_at(uint64_t entry)
     return phys_to_virt(entry & PTE_ADDR);
 }
 
+/* Counts the kernel-half root entries filled in since boot: an address space copies
+ * the kernel half into its own root again only when this moved (aspace_activate). */
+static uint64_t root_generation;
+
+uint64_t vmm_root_generation(void)
+{
+    return __atomic_load_n(&root_generation, __ATOMIC_ACQUIRE);
+}
+
 static uint64_t *next_level(uint64_t *table, unsigned i)
 {
     if (!(table[i] & PTE_P)) {
@@ -49,6 +58,8 @@ static uint64_t *next_level(uint64_t *table, unsigned i)
             return NULL;
         memset(phys_to_virt(page), 0, PAGE_SIZE);
         table[i] = page | PTE_P | PTE_W;
+        if (table == pml4) /* the entry first, then the count that announces it */
+            __atomic_fetch_add(&root_generation, 1, __ATOMIC_RELEASE);
     }
     if (table[i] & PTE_PS)
         return NULL; /* a large page already covers this range */
