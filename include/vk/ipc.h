@@ -119,6 +119,23 @@ typedef struct vk_channel_call {
 _Static_assert(sizeof(vk_channel_call_t) == 48, "vk_channel_call_t");
 #define VK_CALL_TXID_KERNEL 0x80000000u /* set in every id vk_channel_call assigns */
 
+/* vk_channel_reply_read: a server's loop step in one syscall. Writes `reply` exactly
+ * as vk_channel_write would (typically the answer to a call, starting with its
+ * transaction id), then reads the next message into `next` as vk_channel_read would
+ * (counts updated, also on EMSGSIZE). The handle needs READ and WRITE. flags:
+ * VK_IPC_NONBLOCK applies to both steps. The first error ends the call; `replied`
+ * (written back on every return after the arguments were read) is 1 when the reply
+ * went out, so an error with replied == 0 came from the write, and with replied == 1
+ * from the read. */
+typedef struct vk_channel_reply_read {
+    vk_channel_msg_t reply;
+    vk_channel_msg_t next;
+    uint32_t replied;     /* out */
+    uint32_t _pad;
+} vk_channel_reply_read_t;
+_Static_assert(sizeof(vk_channel_reply_read_t) == 56, "vk_channel_reply_read_t");
+_Static_assert(offsetof(vk_channel_reply_read_t, replied) == 48, "vk_channel_reply_read_t");
+
 /* The message a server reads on its service end for each vk_service_connect: these
  * bytes plus one handle, the server's end of the new channel (every right). */
 typedef struct vk_service_connect_msg {

@@ -62,6 +62,12 @@ bool vkbench_sched_yield_threads(vkbench_run_t *run, uint64_t repeat);
 bool vkbench_futex_pingpong_threads(vkbench_run_t *run, uint64_t repeat);
 bool vkbench_channel_pingpong_procs(vkbench_run_t *run, uint64_t repeat);
 bool vkbench_channel_call_procs(vkbench_run_t *run, uint64_t repeat);
+/* bench_handles.c */
+bool vkbench_channel_call_rr_procs(vkbench_run_t *run, uint64_t repeat);
+bool vkbench_channel_send_4k(vkbench_run_t *run, uint64_t repeat);
+bool vkbench_shm_transfer_1m(vkbench_run_t *run, uint64_t repeat);
+bool vkbench_handle_transfer(vkbench_run_t *run, uint64_t repeat);
+bool vkbench_scm_rights_transfer(vkbench_run_t *run, uint64_t repeat);
 
 bool vkbench_fork_exit_wait(vkbench_run_t *run, uint64_t repeat);
 bool vkbench_fork_exec_wait(vkbench_run_t *run, uint64_t repeat);
