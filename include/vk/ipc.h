@@ -23,11 +23,12 @@
  *              needed sizes are written back)
  *   ENOTSUP    write: a handle to the channel itself (or its peer) in its own message
  *   EINTR      a signal ended a blocking read, write or wait
- *   ETIMEDOUT  vk_object_wait's or vk_channel_call's timeout passed (a wait's observed
- *              signals are still written)
+ *   ETIMEDOUT  the timeout of vk_object_wait, vk_channel_call or
+ *              vk_service_connect_timeout passed (a wait's observed signals are still
+ *              written)
  *   EBUSY      write: a channel end that has channel ends queued at it (this rule makes
  *              reference cycles of channels impossible, docs/ipc.md)
- * Named services (vk_service_register, vk_service_connect) add:
+ * Named services (vk_service_register, vk_service_connect[_timeout]) add:
  *   EEXIST     register: the name is taken
  *   ENOENT     connect: no service has that name (or its server has closed it)
  *   ENAMETOOLONG  a name longer than VK_SERVICE_NAME_MAX
@@ -135,6 +136,12 @@ typedef struct vk_channel_reply_read {
 } vk_channel_reply_read_t;
 _Static_assert(sizeof(vk_channel_reply_read_t) == 56, "vk_channel_reply_read_t");
 _Static_assert(offsetof(vk_channel_reply_read_t, replied) == 48, "vk_channel_reply_read_t");
+
+/* vk_service_connect_timeout(name, len, timeout_ns) is vk_service_connect that waits:
+ * for the name to be registered (instead of ENOENT) and for room in the server's
+ * queue (instead of EAGAIN), up to timeout_ns (VK_WAIT_FOREVER: no limit). When the
+ * time runs out it fails with ETIMEDOUT; a signal ends it with EINTR. timeout_ns 0 is
+ * vk_service_connect exactly. */
 
 /* The message a server reads on its service end for each vk_service_connect: these
  * bytes plus one handle, the server's end of the new channel (every right). */

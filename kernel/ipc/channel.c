@@ -281,17 +281,18 @@ static int check_transferable(ipc_object_t *o)
     return 0;
 }
 
-/* Waits for room at dest (pair's lock held): 0, -VK_EPIPE, -VK_EAGAIN or -VK_EINTR. */
-static long wait_room(channel_t *c, endpoint_t *dest, bool nonblock)
+/* Waits for room at dest until deadline_ns (0: not at all; pair's lock held): 0,
+ * -VK_EPIPE, -VK_EAGAIN (no wait), -VK_ETIMEDOUT or -VK_EINTR. */
+static long wait_room(channel_t *c, endpoint_t *dest, uint64_t deadline_ns)
 {
     for (;;) {
         if (dest->closed)
             return -VK_EPIPE;
         if (dest->queued < VK_CHANNEL_QUEUE_MAX)
             return 0;
-        if (nonblock)
+        if (!deadline_ns)
             return -VK_EAGAIN;
-        long err = sched_wait_interruptible(&c->writers, &c->lock, SCHED_WAIT_FOREVER);
+        long err = sched_wait_interruptible(&c->writers, &c->lock, deadline_ns);
         if (err)
             return err;
     }
@@ -361,15 +362,17 @@ static long take_handles(endpoint_t *e, message_t *m, const uint32_t *handles,
 }
 
 /* The write path shared by writes, kernel writes and calls. `handles` (user values) or
- * `caps` (kernel capabilities) describe m's handles. waiter: a call to register at e in
- * the same critical section. Consumes m on failure (its handles untouched). */
+ * `caps` (kernel capabilities) describe m's handles. It waits for room until
+ * deadline_ns (0: not at all). waiter: a call to register at e in the same critical
+ * section. Consumes m on failure (its handles untouched). */
 static long write_message(endpoint_t *e, message_t *m, const uint32_t *handles,
-                          const ipc_capability_t *caps, bool nonblock, call_waiter_t *waiter)
+                          const ipc_capability_t *caps, uint64_t deadline_ns,
+                          call_waiter_t *waiter)
 {
     endpoint_t *peer = peer_of(e);
     channel_t *c = e->channel;
     uint64_t f = spinlock_lock_irqsave(&c->lock);
-    long err = wait_room(c, peer, nonblock);
+    long err = wait_room(c, peer, deadline_ns);
     bool queued = false, transferring = !err && m->num_handles;
     if (transferring) {
         /* The check and the destination's count move in one step (design notes). */
@@ -405,18 +408,20 @@ long ipc_channel_write(ipc_object_t *end, uint64_t user_bytes, uint32_t num_byte
     long err = message_from_user(endpoint_of(end), user_bytes, num_bytes, num_handles, &m);
     if (err)
         return err;
-    return write_message(endpoint_of(end), m, handles, NULL, nonblock, NULL);
+    return write_message(endpoint_of(end), m, handles, NULL,
+                         nonblock ? 0 : SCHED_WAIT_FOREVER, NULL);
 }
 
 long ipc_channel_write_kernel(ipc_object_t *end, const void *bytes, uint32_t num_bytes,
-                              const ipc_capability_t *caps, uint32_t num_caps)
+                              const ipc_capability_t *caps, uint32_t num_caps,
+                              uint64_t deadline_ns)
 {
     message_t *m = message_alloc(peer_of(endpoint_of(end)), num_bytes, num_caps);
     if (!m)
         return -VK_ENOMEM;
     if (num_bytes)
         memcpy(m->bytes, bytes, num_bytes);
-    return write_message(endpoint_of(end), m, NULL, caps, true, NULL);
+    return write_message(endpoint_of(end), m, NULL, caps, deadline_ns, NULL);
 }
 
 /* Copies m out to the user buffers msg describes and installs its handles (the table
@@ -529,7 +534,7 @@ long ipc_channel_call(ipc_object_t *end, uint64_t user_bytes, uint32_t num_bytes
                                 __atomic_add_fetch(&next_txid, 1, __ATOMIC_RELAXED) };
     sched_wait_queue_init(&w.wq);
     memcpy(m->bytes, &w.txid, sizeof(w.txid));
-    err = write_message(e, m, handles, NULL, false, &w);
+    err = write_message(e, m, handles, NULL, SCHED_WAIT_FOREVER, &w);
     if (err)
         return err;
 

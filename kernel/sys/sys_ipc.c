@@ -371,7 +371,19 @@ long sys_vk_service_connect(const syscall_args_t *a)
     ipc_object_t *o;
     int err = copy_name(a->arg[0], a->arg[1], name);
     if (!err)
-        err = ipc_service_connect(name, a->arg[1], (uint32_t)proc_current()->pid, &o);
+        err = ipc_service_connect(name, a->arg[1], (uint32_t)proc_current()->pid, 0, &o);
+    return err ? err : install_new(o);
+}
+
+long sys_vk_service_connect_timeout(const syscall_args_t *a)
+{
+    char name[VK_SERVICE_NAME_MAX];
+    ipc_object_t *o;
+    uint64_t deadline = a->arg[2] ? deadline_after(a->arg[2]) : 0; /* 0: do not wait */
+    int err = copy_name(a->arg[0], a->arg[1], name);
+    if (!err)
+        err = ipc_service_connect(name, a->arg[1], (uint32_t)proc_current()->pid, deadline,
+                                  &o);
     return err ? err : install_new(o);
 }
 

@@ -45,6 +45,7 @@ vkapi_page_start:
     ENTRY(stub_channel_call)
     ENTRY(stub_handle_fd)
     ENTRY(stub_channel_reply_read)  /* revision 5 */
+    ENTRY(stub_service_connect_timeout)
 vkapi_table_end:
 
 .macro STUB name, nr
@@ -78,6 +79,7 @@ stub_\name:
     STUB channel_call, 0x101f
     STUB handle_fd, 0x1020
     STUB channel_reply_read, 0x1021
+    STUB service_connect_timeout, 0x1022
 
 /* Four arguments: the fourth comes in RCX and the syscall ABI wants it in R10. */
 stub_kobj_rpc:
