@@ -30,46 +30,7 @@
 #define SEND_4K      4096u
 #define SHM_BYTES    (1u << 20)
 
-/* vk_api with at least the entries up to `last` (an offsetof end), or NULL (n/a). */
-static vk_api_t *api_with(vkbench_run_t *run, size_t entry_end)
-{
-    vk_api_t *api = vk_api();
-    if (!api || api->header.size < entry_end) {
-        vkbench_unavailable(run, "vk_api entries", ENOSYS);
-        return NULL;
-    }
-    return api;
-}
-
 #define API_THROUGH(field) (offsetof(vk_api_t, field) + sizeof(void *))
-
-/* A child on a channel: it runs serve(api, its end) and exits with its result. The
- * parent's end goes to *mine; -1 (and n/a) on failure. */
-static pid_t fork_server(vkbench_run_t *run, vk_api_t *api, uint32_t *mine,
-                         int (*serve)(vk_api_t *api, uint32_t h))
-{
-    uint32_t ch[2];
-    int64_t err = api->channel_create(ch);
-    if (err == 0)
-        err = api->handle_inherit(ch[1], 1);
-    if (err) {
-        vkbench_unavailable(run, "channel_create", (int)-err);
-        return -1;
-    }
-    pid_t pid = fork();
-    if (pid == 0) {
-        api->handle_close(ch[0]);
-        _exit(serve(api, ch[1]));
-    }
-    api->handle_close(ch[1]);
-    if (pid < 0) {
-        vkbench_unavailable(run, "fork", errno);
-        api->handle_close(ch[0]);
-        return -1;
-    }
-    *mine = ch[0];
-    return pid;
-}
 
 /* Echo server: read the first request, then answer each one and read the next in one
  * syscall, until the channel closes. */
@@ -126,11 +87,11 @@ static bool time_calls(vkbench_run_t *run, vk_api_t *api, uint32_t h, pid_t pid,
 
 bool vkbench_channel_call_rr_procs(vkbench_run_t *run, uint64_t repeat)
 {
-    vk_api_t *api = api_with(run, API_THROUGH(channel_reply_read));
+    vk_api_t *api = vkbench_vk_api(run, API_THROUGH(channel_reply_read));
     uint32_t h;
     if (!api)
         return false;
-    pid_t pid = fork_server(run, api, &h, serve_echo_reply_read);
+    pid_t pid = vkbench_fork_channel_child(run, api, &h, serve_echo_reply_read);
     if (pid < 0)
         return false;
     uint8_t buf[RR_MSG_BYTES] = { 0 };
@@ -139,7 +100,7 @@ bool vkbench_channel_call_rr_procs(vkbench_run_t *run, uint64_t repeat)
 
 bool vkbench_channel_send_4k(vkbench_run_t *run, uint64_t repeat)
 {
-    vk_api_t *api = api_with(run, API_THROUGH(handle_inherit));
+    vk_api_t *api = vkbench_vk_api(run, API_THROUGH(handle_inherit));
     static uint8_t out[SEND_4K], in[SEND_4K];
     uint32_t ch[2];
     bool ok = true;
@@ -205,7 +166,7 @@ static int serve_shm_sum(vk_api_t *api, uint32_t h)
 
 bool vkbench_shm_transfer_1m(vkbench_run_t *run, uint64_t repeat)
 {
-    vk_api_t *api = api_with(run, API_THROUGH(channel_call));
+    vk_api_t *api = vkbench_vk_api(run, API_THROUGH(channel_call));
     uint32_t h;
     bool ok = true;
     if (!api)
@@ -220,7 +181,7 @@ bool vkbench_shm_transfer_1m(vkbench_run_t *run, uint64_t repeat)
         api->handle_close((uint32_t)shm);
         return vkbench_unavailable(run, "shm_map/handle_duplicate", (int)-(addr < 0 ? addr : ro));
     }
-    pid_t pid = fork_server(run, api, &h, serve_shm_sum);
+    pid_t pid = vkbench_fork_channel_child(run, api, &h, serve_shm_sum);
     if (pid < 0) {
         api->handle_close((uint32_t)shm);
         api->handle_close((uint32_t)ro);
@@ -258,7 +219,7 @@ bool vkbench_shm_transfer_1m(vkbench_run_t *run, uint64_t repeat)
 
 bool vkbench_handle_transfer(vkbench_run_t *run, uint64_t repeat)
 {
-    vk_api_t *api = api_with(run, API_THROUGH(handle_inherit));
+    vk_api_t *api = vkbench_vk_api(run, API_THROUGH(handle_inherit));
     uint32_t ch[2];
     bool ok = true;
     if (!api)
