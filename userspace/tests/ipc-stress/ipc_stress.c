@@ -461,32 +461,38 @@ int main(int argc, char **argv)
         kills_ok &= reaped_killed(server);
         kills_ok &= reaped_killed(client);
     }
-    vktest_check(kills_ok, "kill_rounds_reaped", "a killed process did not die of SIGKILL");
+    char why[200];
+    snprintf(why, sizeof(why), "a killed process did not die of SIGKILL (seed %llu)",
+             (unsigned long long)seed);
+    vktest_check(kills_ok, "kill_rounds_reaped", why);
 
     sleep_ms(50);
     kill(consumers[STREAM_PAIRS], SIGKILL);
     bool doomed_ok = reaped_killed(consumers[STREAM_PAIRS]) && reaped_ok(producers[STREAM_PAIRS]);
-    vktest_check(doomed_ok, "killed_consumer_gives_epipe",
-                 "the doomed pair's producer did not end on EPIPE");
+    snprintf(why, sizeof(why), "the doomed pair's producer did not end on EPIPE (seed %llu)",
+             (unsigned long long)seed);
+    vktest_check(doomed_ok, "killed_consumer_gives_epipe", why);
 
     bool streams_ok = true;
     for (unsigned i = 0; i < STREAM_PAIRS; i++) {
         streams_ok &= reaped_ok(producers[i]);
         streams_ok &= reaped_ok(consumers[i]);
     }
-    vktest_check(streams_ok, "streams_intact_and_in_order",
-                 "a producer or consumer failed (see its line above)");
+    snprintf(why, sizeof(why), "a producer or consumer failed, see its line (seed %llu)",
+             (unsigned long long)seed);
+    vktest_check(streams_ok, "streams_intact_and_in_order", why);
 
     api->ipc_stats(&after);
-    char detail[160];
+    char detail[220];
     snprintf(detail, sizeof(detail),
              "objects %llu->%llu channels %llu->%llu events %llu->%llu shms %llu->%llu "
-             "handles %llu->%llu",
+             "handles %llu->%llu (seed %llu)",
              (unsigned long long)before.objects, (unsigned long long)after.objects,
              (unsigned long long)before.channels, (unsigned long long)after.channels,
              (unsigned long long)before.events, (unsigned long long)after.events,
              (unsigned long long)before.shms, (unsigned long long)after.shms,
-             (unsigned long long)before.handles, (unsigned long long)after.handles);
+             (unsigned long long)before.handles, (unsigned long long)after.handles,
+             (unsigned long long)seed);
     vktest_check(stats_equal(&before, &after), "ipc_counters_back_to_baseline", detail);
 
     /* The kernel still serves a plain call. */
