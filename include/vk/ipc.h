@@ -23,11 +23,12 @@
  *              needed sizes are written back)
  *   ENOTSUP    write: a handle to the channel itself (or its peer) in its own message
  *   EINTR      a signal ended a blocking read, write or wait
- *   ETIMEDOUT  vk_object_wait's or vk_channel_call's timeout passed (a wait's observed
- *              signals are still written)
+ *   ETIMEDOUT  the timeout of vk_object_wait, vk_channel_call or
+ *              vk_service_connect_timeout passed (a wait's observed signals are still
+ *              written)
  *   EBUSY      write: a channel end that has channel ends queued at it (this rule makes
  *              reference cycles of channels impossible, docs/ipc.md)
- * Named services (vk_service_register, vk_service_connect) add:
+ * Named services (vk_service_register, vk_service_connect[_timeout]) add:
  *   EEXIST     register: the name is taken
  *   ENOENT     connect: no service has that name (or its server has closed it)
  *   ENAMETOOLONG  a name longer than VK_SERVICE_NAME_MAX
@@ -118,6 +119,29 @@ typedef struct vk_channel_call {
 } vk_channel_call_t;
 _Static_assert(sizeof(vk_channel_call_t) == 48, "vk_channel_call_t");
 #define VK_CALL_TXID_KERNEL 0x80000000u /* set in every id vk_channel_call assigns */
+
+/* vk_channel_reply_read: a server's loop step in one syscall. Writes `reply` exactly
+ * as vk_channel_write would (typically the answer to a call, starting with its
+ * transaction id), then reads the next message into `next` as vk_channel_read would
+ * (counts updated, also on EMSGSIZE). The handle needs READ and WRITE. flags:
+ * VK_IPC_NONBLOCK applies to both steps. The first error ends the call; `replied`
+ * (written back on every return after the arguments were read) is 1 when the reply
+ * went out, so an error with replied == 0 came from the write, and with replied == 1
+ * from the read. */
+typedef struct vk_channel_reply_read {
+    vk_channel_msg_t reply;
+    vk_channel_msg_t next;
+    uint32_t replied;     /* out */
+    uint32_t _pad;
+} vk_channel_reply_read_t;
+_Static_assert(sizeof(vk_channel_reply_read_t) == 56, "vk_channel_reply_read_t");
+_Static_assert(offsetof(vk_channel_reply_read_t, replied) == 48, "vk_channel_reply_read_t");
+
+/* vk_service_connect_timeout(name, len, timeout_ns) is vk_service_connect that waits:
+ * for the name to be registered (instead of ENOENT) and for room in the server's
+ * queue (instead of EAGAIN), up to timeout_ns (VK_WAIT_FOREVER: no limit). When the
+ * time runs out it fails with ETIMEDOUT; a signal ends it with EINTR. timeout_ns 0 is
+ * vk_service_connect exactly. */
 
 /* The message a server reads on its service end for each vk_service_connect: these
  * bytes plus one handle, the server's end of the new channel (every right). */

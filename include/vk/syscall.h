@@ -47,7 +47,8 @@
     X(vk_shm_create, 0x1019) X(vk_shm_map, 0x101a) X(vk_ipc_stats, 0x101b)               \
     X(vk_handle_inherit, 0x101c)                                                          \
     X(vk_service_register, 0x101d) X(vk_service_connect, 0x101e)                          \
-    X(vk_channel_call, 0x101f) X(vk_handle_fd, 0x1020)
+    X(vk_channel_call, 0x101f) X(vk_handle_fd, 0x1020)                                    \
+    X(vk_channel_reply_read, 0x1021) X(vk_service_connect_timeout, 0x1022)
 
 #define VK_SYSCALL_ENUM(name, nr) VK_SYS_##name = nr,
 enum { VK_SYSCALLS_LINUX(VK_SYSCALL_ENUM) VK_SYSCALLS_VK(VK_SYSCALL_ENUM) };

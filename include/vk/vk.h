@@ -20,7 +20,7 @@
 
 #define AT_VK_API         0x7601              /* auxv type carrying the table's address */
 #define VK_API_SIGNATURE  0x3149504b56ull     /* "VKPI1" */
-#define VK_API_REVISION   4u
+#define VK_API_REVISION   5u
 #define VK_API_USER_ADDR  0x00007ffff7f00000ull /* fixed: the stubs are linked for it */
 
 /* Shaped like UEFI's EFI_TABLE_HEADER. */
@@ -99,6 +99,13 @@ typedef struct vk_api {
     int64_t (*service_connect)(const char *name, uint64_t len);       /* the handle */
     int64_t (*channel_call)(uint32_t handle, vk_channel_call_t *args, uint64_t timeout_ns);
     int64_t (*handle_fd)(uint32_t handle, uint32_t flags);            /* the descriptor */
+    /* revision 5: a server's reply and its next read in one call; a connect that waits
+     * up to timeout_ns for the name to be registered and for room at the server
+     * (include/vk/ipc.h) */
+    int64_t (*channel_reply_read)(uint32_t handle, vk_channel_reply_read_t *args,
+                                  uint32_t flags);
+    int64_t (*service_connect_timeout)(const char *name, uint64_t len,
+                                       uint64_t timeout_ns);              /* the handle */
 } vk_api_t;
 _Static_assert(offsetof(vk_api_t, log_write) == 24, "vk_api_t layout");
 _Static_assert(offsetof(vk_api_t, syscall) == 80, "vk_api_t layout");
@@ -106,5 +113,7 @@ _Static_assert(offsetof(vk_api_t, kobj_rpc) == 88, "vk_api_t layout");
 _Static_assert(offsetof(vk_api_t, handle_close) == 96, "vk_api_t layout");
 _Static_assert(offsetof(vk_api_t, handle_inherit) == 192, "vk_api_t layout");
 _Static_assert(offsetof(vk_api_t, handle_fd) == 224, "vk_api_t layout");
+_Static_assert(offsetof(vk_api_t, channel_reply_read) == 232, "vk_api_t layout");
+_Static_assert(offsetof(vk_api_t, service_connect_timeout) == 240, "vk_api_t layout");
 
 #endif

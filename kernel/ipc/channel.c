@@ -6,7 +6,12 @@
  *
  * Design notes:
  *   - A message is one allocation: the header, the handles it carries (object and
- *     rights, with the references the sender's table gave up) and the bytes.
+ *     rights, with the references the sender's table gave up) and the bytes, copied
+ *     from the sender's memory straight into it. The spare message: a small one (up to
+ *     MESSAGE_SMALL_BYTES bytes and MESSAGE_SMALL_HANDLES handles) has a fixed size and
+ *     goes back, when freed, to a one-buffer slot of the end it was sent to; the next
+ *     small message to that end takes it from there. So a call and its reply allocate
+ *     nothing once both ends have their spare. The slots are freed with the pair.
  *   - Both ends share one lock (the pair's). Each end has its own wait queue of blocked
  *     readers, and the pair has one for writers waiting for room. A write wakes only the
  *     readers of the end it queued at, so a blocked receiver is handed the message with
@@ -44,13 +49,21 @@
 #include "fs/vfs.h"
 #include <vk/errno.h>
 
+typedef struct endpoint endpoint_t;
+
 typedef struct message {
     struct message *next;
+    endpoint_t *home;          /* small messages: the end whose spare slot takes it back */
     uint32_t num_bytes, num_handles;
     uint32_t num_ends;         /* how many of the handles are channel ends */
     ipc_capability_t *handles; /* points into this allocation */
     uint8_t *bytes;            /* likewise */
 } message_t;
+
+/* A message this small fits a fixed-size buffer that its destination end keeps for
+ * reuse (design notes: the spare message). */
+#define MESSAGE_SMALL_BYTES   256u
+#define MESSAGE_SMALL_HANDLES 4u
 
 /* A thread in ipc_channel_call, waiting at its own end for the reply. */
 typedef struct call_waiter {
@@ -62,7 +75,7 @@ typedef struct call_waiter {
 
 typedef struct channel channel_t;
 
-typedef struct {
+struct endpoint {
     ipc_object_t object;       /* first: the handle's view */
     channel_t *channel;
     unsigned side;             /* 0 or 1: the index in channel->ends */
@@ -75,7 +88,10 @@ typedef struct {
     unsigned queued;
     uint32_t ends_queued;      /* channel ends in those messages; atomic reads allowed */
     call_waiter_t *callers;    /* calls waiting for their reply at this end */
-} endpoint_t;
+    /* Atomic exchange only: one small message buffer kept for reuse, freed with the
+     * channel. */
+    message_t *spare;
+};
 
 struct channel {
     spinlock_t lock;
@@ -101,10 +117,16 @@ static endpoint_t *peer_of(endpoint_t *e)
 
 static bool is_endpoint(const ipc_object_t *o);
 
+/* Drops m's references and gives its buffer back to its end's spare slot (if empty)
+ * or to the heap. */
 static void message_free(message_t *m)
 {
     for (uint32_t i = 0; i < m->num_handles; i++)
         ipc_object_unref(m->handles[i].object);
+    message_t *none = NULL;
+    if (m->home && __atomic_compare_exchange_n(&m->home->spare, &none, m, false,
+                                               __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        return;
     kfree(m);
 }
 
@@ -153,8 +175,12 @@ static void endpoint_destroy(ipc_object_t *o)
     free_list(m);
     if (peer_registered)
         ipc_service_peer_gone(&peer->object);
-    if (last)
+    if (last) {
+        /* Nothing can return a buffer any more: every message of the pair is gone. */
+        kfree(c->ends[0].spare);
+        kfree(c->ends[1].spare);
         kfree(c);
+    }
 }
 
 static const ipc_object_ops_t endpoint_ops = {
@@ -206,21 +232,45 @@ int ipc_channel_mark_registered(ipc_object_t *end)
     return err;
 }
 
-static message_t *message_new(const void *bytes, uint32_t num_bytes, uint32_t num_handles)
+/* A message for dest with room for num_bytes bytes and num_handles handles (not yet
+ * filled in). A small one reuses dest's spare buffer when there is one: the fast path
+ * of a call and its reply allocates nothing. */
+static message_t *message_alloc(endpoint_t *dest, uint32_t num_bytes, uint32_t num_handles)
 {
-    size_t handle_bytes = num_handles * sizeof(ipc_capability_t);
-    message_t *m = kmalloc(sizeof(*m) + handle_bytes + num_bytes);
+    bool small = num_bytes <= MESSAGE_SMALL_BYTES && num_handles <= MESSAGE_SMALL_HANDLES;
+    size_t handle_bytes = (small ? MESSAGE_SMALL_HANDLES : num_handles) *
+                          sizeof(ipc_capability_t);
+    message_t *m = small ? __atomic_exchange_n(&dest->spare, NULL, __ATOMIC_ACQ_REL) : NULL;
+    if (!m)
+        m = kmalloc(sizeof(*m) + handle_bytes + (small ? MESSAGE_SMALL_BYTES : num_bytes));
     if (!m)
         return NULL;
     m->next = NULL;
+    m->home = small ? dest : NULL;
     m->num_bytes = num_bytes;
     m->num_handles = num_handles;
     m->num_ends = 0;
     m->handles = (ipc_capability_t *)(m + 1);
     m->bytes = (uint8_t *)m->handles + handle_bytes;
-    if (num_bytes)
-        memcpy(m->bytes, bytes, num_bytes);
     return m;
+}
+
+/* A message for end's peer holding a copy of the user's bytes; *m is NULL on error. */
+static long message_from_user(endpoint_t *e, uint64_t user_bytes, uint32_t num_bytes,
+                              uint32_t num_handles, message_t **out)
+{
+    message_t *m = message_alloc(peer_of(e), num_bytes, num_handles);
+    *out = NULL;
+    if (!m)
+        return -VK_ENOMEM;
+    long err = num_bytes ? usercopy_from(m->bytes, user_bytes, num_bytes) : 0;
+    if (err) {
+        m->num_handles = 0;
+        message_free(m);
+        return err;
+    }
+    *out = m;
+    return 0;
 }
 
 /* The cycle rule (design notes): an end with channel ends queued at it stays put. */
@@ -231,17 +281,18 @@ static int check_transferable(ipc_object_t *o)
     return 0;
 }
 
-/* Waits for room at dest (pair's lock held): 0, -VK_EPIPE, -VK_EAGAIN or -VK_EINTR. */
-static long wait_room(channel_t *c, endpoint_t *dest, bool nonblock)
+/* Waits for room at dest until deadline_ns (0: not at all; pair's lock held): 0,
+ * -VK_EPIPE, -VK_EAGAIN (no wait), -VK_ETIMEDOUT or -VK_EINTR. */
+static long wait_room(channel_t *c, endpoint_t *dest, uint64_t deadline_ns)
 {
     for (;;) {
         if (dest->closed)
             return -VK_EPIPE;
         if (dest->queued < VK_CHANNEL_QUEUE_MAX)
             return 0;
-        if (nonblock)
+        if (!deadline_ns)
             return -VK_EAGAIN;
-        long err = sched_wait_interruptible(&c->writers, &c->lock, SCHED_WAIT_FOREVER);
+        long err = sched_wait_interruptible(&c->writers, &c->lock, deadline_ns);
         if (err)
             return err;
     }
@@ -311,15 +362,17 @@ static long take_handles(endpoint_t *e, message_t *m, const uint32_t *handles,
 }
 
 /* The write path shared by writes, kernel writes and calls. `handles` (user values) or
- * `caps` (kernel capabilities) describe m's handles. waiter: a call to register at e in
- * the same critical section. Consumes m on failure (its handles untouched). */
+ * `caps` (kernel capabilities) describe m's handles. It waits for room until
+ * deadline_ns (0: not at all). waiter: a call to register at e in the same critical
+ * section. Consumes m on failure (its handles untouched). */
 static long write_message(endpoint_t *e, message_t *m, const uint32_t *handles,
-                          const ipc_capability_t *caps, bool nonblock, call_waiter_t *waiter)
+                          const ipc_capability_t *caps, uint64_t deadline_ns,
+                          call_waiter_t *waiter)
 {
     endpoint_t *peer = peer_of(e);
     channel_t *c = e->channel;
     uint64_t f = spinlock_lock_irqsave(&c->lock);
-    long err = wait_room(c, peer, nonblock);
+    long err = wait_room(c, peer, deadline_ns);
     bool queued = false, transferring = !err && m->num_handles;
     if (transferring) {
         /* The check and the destination's count move in one step (design notes). */
@@ -348,22 +401,27 @@ static long write_message(endpoint_t *e, message_t *m, const uint32_t *handles,
     return 0;
 }
 
-long ipc_channel_write(ipc_object_t *end, void *bytes, uint32_t num_bytes,
+long ipc_channel_write(ipc_object_t *end, uint64_t user_bytes, uint32_t num_bytes,
                        const uint32_t *handles, uint32_t num_handles, bool nonblock)
 {
-    message_t *m = message_new(bytes, num_bytes, num_handles);
-    if (!m)
-        return -VK_ENOMEM;
-    return write_message(endpoint_of(end), m, handles, NULL, nonblock, NULL);
+    message_t *m;
+    long err = message_from_user(endpoint_of(end), user_bytes, num_bytes, num_handles, &m);
+    if (err)
+        return err;
+    return write_message(endpoint_of(end), m, handles, NULL,
+                         nonblock ? 0 : SCHED_WAIT_FOREVER, NULL);
 }
 
 long ipc_channel_write_kernel(ipc_object_t *end, const void *bytes, uint32_t num_bytes,
-                              const ipc_capability_t *caps, uint32_t num_caps)
+                              const ipc_capability_t *caps, uint32_t num_caps,
+                              uint64_t deadline_ns)
 {
-    message_t *m = message_new(bytes, num_bytes, num_caps);
+    message_t *m = message_alloc(peer_of(endpoint_of(end)), num_bytes, num_caps);
     if (!m)
         return -VK_ENOMEM;
-    return write_message(endpoint_of(end), m, NULL, caps, true, NULL);
+    if (num_bytes)
+        memcpy(m->bytes, bytes, num_bytes);
+    return write_message(endpoint_of(end), m, NULL, caps, deadline_ns, NULL);
 }
 
 /* Copies m out to the user buffers msg describes and installs its handles (the table
@@ -377,7 +435,7 @@ static long copy_out(const message_t *m, vk_channel_msg_t *msg)
     if (!fits)
         return -VK_EMSGSIZE;
     long err = usercopy_to(msg->bytes, m->bytes, m->num_bytes);
-    if (err)
+    if (err || !m->num_handles)
         return err;
     uint32_t values[VK_CHANNEL_HANDLES_MAX];
     for (uint32_t i = 0; i < m->num_handles; i++)
@@ -431,7 +489,9 @@ static long read_head(endpoint_t *e, vk_channel_msg_t *msg)
         e->tail = NULL;
     e->queued--;
     e->ends_queued -= m->num_ends;
-    bool writers = sched_wait_queue_length(&c->writers) != 0;
+    /* Writers queue themselves under the pair's lock (wait_room), so a non-empty queue
+     * is seen here; a stale non-empty one only costs a wake-up that finds nobody. */
+    bool writers = __atomic_load_n(&c->writers.first, __ATOMIC_RELAXED) != NULL;
     spinlock_unlock_irqrestore(&c->lock, f);
     message_free(m); /* drops the message's references; the table has its own */
     if (writers)
@@ -458,7 +518,7 @@ long ipc_channel_read(ipc_object_t *end, vk_channel_msg_t *msg, bool nonblock)
     }
 }
 
-long ipc_channel_call(ipc_object_t *end, void *bytes, uint32_t num_bytes,
+long ipc_channel_call(ipc_object_t *end, uint64_t user_bytes, uint32_t num_bytes,
                       const uint32_t *handles, uint32_t num_handles,
                       vk_channel_msg_t *reply, uint64_t deadline_ns)
 {
@@ -466,14 +526,15 @@ long ipc_channel_call(ipc_object_t *end, void *bytes, uint32_t num_bytes,
     channel_t *c = e->channel;
     if (num_bytes < sizeof(uint32_t))
         return -VK_EINVAL;
+    message_t *m;
+    long err = message_from_user(e, user_bytes, num_bytes, num_handles, &m);
+    if (err)
+        return err;
     call_waiter_t w = { .txid = VK_CALL_TXID_KERNEL |
                                 __atomic_add_fetch(&next_txid, 1, __ATOMIC_RELAXED) };
     sched_wait_queue_init(&w.wq);
-    memcpy(bytes, &w.txid, sizeof(w.txid));
-    message_t *m = message_new(bytes, num_bytes, num_handles);
-    if (!m)
-        return -VK_ENOMEM;
-    long err = write_message(e, m, handles, NULL, false, &w);
+    memcpy(m->bytes, &w.txid, sizeof(w.txid));
+    err = write_message(e, m, handles, NULL, SCHED_WAIT_FOREVER, &w);
     if (err)
         return err;
 
@@ -497,4 +558,16 @@ long ipc_channel_call(ipc_object_t *end, void *bytes, uint32_t num_bytes,
     err = copy_out(w.reply, reply);
     message_free(w.reply); /* delivered or, on an error, discarded */
     return err;
+}
+
+long ipc_channel_reply_read(ipc_object_t *end, uint64_t user_bytes, uint32_t num_bytes,
+                            const uint32_t *handles, uint32_t num_handles,
+                            vk_channel_msg_t *next, bool nonblock, bool *replied)
+{
+    *replied = false;
+    long err = ipc_channel_write(end, user_bytes, num_bytes, handles, num_handles, nonblock);
+    if (err)
+        return err;
+    *replied = true;
+    return ipc_channel_read(end, next, nonblock);
 }

@@ -98,26 +98,33 @@ void ipc_process_release(process_t *p);
 
 /* channel.c: a pair of endpoints, each with the given reference. 0 or -VK_ENOMEM. */
 int ipc_channel_create(ipc_object_t *ends[2]);
-/* Queues a message on the peer of `end`. bytes is a kernel buffer (NULL when num_bytes
- * is 0) copied into the message; the caller keeps it. handles are values in the
- * caller's table, moved only on success. */
-long ipc_channel_write(ipc_object_t *end, void *bytes, uint32_t num_bytes,
+/* Queues a message on the peer of `end`. user_bytes is the user address of num_bytes
+ * bytes copied into the message. handles are values in the caller's table, moved only
+ * on success. */
+long ipc_channel_write(ipc_object_t *end, uint64_t user_bytes, uint32_t num_bytes,
                        const uint32_t *handles, uint32_t num_handles, bool nonblock);
 /* Reads the oldest message into user buffers described by msg (and updates its counts).
  * 0 or a negative errno (include/vk/ipc.h). */
 long ipc_channel_read(ipc_object_t *end, vk_channel_msg_t *msg, bool nonblock);
 
 /* Writes a message made by the kernel (no sender table): bytes are copied, caps' references
- * move into the message on success. Never blocks: -VK_EAGAIN on a full queue. */
+ * move into the message on success. A full queue: wait for room until deadline_ns
+ * (-VK_ETIMEDOUT, -VK_EINTR), or with deadline_ns 0 fail at once with -VK_EAGAIN. */
 long ipc_channel_write_kernel(ipc_object_t *end, const void *bytes, uint32_t num_bytes,
-                              const ipc_capability_t *caps, uint32_t num_caps);
+                              const ipc_capability_t *caps, uint32_t num_caps,
+                              uint64_t deadline_ns);
 /* Write, then wait for the reply carrying the same transaction id (include/vk/ipc.h
- * vk_channel_call_t) until deadline_ns. bytes (the caller's, >= 4 bytes) gets the
- * transaction id in its first four bytes and is then copied as for a write; the reply
- * goes to the user buffers in *reply (counts updated). */
-long ipc_channel_call(ipc_object_t *end, void *bytes, uint32_t num_bytes,
+ * vk_channel_call_t) until deadline_ns. The user's bytes (>= 4) are copied as for a
+ * write, and the copy's first four bytes become the transaction id; the reply goes to
+ * the user buffers in *reply (counts updated). */
+long ipc_channel_call(ipc_object_t *end, uint64_t user_bytes, uint32_t num_bytes,
                       const uint32_t *handles, uint32_t num_handles,
                       vk_channel_msg_t *reply, uint64_t deadline_ns);
+/* A write, then a read of the same end (vk_channel_reply_read_t): *replied tells
+ * whether the write went out. The first error ends it. */
+long ipc_channel_reply_read(ipc_object_t *end, uint64_t user_bytes, uint32_t num_bytes,
+                            const uint32_t *handles, uint32_t num_handles,
+                            vk_channel_msg_t *next, bool nonblock, bool *replied);
 /* True once the peer of end has closed. */
 bool ipc_channel_peer_closed(ipc_object_t *end);
 /* service.c marks a registered end: when its peer (the server's listening end) goes,
@@ -134,9 +141,11 @@ void ipc_service_grant_first(process_t *p);
  * or a name error. */
 int ipc_service_register(const char *name, size_t len, ipc_object_t *end);
 /* A new channel: the server's end is delivered at the service; the client's end goes
- * to *out (one reference). */
+ * to *out (one reference). Until deadline_ns it waits for the name to be registered
+ * and for room in the server's queue; with deadline_ns 0 it does not wait (-VK_ENOENT,
+ * -VK_EAGAIN). A wait that runs out is -VK_ETIMEDOUT; a signal, -VK_EINTR. */
 int ipc_service_connect(const char *name, size_t len, uint32_t client_pid,
-                        ipc_object_t **out);
+                        uint64_t deadline_ns, ipc_object_t **out);
 /* 0, -VK_EINVAL or -VK_ENAMETOOLONG. */
 int ipc_service_name_check(const char *name, size_t len);
 /* channel.c: the peer of a registered end went; drop the registration. No lock held. */

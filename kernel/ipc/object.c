@@ -5,17 +5,20 @@
  */
 #include "ipc/ipc.h"
 #include "core/spinlock.h"
+#include "sched/sched.h"
 #include "fs/vfs.h"
 #include <vk/errno.h>
 
 static uint64_t next_id = 1;                 /* atomic */
 static uint64_t live[VK_OBJECT_KOBJ_WRITE + 1]; /* atomic; by VK_OBJECT_* (0: all) */
 
-/* Guarded by reap_lock: objects whose last reference went, and whether a thread is
- * freeing them. */
+/* Guarded by reap_lock: objects whose last reference went, and the thread freeing
+ * them. Threads that drop a last reference while another thread reaps wait on
+ * reap_done until it has freed theirs too. */
 static spinlock_t reap_lock = SPINLOCK_INIT;
 static ipc_object_t *reap_list;
-static bool reaping;
+static sched_thread_t *reaper;
+static sched_wait_queue_t reap_done = SCHED_WAIT_QUEUE_INIT;
 
 void ipc_object_init(ipc_object_t *o, const ipc_object_ops_t *ops)
 {
@@ -35,15 +38,21 @@ ipc_object_t *ipc_object_ref(ipc_object_t *o)
 }
 
 /* Frees queued objects until the list is empty. A destroy may drop more last
- * references (a channel's queued handles): they join the list instead of recursing. */
+ * references: those land on the list and this loop takes them, so nesting never
+ * recurses. A thread whose object another thread is reaping waits for that thread to
+ * finish: "closed" means destroyed when ipc_object_unref returns (a peer sees
+ * PEER_CLOSED at once), also on SMP. */
 static void reap(void)
 {
+    sched_thread_t *me = sched_current();
     uint64_t f = spinlock_lock_irqsave(&reap_lock);
-    if (reaping) {
+    if (reaper == me) {
         spinlock_unlock_irqrestore(&reap_lock, f);
-        return; /* the thread already reaping takes it */
+        return; /* nested in a destroy: the loop below takes it */
     }
-    reaping = true;
+    while (reaper)
+        sched_wait(&reap_done, &reap_lock);
+    reaper = me;
     while (reap_list) {
         ipc_object_t *o = reap_list;
         reap_list = o->reap_next;
@@ -54,8 +63,9 @@ static void reap(void)
         __atomic_fetch_sub(&live[type], 1, __ATOMIC_RELAXED);
         f = spinlock_lock_irqsave(&reap_lock);
     }
-    reaping = false;
+    reaper = NULL;
     spinlock_unlock_irqrestore(&reap_lock, f);
+    sched_wake_all(&reap_done);
 }
 
 void ipc_object_unref(ipc_object_t *o)

@@ -18,6 +18,7 @@
  */
 #include "ipc/ipc.h"
 #include "core/spinlock.h"
+#include "sched/sched.h"
 #include "core/string.h"
 #include "core/log.h"
 #include <vk/errno.h>
@@ -31,6 +32,8 @@ typedef struct {
 static spinlock_t lock = SPINLOCK_INIT;
 /* Guarded by lock. */
 static service_t services[VK_SERVICES_MAX];
+/* Connects waiting for a name to appear (woken by every registration). */
+static sched_wait_queue_t registered = SCHED_WAIT_QUEUE_INIT;
 
 static void registry_destroy(ipc_object_t *o)
 {
@@ -130,6 +133,8 @@ int ipc_service_register(const char *name, size_t len, ipc_object_t *end)
         if (slot->end == end)
             slot->end = NULL;
         spinlock_unlock_irqrestore(&lock, f);
+    } else {
+        sched_wake_all(&registered); /* connects waiting for a name */
     }
     return err; /* on failure the caller keeps its reference */
 }
@@ -148,27 +153,49 @@ void ipc_service_peer_gone(ipc_object_t *registered_end)
         ipc_object_unref(end);
 }
 
+/* The registered end named name, with a reference, waiting until deadline_ns (0: not
+ * at all) for it to be registered. */
+static int find_end(const char *name, size_t len, uint64_t deadline_ns, ipc_object_t **out)
+{
+    for (;;) {
+        int err = 0;
+        uint64_t f = spinlock_lock_irqsave(&lock);
+        service_t *s = find(name, len);
+        ipc_object_t *dead = drop_if_dead(s);
+        ipc_object_t *end = s && s->end ? ipc_object_ref(s->end) : NULL;
+        if (!end && !dead && deadline_ns)
+            err = sched_wait_interruptible(&registered, &lock, deadline_ns);
+        spinlock_unlock_irqrestore(&lock, f);
+        if (dead)
+            ipc_object_unref(dead);
+        if (end) {
+            *out = end;
+            return 0;
+        }
+        if (err)
+            return err; /* -VK_ETIMEDOUT or -VK_EINTR */
+        if (!dead && !deadline_ns)
+            return -VK_ENOENT;
+        /* Woken, or a dead entry dropped: look again. */
+    }
+}
+
 int ipc_service_connect(const char *name, size_t len, uint32_t client_pid,
-                        ipc_object_t **out)
+                        uint64_t deadline_ns, ipc_object_t **out)
 {
     int err = ipc_service_name_check(name, len);
     if (err)
         return err;
-    uint64_t f = spinlock_lock_irqsave(&lock);
-    service_t *s = find(name, len);
-    ipc_object_t *dead = drop_if_dead(s);
-    ipc_object_t *end = s && s->end ? ipc_object_ref(s->end) : NULL;
-    spinlock_unlock_irqrestore(&lock, f);
-    if (dead)
-        ipc_object_unref(dead);
-    if (!end)
-        return -VK_ENOENT;
+    ipc_object_t *end;
+    if ((err = find_end(name, len, deadline_ns, &end)))
+        return err;
     ipc_object_t *ends[2];
     err = ipc_channel_create(ends);
     if (!err) {
         vk_service_connect_msg_t msg = { VK_SERVICE_MSG_CONNECT, client_pid };
         ipc_capability_t server_end = { ends[1], VK_RIGHTS_ALL };
-        err = (int)ipc_channel_write_kernel(end, &msg, sizeof(msg), &server_end, 1);
+        err = (int)ipc_channel_write_kernel(end, &msg, sizeof(msg), &server_end, 1,
+                                            deadline_ns);
         if (err) {
             ipc_object_unref(ends[0]);
             ipc_object_unref(ends[1]);

@@ -17,6 +17,8 @@
 /* The time_monotonic_ns() deadline timeout_ns from now (VK_WAIT_FOREVER: none). */
 static uint64_t deadline_after(uint64_t timeout_ns)
 {
+    if (timeout_ns == VK_WAIT_FOREVER)
+        return SCHED_WAIT_FOREVER; /* no clock read on the call fast path */
     uint64_t now = time_monotonic_ns();
     return timeout_ns > SCHED_WAIT_FOREVER - now ? SCHED_WAIT_FOREVER : now + timeout_ns;
 }
@@ -108,19 +110,26 @@ static int copy_msg_args(const syscall_args_t *a, vk_channel_msg_t *msg)
     return (a->arg[2] & ~(uint64_t)VK_IPC_NONBLOCK) ? -VK_EINVAL : 0;
 }
 
-/* Copies in what a write sends: the handle values, and the bytes into *bytes (a
- * kmalloc'd buffer the caller frees; NULL when there are none). */
-static int copy_write_msg(const vk_channel_msg_t *msg, uint32_t *handles, void **bytes)
+/* Checks what a write sends and copies in its handle values; the bytes go straight
+ * from user memory into the message (kernel/ipc/channel.c). */
+static int copy_write_msg(const vk_channel_msg_t *msg, uint32_t *handles)
 {
-    *bytes = NULL;
     if (msg->num_bytes > VK_CHANNEL_BYTES_MAX || msg->num_handles > VK_CHANNEL_HANDLES_MAX)
         return -VK_EMSGSIZE;
-    int err = usercopy_from(handles, msg->handles, msg->num_handles * sizeof(uint32_t));
-    if (err || !msg->num_bytes)
-        return err;
-    if (!(*bytes = kmalloc(msg->num_bytes)))
-        return -VK_ENOMEM;
-    return usercopy_from(*bytes, msg->bytes, msg->num_bytes);
+    if (!msg->num_handles)
+        return 0;
+    return usercopy_from(handles, msg->handles, msg->num_handles * sizeof(uint32_t));
+}
+
+/* The counts of a received message go back to the user's descriptor at user_msg, on
+ * success and on EMSGSIZE (which tells the sizes needed). */
+static long put_read_counts(long result, uint64_t user_msg, const vk_channel_msg_t *msg)
+{
+    if (result != 0 && result != -VK_EMSGSIZE)
+        return result;
+    int err = usercopy_to(user_msg + offsetof(vk_channel_msg_t, num_bytes), &msg->num_bytes,
+                          2 * sizeof(uint32_t));
+    return err ? err : result;
 }
 
 long sys_vk_channel_write(const syscall_args_t *a)
@@ -128,18 +137,16 @@ long sys_vk_channel_write(const syscall_args_t *a)
     vk_channel_msg_t msg;
     uint32_t handles[VK_CHANNEL_HANDLES_MAX];
     uint32_t flags = (uint32_t)a->arg[2];
-    void *bytes = NULL;
     int err = copy_msg_args(a, &msg);
     if (!err)
-        err = copy_write_msg(&msg, handles, &bytes);
+        err = copy_write_msg(&msg, handles);
     ipc_object_t *o = NULL;
     if (!err)
         err = ipc_handle_get((uint32_t)a->arg[0], VK_OBJECT_CHANNEL, VK_RIGHT_WRITE, &o, NULL);
-    long result = err ? err : ipc_channel_write(o, bytes, msg.num_bytes, handles,
+    long result = err ? err : ipc_channel_write(o, msg.bytes, msg.num_bytes, handles,
                                                 msg.num_handles, flags & VK_IPC_NONBLOCK);
     if (o)
         ipc_object_unref(o);
-    kfree(bytes);
     return result;
 }
 
@@ -147,29 +154,53 @@ long sys_vk_channel_call(const syscall_args_t *a)
 {
     vk_channel_call_t call;
     uint32_t handles[VK_CHANNEL_HANDLES_MAX];
-    void *bytes = NULL;
     ipc_object_t *o = NULL;
     int err = usercopy_from(&call, a->arg[1], sizeof(call));
     if (!err)
-        err = copy_write_msg(&call.write, handles, &bytes);
+        err = copy_write_msg(&call.write, handles);
     if (!err && call.write.num_bytes < sizeof(uint32_t))
         err = -VK_EINVAL; /* no room for the transaction id */
     if (!err)
         err = ipc_handle_get((uint32_t)a->arg[0], VK_OBJECT_CHANNEL,
                              VK_RIGHT_WRITE | VK_RIGHT_READ, &o, NULL);
-    long result = err ? err : ipc_channel_call(o, bytes, call.write.num_bytes, handles,
-                                               call.write.num_handles, &call.read,
+    long result = err ? err : ipc_channel_call(o, call.write.bytes, call.write.num_bytes,
+                                               handles, call.write.num_handles, &call.read,
                                                deadline_after(a->arg[2]));
     if (o)
         ipc_object_unref(o);
-    kfree(bytes);
-    if (result == 0 || result == -VK_EMSGSIZE) {
-        err = usercopy_to(a->arg[1] + offsetof(vk_channel_call_t, read.num_bytes),
-                          &call.read.num_bytes, 2 * sizeof(uint32_t));
-        if (err)
-            return err;
-    }
-    return result;
+    return put_read_counts(result, a->arg[1] + offsetof(vk_channel_call_t, read), &call.read);
+}
+
+long sys_vk_channel_reply_read(const syscall_args_t *a)
+{
+    vk_channel_reply_read_t args;
+    uint32_t handles[VK_CHANNEL_HANDLES_MAX];
+    uint32_t flags = (uint32_t)a->arg[2];
+    ipc_object_t *o = NULL;
+    bool replied = false;
+    int err = usercopy_from(&args, a->arg[1], sizeof(args));
+    if (!err && (flags & ~(uint32_t)VK_IPC_NONBLOCK))
+        err = -VK_EINVAL;
+    if (!err)
+        err = copy_write_msg(&args.reply, handles);
+    if (!err)
+        err = ipc_handle_get((uint32_t)a->arg[0], VK_OBJECT_CHANNEL,
+                             VK_RIGHT_WRITE | VK_RIGHT_READ, &o, NULL);
+    long result = err ? err : ipc_channel_reply_read(o, args.reply.bytes, args.reply.num_bytes,
+                                                     handles, args.reply.num_handles,
+                                                     &args.next, flags & VK_IPC_NONBLOCK,
+                                                     &replied);
+    if (o)
+        ipc_object_unref(o);
+    uint32_t replied_value = replied;
+    err = usercopy_to(a->arg[1] + offsetof(vk_channel_reply_read_t, replied), &replied_value,
+                      sizeof(replied_value));
+    if (err)
+        return err;
+    if (!replied)
+        return result;
+    return put_read_counts(result, a->arg[1] + offsetof(vk_channel_reply_read_t, next),
+                           &args.next);
 }
 
 long sys_vk_channel_read(const syscall_args_t *a)
@@ -184,14 +215,7 @@ long sys_vk_channel_read(const syscall_args_t *a)
         return err;
     long result = ipc_channel_read(o, &msg, flags & VK_IPC_NONBLOCK);
     ipc_object_unref(o);
-    if (result == 0 || result == -VK_EMSGSIZE) {
-        /* The counts go back either way: EMSGSIZE tells the sizes needed. */
-        err = usercopy_to(a->arg[1] + offsetof(vk_channel_msg_t, num_bytes), &msg.num_bytes,
-                          2 * sizeof(uint32_t));
-        if (err)
-            return err;
-    }
-    return result;
+    return put_read_counts(result, a->arg[1], &msg);
 }
 
 long sys_vk_event_create(const syscall_args_t *a)
@@ -347,7 +371,19 @@ long sys_vk_service_connect(const syscall_args_t *a)
     ipc_object_t *o;
     int err = copy_name(a->arg[0], a->arg[1], name);
     if (!err)
-        err = ipc_service_connect(name, a->arg[1], (uint32_t)proc_current()->pid, &o);
+        err = ipc_service_connect(name, a->arg[1], (uint32_t)proc_current()->pid, 0, &o);
+    return err ? err : install_new(o);
+}
+
+long sys_vk_service_connect_timeout(const syscall_args_t *a)
+{
+    char name[VK_SERVICE_NAME_MAX];
+    ipc_object_t *o;
+    uint64_t deadline = a->arg[2] ? deadline_after(a->arg[2]) : 0; /* 0: do not wait */
+    int err = copy_name(a->arg[0], a->arg[1], name);
+    if (!err)
+        err = ipc_service_connect(name, a->arg[1], (uint32_t)proc_current()->pid, deadline,
+                                  &o);
     return err ? err : install_new(o);
 }
 

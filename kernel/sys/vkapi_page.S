@@ -15,7 +15,7 @@
     .globl vkapi_page_start, vkapi_page_end
 vkapi_page_start:
     .quad 0x3149504b56              /* signature "VKPI1" */
-    .long 4                         /* revision (VK_API_REVISION) */
+    .long 5                         /* revision (VK_API_REVISION) */
     .long vkapi_table_end - vkapi_page_start
     .long 0, 0
     ENTRY(stub_log_write)
@@ -44,6 +44,8 @@ vkapi_page_start:
     ENTRY(stub_service_connect)
     ENTRY(stub_channel_call)
     ENTRY(stub_handle_fd)
+    ENTRY(stub_channel_reply_read)  /* revision 5 */
+    ENTRY(stub_service_connect_timeout)
 vkapi_table_end:
 
 .macro STUB name, nr
@@ -76,6 +78,8 @@ stub_\name:
     STUB service_connect, 0x101e
     STUB channel_call, 0x101f
     STUB handle_fd, 0x1020
+    STUB channel_reply_read, 0x1021
+    STUB service_connect_timeout, 0x1022
 
 /* Four arguments: the fourth comes in RCX and the syscall ABI wants it in R10. */
 stub_kobj_rpc:

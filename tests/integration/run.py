@@ -814,6 +814,11 @@ def ipc():
     # Named services, calls, descriptors, cycles, the ipc-echo example and a stress run
     # of 4 client processes against one server (userspace/tests/ipc-services).
     user_suite('test-ipc-services', boot_name='test-ipc-services-smp4', smp=4)
+    # Seeded random traffic, handle transfers, closes and kills on four CPUs, then the
+    # invariants (userspace/tests/ipc-stress). The seed is printed; VK_IPC_STRESS_SEED
+    # repeats a run.
+    user_suite('test-ipc-stress', args=os.environ.get('VK_IPC_STRESS_SEED', ''),
+               boot_name='test-ipc-stress-smp4', smp=4)
 
 
 def ps2_input():

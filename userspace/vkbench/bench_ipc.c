@@ -226,11 +226,11 @@ bool vkbench_futex_pingpong_threads(vkbench_run_t *run, uint64_t repeat)
  */
 #define CHANNEL_MSG_BYTES 16
 
-static vk_api_t *channel_api(vkbench_run_t *run, size_t entry_end)
+vk_api_t *vkbench_vk_api(vkbench_run_t *run, size_t entry_end)
 {
     vk_api_t *api = vk_api();
     if (!api || api->header.size < entry_end) {
-        vkbench_unavailable(run, "vk_api channel entries", ENOSYS);
+        vkbench_unavailable(run, "vk_api entries", ENOSYS);
         return NULL;
     }
     return api;
@@ -249,17 +249,17 @@ static int64_t channel_receive(vk_api_t *api, uint32_t h, void *bytes, uint32_t 
 }
 
 /* The child: echo every message until the channel closes. */
-static void channel_echo_child(vk_api_t *api, uint32_t h)
+static int channel_echo_child(vk_api_t *api, uint32_t h)
 {
     uint8_t buf[CHANNEL_MSG_BYTES];
     while (channel_receive(api, h, buf, sizeof(buf)) == 0)
         if (channel_send(api, h, buf, sizeof(buf)) != 0)
-            _exit(1);
-    _exit(0);
+            return 1;
+    return 0;
 }
 
-/* Forks the echo child on a new channel; the parent's end goes to *mine. */
-static pid_t channel_fork_echo(vkbench_run_t *run, vk_api_t *api, uint32_t *mine)
+int vkbench_fork_channel_child(vkbench_run_t *run, vk_api_t *api, uint32_t *mine,
+                                 int (*child)(vk_api_t *api, uint32_t h))
 {
     uint32_t ch[2];
     int64_t err = api->channel_create(ch);
@@ -272,7 +272,7 @@ static pid_t channel_fork_echo(vkbench_run_t *run, vk_api_t *api, uint32_t *mine
     pid_t pid = fork();
     if (pid == 0) {
         api->handle_close(ch[0]);
-        channel_echo_child(api, ch[1]);
+        _exit(child(api, ch[1]));
     }
     api->handle_close(ch[1]);
     if (pid < 0) {
@@ -302,12 +302,12 @@ static bool channel_round_trips(vkbench_run_t *run, uint64_t repeat, bool use_ca
 {
     size_t entry_end = use_call ? offsetof(vk_api_t, channel_call) + sizeof(void *)
                                 : offsetof(vk_api_t, handle_inherit) + sizeof(void *);
-    vk_api_t *api = channel_api(run, entry_end);
+    vk_api_t *api = vkbench_vk_api(run, entry_end);
     uint32_t h;
     bool ok = true;
     if (!api)
         return false;
-    pid_t pid = channel_fork_echo(run, api, &h);
+    pid_t pid = vkbench_fork_channel_child(run, api, &h, channel_echo_child);
     if (pid < 0)
         return false;
     uint8_t buf[CHANNEL_MSG_BYTES] = { 0 };

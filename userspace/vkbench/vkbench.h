@@ -13,6 +13,7 @@
 #define VKBENCH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define VKBENCH_REASON_MAX 120
@@ -62,6 +63,19 @@ bool vkbench_sched_yield_threads(vkbench_run_t *run, uint64_t repeat);
 bool vkbench_futex_pingpong_threads(vkbench_run_t *run, uint64_t repeat);
 bool vkbench_channel_pingpong_procs(vkbench_run_t *run, uint64_t repeat);
 bool vkbench_channel_call_procs(vkbench_run_t *run, uint64_t repeat);
+/* vkernel channels (bench_ipc.c): vk_api with the entries up to entry_end (an offsetof
+ * end), else NULL after vkbench_unavailable; a forked child that runs child(api, its
+ * end) and exits with its result, the parent's end in *mine (-1 and n/a on failure). */
+struct vk_api;
+struct vk_api *vkbench_vk_api(vkbench_run_t *run, size_t entry_end);
+int vkbench_fork_channel_child(vkbench_run_t *run, struct vk_api *api, uint32_t *mine,
+                               int (*child)(struct vk_api *api, uint32_t h));
+/* bench_handles.c */
+bool vkbench_channel_call_rr_procs(vkbench_run_t *run, uint64_t repeat);
+bool vkbench_channel_send_4k(vkbench_run_t *run, uint64_t repeat);
+bool vkbench_shm_transfer_1m(vkbench_run_t *run, uint64_t repeat);
+bool vkbench_handle_transfer(vkbench_run_t *run, uint64_t repeat);
+bool vkbench_scm_rights_transfer(vkbench_run_t *run, uint64_t repeat);
 
 bool vkbench_fork_exit_wait(vkbench_run_t *run, uint64_t repeat);
 bool vkbench_fork_exec_wait(vkbench_run_t *run, uint64_t repeat);

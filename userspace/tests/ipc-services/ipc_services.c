@@ -500,9 +500,70 @@ static void test_echo_example(void)
     vktest_check(exited_with(server, 0), "echo_server_exits_after_clients", "bad status");
 }
 
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* vk_service_connect_timeout: no wait at 0, ETIMEDOUT after the timeout, and a connect
+ * that waits for a name registered later (by a child) or for room at a full server. */
+static void test_connect_timeout(void)
+{
+    const char *name = "test.late";
+    int64_t r = api->service_connect_timeout(name, strlen(name), 0);
+    vktest_check(r == -ENOENT, "connect_timeout_zero_is_enoent", "not ENOENT");
+    uint64_t t0 = now_ms();
+    r = api->service_connect_timeout(name, strlen(name), 50ull * 1000000);
+    uint64_t waited = now_ms() - t0;
+    vktest_check(r == -ETIMEDOUT && waited >= 50, "connect_timeout_expires",
+                 r == -ETIMEDOUT ? "returned early" : "not ETIMEDOUT");
+
+    /* A child registers the name 100 ms from now and accepts one connection. */
+    int ready[2];
+    if (pipe(ready))
+        return;
+    api->handle_inherit(REG, 1);
+    pid_t child = fork();
+    if (child == 0) {
+        uint32_t listen;
+        sleep_ms(100);
+        if (serve(name, &listen))
+            _exit(1);
+        int64_t conn = accept_one(listen, NULL);
+        char byte;
+        read(ready[0], &byte, 1); /* hold the service until the parent has checked */
+        _exit(conn > 0 ? 0 : 2);
+    }
+    api->handle_inherit(REG, 0);
+    close(ready[0]);
+    r = api->service_connect_timeout(name, strlen(name), 10ull * 1000000000);
+    vktest_check(r > 0, "connect_timeout_waits_for_registration", "no connection");
+    if (r > 0)
+        api->handle_close((uint32_t)r);
+    write(ready[1], "x", 1);
+    close(ready[1]);
+    vktest_check(exited_with(child, 0), "late_server_accepted", "bad status");
+
+    /* A server that never reads: its queue fills, then a connect waits and times out. */
+    uint32_t listen;
+    int64_t conns[VK_CHANNEL_QUEUE_MAX] = { 0 };
+    int ok = serve("test.full", &listen) == 0;
+    for (unsigned i = 0; ok && i < VK_CHANNEL_QUEUE_MAX; i++)
+        ok = (conns[i] = connect_to("test.full")) > 0;
+    r = api->service_connect_timeout("test.full", 9, 30ull * 1000000);
+    vktest_check(ok && r == -ETIMEDOUT, "connect_timeout_full_queue", "not ETIMEDOUT");
+    vktest_check(connect_to("test.full") == -EAGAIN, "connect_full_queue_eagain", "not EAGAIN");
+    for (unsigned i = 0; i < VK_CHANNEL_QUEUE_MAX; i++)
+        if (conns[i] > 0)
+            api->handle_close((uint32_t)conns[i]);
+    api->handle_close(listen);
+}
+
 int main(void)
 {
-    if (!ipc_test_start(offsetof(vk_api_t, handle_fd) + sizeof(void *)))
+    if (!ipc_test_start(offsetof(vk_api_t, service_connect_timeout) + sizeof(void *)))
         return vktest_finish("test-ipc-services");
     uint64_t start = live_objects();
     test_registry_handle();
@@ -513,5 +574,6 @@ int main(void)
     test_cycles();
     test_stress();
     test_echo_example();
+    test_connect_timeout();
     return ipc_test_finish("test-ipc-services", start);
 }
