@@ -249,6 +249,7 @@ static void undo_growth(fat32_volume_t *vol, fat32_node_t *node, uint32_t old_la
         node->first_cluster = 0;
     fat32_free_chain(vol, first_new);
     node->hint_cluster = 0;
+    node->contig = 0;
 }
 
 /* Makes the chain at least `bytes` long. */
@@ -345,6 +346,8 @@ static int shrink(fat32_volume_t *vol, fat32_node_t *node, uint32_t size)
         node->first_cluster = 0;
     if (node->hint_index >= keep)
         node->hint_cluster = 0;
+    if (node->contig > keep)
+        node->contig = keep;
     if ((err = save_entry(vol, node)))
         return err;
     if (last && rest && (err = fat32_fat_set(vol, last, FAT32_EOC)))
