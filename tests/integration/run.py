@@ -363,7 +363,8 @@ def disk_image():
         b = os.path.join(ROOT, 'build')
         subprocess.run([os.path.join(ROOT, 'scripts', 'make-disk.sh'), img,
                         b + '/boot/BOOTX64.EFI', b + '/kernel/vkernel.elf',
-                        b + '/kernel/vkernel.map', 'log=debug', extra], check=True, env=env)
+                        b + '/kernel/vkernel.map', 'log=debug', extra, b + '/userspace/bin'],
+                       check=True, env=env)
         table = subprocess.run(['sgdisk', '-p', img], capture_output=True, text=True, env=env).stdout
         check('disk.gpt_has_esp_and_data', re.search(r'^\s+1\s+2048\s+.*EF00', table, re.M) and
               re.search(r'^\s+2\s+.*0700\s+vkernel data', table, re.M), table[-300:])
@@ -380,6 +381,21 @@ def disk_image():
                             'count=%d' % (size >> 20), 'status=none'], check=True)
             r = subprocess.run(['fsck.fat', '-n', part], capture_output=True, text=True, env=env)
             check('disk.%s_fsck_clean' % name, r.returncode == 0, r.stdout[-300:])
+        # The EXTRA files are readable in the guest, at their place under the root.
+        import hashlib
+        g = Guest(cmdline='console=serial test=user init=/bin/busybox md5sum /hello.txt '
+                          '/music/albums/track.bin', image=img)
+        try:
+            status = g.wait_exit(timeout=120)
+            out = g.text()
+            want = [hashlib.md5(b'hi from EXTRA\n').hexdigest() + '  /hello.txt',
+                    hashlib.md5(payload).hexdigest() + '  /music/albums/track.bin']
+            check('disk.extra_readable_in_guest', all(w in out for w in want) and
+                  status == qemu_exit_status(EXIT_INIT_OK), out[-400:])
+        except BootError as e:
+            check('disk.extra_readable_in_guest', False, str(e))
+        finally:
+            g.close()
 
 
 def run_qemu_script():
