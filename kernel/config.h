@@ -50,7 +50,7 @@
 #define CONFIG_BLOCK_MAX_PARTITIONS    16   /* partition devices registered per disk */
 #define CONFIG_VIRTIO_MAX_DEVICES      16   /* virtio functions driven at once */
 #define CONFIG_VIRTIO_QUEUE_SIZE_MAX   256  /* descriptors per virtqueue we ask for */
-#define CONFIG_VBLK_MAX_REQUEST_BYTES  (64u * 1024) /* one device request; larger I/O is split */
+#define CONFIG_VBLK_MAX_REQUEST_BYTES  (128u * 1024) /* one device request; larger I/O is split */
 #define CONFIG_VBLK_QUEUE_DEPTH        16   /* requests in flight per disk, at most */
 #define CONFIG_VBLK_POLL_NS            1000000ull    /* polling period without MSI/MSI-X */
 #define CONFIG_VBLK_STALL_NS           5000000000ull /* a request this old: warn, poll once */

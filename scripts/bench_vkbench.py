@@ -17,7 +17,7 @@ vkbench-KERNEL-MODE.txt. The previous vkbench.json is kept as vkbench.previous.j
 instruction count more than 10% above its previous value is marked REGRESSION. --quick
 writes vkbench-quick.* instead, so a trial never becomes the baseline.
 
-Usage: scripts/bench_vkbench.py [--quick] [--no-wall] [--no-linux]
+Usage: scripts/bench_vkbench.py [--quick] [--no-wall] [--no-linux] [--only NAME...]
 """
 import argparse
 import datetime
@@ -37,8 +37,13 @@ ICOUNT = ['-icount', 'shift=0,sleep=off', '-rtc', 'base=2024-01-01T00:00:00,cloc
 REGRESSION_PERCENT = 10.0
 
 
+# vkbench name filters for both kernels (--only): every benchmark when empty.
+ONLY = []
+
+
 def vkernel_start(icount, quick):
     args = ' '.join(a for a in ('--icount' if icount else '', '--quick' if quick else '') if a)
+    args = ' '.join([args] + ONLY)
     cmdline = 'console=serial log=info panic=exit init=/bin/vkbench.vbin ' + args
     return Guest(cmdline=cmdline.strip(), smp=1, extra=ICOUNT if icount else [])
 
@@ -60,7 +65,8 @@ def linux_start(icount, quick, out_path):
     args = [os.path.join(ROOT, 'scripts', 'bench-linux.sh'), '--out', out_path]
     args += ['--icount'] if icount else []
     args += ['--quick'] if quick else []
-    return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL)
+    env = dict(os.environ, VKBENCH_ONLY=' '.join(ONLY))
+    return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, env=env)
 
 
 def linux_finish(proc, out_path):
@@ -114,12 +120,44 @@ def fmt(value):
     return '{:,.1f}'.format(value) if value < 1000 else '{:,.0f}'.format(value)
 
 
+# The disk pass's figures as throughput (userspace/vkbench/bench_disk.c): benchmark, the
+# per-op unit it reports, and what one op is, for the "X per second" columns.
+DISK_BENCHMARKS = [('disk_write_64m', 'MiB', 'MiB/s'), ('disk_read_64m', 'MiB', 'MiB/s'),
+                   ('disk_rand_read_4k', 'op', 'reads/s'),
+                   ('disk_create_small', 'file', 'files/s'),
+                   ('disk_list_dir', 'entry', 'entries/s')]
+
+
+def disk_table(kernels):
+    """Markdown lines: each disk benchmark's wall-clock throughput (plain TCG) and insns
+    per op (-icount) for vkernel and Linux, or [] when neither kernel ran one."""
+    def get(kernel, key):
+        return kernels[kernel].get(key)
+    lines = ['| disk benchmark | vkernel | Linux | ratio (>1: vkernel faster) | vkernel insns/op | '
+             'Linux insns/op |', '|---|---:|---:|---:|---:|---:|']
+    any_figure = False
+    for name, per, rate in DISK_BENCHMARKS:
+        ns = [get(k, '%s ns/%s' % (name, per)) for k in ('vkernel', 'linux')]
+        insns = [get(k, '%s insns/%s' % (name, per)) for k in ('vkernel', 'linux')]
+        rates = [1e9 / v if v else None for v in ns]
+        any_figure = any_figure or any(v is not None for v in ns + insns)
+        ratio = '%.2f' % (rates[0] / rates[1]) if rates[0] and rates[1] else '-'
+        lines.append('| %s | %s | %s | %s | %s | %s |' % (
+            name, *('%s %s' % (fmt(r), rate) if r else 'n/a' for r in rates), ratio,
+            *(fmt(v) for v in insns)))
+    return lines if any_figure else []
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--quick', action='store_true', help='vkbench --quick (a trial run)')
     ap.add_argument('--no-wall', action='store_true', help='skip the plain-TCG boots')
     ap.add_argument('--no-linux', action='store_true', help='skip the Linux boots')
+    ap.add_argument('--only', action='append', default=[], metavar='NAME',
+                    help='only the benchmarks whose name contains NAME (repeatable), '
+                         'e.g. --only disk_ for the disk pass')
     opts = ap.parse_args()
+    ONLY[:] = opts.only
     os.makedirs(OUT, exist_ok=True)
     # A quick trial run keeps its own files, so it never becomes the "previous" figures.
     stem = 'vkbench-quick' if opts.quick else 'vkbench'
@@ -185,6 +223,10 @@ def main():
             if name in unavailable[kernel]:
                 notes.append('- %s on %s: n/a, %s' % (name, label, unavailable[kernel][name]))
     table = '\n'.join(lines)
+    disk = disk_table(kernels)
+    if disk:
+        table += '\n\nDisk throughput (plain TCG wall time; insns under -icount include ' \
+                 'virtual time the vCPU idled waiting for completions):\n\n' + '\n'.join(disk)
     print(table)
     if notes:
         print('\n'.join(notes))

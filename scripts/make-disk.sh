@@ -3,7 +3,9 @@
 # Builds the boot disk without root: a GPT image with
 #   partition 1: FAT32 EFI System Partition  \EFI\BOOT\BOOTX64.EFI, \boot\vkernel.elf,
 #                \boot\vkernel.map, \boot\cmdline
-#   partition 2: FAT32 data partition        README.txt plus the EXTRA folder, if any
+#                \modules (empty: the kernel mounts its boot modules there, /boot/modules)
+#   partition 2: FAT32 data partition        the root (/): README.txt, the EXTRA folder's
+#                contents, and empty mount points bin, boot, dev, kobj, tmp
 # Each partition is formatted as a separate file with mkfs.fat, filled with mtools, and
 # copied into the image at its GPT offset.
 # Usage: make-disk.sh OUT.img LOADER.efi KERNEL.elf KERNEL.map CMDLINE [EXTRA_DIR [MODULES_DIR]]
@@ -30,7 +32,7 @@ total_sectors=$((data_start + data_sectors + 2048))
 
 truncate -s $((ESP_MB << 20)) "$work/esp"
 mkfs.fat -F 32 -n VKBOOT "$work/esp" >/dev/null
-mmd -i "$work/esp" ::/EFI ::/EFI/BOOT ::/boot
+mmd -i "$work/esp" ::/EFI ::/EFI/BOOT ::/boot ::/modules
 mcopy -i "$work/esp" "$loader" ::/EFI/BOOT/BOOTX64.EFI
 mcopy -i "$work/esp" "$kernel" ::/boot/vkernel.elf
 mcopy -i "$work/esp" "$map" ::/boot/vkernel.map
@@ -64,6 +66,11 @@ if [[ -n $extra ]]; then
     mcopy -s -i "$work/data" "${items[@]}" ::/
   fi
 fi
+# The kernel mounts its own filesystems on these (docs/vfs.md); it would make them at
+# boot, but a fresh disk should not need writing to boot.
+for dir in bin boot dev kobj tmp; do
+  mdir -i "$work/data" "::/$dir" >/dev/null 2>&1 || mmd -i "$work/data" "::/$dir"
+done
 
 rm -f "$out.tmp"
 truncate -s $((total_sectors * 512)) "$out.tmp"

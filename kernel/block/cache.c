@@ -4,9 +4,10 @@
  * filesystem (see block.h).
  *
  * Blocks are keyed by (disk, block number) with the disk's own sector numbering, so a
- * partition and its disk see the same cached bytes. Reads fill whole blocks, and a
- * read that continues where the previous one on that disk ended also reads the next
- * BCACHE_READAHEAD blocks in the same request.
+ * partition and its disk see the same cached bytes. Reads fill whole blocks: a miss
+ * reads every block the call still needs (up to BCACHE_FILL_BLOCKS) in one request, and
+ * a read that continues where the previous one on that disk ended also reads the next
+ * BCACHE_READAHEAD blocks in it.
  *
  * Writes are write-back. A written block is dirty until a write-back of its disk:
  *  - the flusher thread, every flush_interval_ms, writes back each disk that has a
@@ -26,6 +27,7 @@
  */
 #include "block/block.h"
 #include "core/log.h"
+#include "core/panic.h"
 #include "core/string.h"
 #include "mm/mm.h"
 #include "sched/sched.h"
@@ -33,7 +35,8 @@
 #include <vk/errno.h>
 
 #define BCACHE_BLOCK_BYTES 4096u
-#define BCACHE_READAHEAD   8u    /* blocks read ahead on a sequential read */
+#define BCACHE_READAHEAD   16u   /* blocks read ahead on a sequential read */
+#define BCACHE_FILL_BLOCKS 32u   /* most blocks one fill reads (128 KiB) */
 #define BCACHE_BUCKETS     1024u
 #define BCACHE_RUN_BLOCKS  32u   /* blocks per coalesced write request (128 KiB) */
 #define NS_PER_MS          1000000ull
@@ -299,9 +302,11 @@ static uint32_t valid_in_block(blockdev_t *disk, uint64_t number)
 }
 
 /* Reads blocks [number, number + count) of disk from the device into the cache (the
- * ones not cached yet); at most BCACHE_READAHEAD + 1 blocks. */
+ * ones not cached yet); at most BCACHE_FILL_BLOCKS. Without memory for that many, only
+ * block `number`. */
 static int fill(blockdev_t *disk, uint64_t number, unsigned count)
 {
+    KASSERT(count >= 1 && count <= BCACHE_FILL_BLOCKS);
     uint32_t spb = sectors_per_block(disk);
     uint64_t first = number * spb;
     if (first >= disk->sector_count)
@@ -311,6 +316,10 @@ static int fill(blockdev_t *disk, uint64_t number, unsigned count)
         sectors = disk->sector_count - first;
     uint32_t bytes_per_block = spb * disk->sector_size;
     uint8_t *buf = kmalloc(sectors * disk->sector_size);
+    if (!buf && sectors > spb) {
+        sectors = spb < disk->sector_count - first ? spb : disk->sector_count - first;
+        buf = kmalloc(sectors * disk->sector_size);
+    }
     if (!buf)
         return -VK_ENOMEM;
     int err = blockdev_read(disk, first, (uint32_t)sectors, buf);
@@ -364,9 +373,13 @@ int bcache_read(blockdev_t *dev, uint64_t sector, uint32_t count, void *buf)
         } else {
             stats.misses++;
             bool sequential = last_read.disk == disk && last_read.next_block == number;
+            uint64_t wanted = (end - 1) / spb - number + 1; /* blocks this call needs */
             unsigned ahead = sequential ? BCACHE_READAHEAD : 0;
-            stats.readahead_blocks += ahead;
-            err = fill(disk, number, 1 + ahead);
+            unsigned count = wanted + ahead < BCACHE_FILL_BLOCKS
+                                 ? (unsigned)(wanted + ahead) : BCACHE_FILL_BLOCKS;
+            if (count > wanted)
+                stats.readahead_blocks += count - wanted;
+            err = fill(disk, number, count);
             b = err ? NULL : lookup(disk, number);
             if (!err && !b)
                 err = -VK_ENOMEM;

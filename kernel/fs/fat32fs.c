@@ -382,7 +382,7 @@ static const vnode_ops_t fat_ops = {
 
 /* ---- mounting ----------------------------------------------------------------------- */
 
-int fat32fs_mount(blockdev_t *dev, const char *path)
+mount_t *fat32fs_open(blockdev_t *dev)
 {
     fat_fs_t *fs = kzalloc(sizeof(*fs));
     uint8_t *bounce = kmalloc(BOUNCE_BYTES);
@@ -391,7 +391,8 @@ int fat32fs_mount(blockdev_t *dev, const char *path)
         kfree(fs);
         kfree(bounce);
         kfree(m);
-        return -VK_ENOMEM;
+        log_warn("fat32: %s not mounted: no memory", dev->name);
+        return NULL;
     }
     fs->dev = dev;
     fs->bounce = bounce;
@@ -417,7 +418,7 @@ int fat32fs_mount(blockdev_t *dev, const char *path)
         kfree(bounce);
         kfree(fs);
         kfree(m);
-        return err;
+        return NULL;
     }
     if (info.was_dirty)
         log_warn("fat32 %s: the volume was not cleanly unmounted (or has an error flagged); "
@@ -428,18 +429,16 @@ int fat32fs_mount(blockdev_t *dev, const char *path)
     sched_mutex_lock(&m->lock);
     err = vnode_for(m, &root, &m->root);
     sched_mutex_unlock(&m->lock);
-    if (!err)
-        err = vfs_mount_at(m, path);
     if (err) {
         fat32_unmount(fs->vol);
-        log_warn("fat32: %s not mounted on %s: error %d", dev->name, path, err);
-        return err; /* the mount and its root stay allocated: rare, and harmless */
+        log_warn("fat32: %s not mounted: error %d", dev->name, err);
+        return NULL; /* the mount stays allocated: rare, and harmless */
     }
     char size[16];
     blockdev_format_size((uint64_t)info.cluster_count * info.cluster_size, size, sizeof(size));
     log_info("fat32 %s: %s, %u-byte clusters, %u free", dev->name, size, info.cluster_size,
              info.free_clusters);
-    return 0;
+    return m;
 }
 
 int fat32fs_unmount(mount_t *m)

@@ -34,14 +34,17 @@ int devfs_mount(const char *path);
 
 /* Calls fn on every mount, newest first; logs the ones that fail. */
 void vfs_for_each_mount(int (*fn)(mount_t *m));
-/* The mount at index, newest first; NULL past the last. Mounts are never removed. */
+/* The mount at index, newest first; NULL past the last. Mounts are never removed
+ * (vfs_set_root takes the boot ramfs out of the list, but does not free it). */
 mount_t *vfs_mount_get(unsigned index);
 
 /* ---- fat32fs.c --------------------------------------------------------------------- */
 
 typedef struct blockdev blockdev_t;
-/* Mounts the FAT32 volume on dev at path. 0 or -VK_E* (logged). */
-int fat32fs_mount(blockdev_t *dev, const char *path);
+/* Opens the FAT32 volume on dev (marking it dirty) as a mount that is not yet mounted
+ * anywhere (vfs_mount_at or vfs_set_root places it); NULL when it cannot (logged).
+ * fat32fs_unmount closes one that stays unplaced. */
+mount_t *fat32fs_open(blockdev_t *dev);
 /* Writes everything out and marks the volume clean; later calls on it fail with EIO.
  * Does nothing for mounts of other filesystems. */
 int fat32fs_unmount(mount_t *m);

@@ -129,6 +129,13 @@ struct mount {
 mount_t *vfs_mount_new(const char *fs_name, bool read_only);
 /* Attaches m at path ("/" for the root, once). 0 or -VK_E*. */
 int vfs_mount_at(mount_t *m, const char *path);
+/* Makes m (not mounted anywhere yet) the root in place of the boot ramfs. Mounts on the
+ * old root stay where they were until vfs_move_mount moves them; call it only at boot,
+ * before any process has a working directory. */
+void vfs_set_root(mount_t *m);
+/* Moves mounted m from the directory it covers to the directory at path. 0 (also when m
+ * is already what path names), or -VK_E* (EBUSY when something is mounted there). */
+int vfs_move_mount(mount_t *m, const char *path);
 vnode_t *vfs_root(void);
 
 /* ---- path walk ------------------------------------------------------------------- */
@@ -272,12 +279,14 @@ int vfs_poll_wait(uint64_t seen, uint64_t deadline_ns);
 
 /* ---- boot ------------------------------------------------------------------------ */
 
-/* Mounts a ramfs as "/" with the boot modules under /bin (programs) and /boot/modules,
- * a writable /tmp, and devfs on /dev. Call once, after the heap and scheduler. */
+/* Mounts a ramfs as "/", with read-only ramfs mounts of the boot modules on /bin
+ * (programs) and /boot/modules, a ramfs on /tmp, devfs on /dev and KObj on /kobj. Call
+ * once, after the heap and scheduler. */
 void vfs_init(void);
-/* Mounts the boot disk's FAT32 partitions (once the block devices exist): the GPT
- * partition named "vkernel data" on /data and the EFI system partition on /boot/efi.
- * A missing or unmountable partition is logged; the ramfs stays. */
+/* Once the block devices exist: makes the boot disk's GPT partition named "vkernel data"
+ * (FAT32) the root, with the mounts above moved onto it, and mounts the EFI system
+ * partition on /boot (with /boot/modules on top). Without a data partition that mounts,
+ * the ramfs stays the root (logged). Runs before any process exists. */
 void vfs_mount_disks(void);
 /* Before power-off or reboot: every filesystem written out and marked clean. */
 void vfs_shutdown(void);

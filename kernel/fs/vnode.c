@@ -105,30 +105,49 @@ vnode_t *vfs_root(void)
     return root;
 }
 
+/* Puts m on the directory at path, taking it off the one it covered (if any). 0 also
+ * when m is already what path names. */
+static int cover(mount_t *m, const char *path)
+{
+    vnode_t *dir;
+    int err = vfs_lookup(NULL, path, &dir);
+    if (err)
+        return err;
+    if (dir->mount == m) { /* already there */
+        vnode_unref(dir);
+        return 0;
+    }
+    if (dir->type != VNODE_DIR) {
+        vnode_unref(dir);
+        return -VK_ENOTDIR;
+    }
+    uint64_t f = spinlock_lock_irqsave(&mount_lock);
+    if (dir->mounted) {
+        spinlock_unlock_irqrestore(&mount_lock, f);
+        vnode_unref(dir);
+        return -VK_EBUSY;
+    }
+    vnode_t *old = m->covered;
+    if (old)
+        old->mounted = NULL;
+    dir->mounted = m;
+    m->covered = dir; /* keeps the walk's reference */
+    spinlock_unlock_irqrestore(&mount_lock, f);
+    if (old)
+        vnode_unref(old);
+    return 0;
+}
+
 int vfs_mount_at(mount_t *m, const char *path)
 {
-    KASSERT(m->root && m->root->type == VNODE_DIR);
+    KASSERT(m->root && m->root->type == VNODE_DIR && !m->covered);
     if (!strcmp(path, "/") && !root) {
         root = vnode_ref(m->root);
         m->root->parent = NULL;
     } else {
-        vnode_t *dir;
-        int err = vfs_lookup(NULL, path, &dir);
+        int err = cover(m, path);
         if (err)
             return err;
-        if (dir->type != VNODE_DIR) {
-            vnode_unref(dir);
-            return -VK_ENOTDIR;
-        }
-        uint64_t f = spinlock_lock_irqsave(&mount_lock);
-        if (dir->mounted) {
-            spinlock_unlock_irqrestore(&mount_lock, f);
-            vnode_unref(dir);
-            return -VK_EBUSY;
-        }
-        dir->mounted = m;
-        m->covered = dir; /* keeps the walk's reference */
-        spinlock_unlock_irqrestore(&mount_lock, f);
     }
     uint64_t f = spinlock_lock_irqsave(&mount_lock);
     m->next = mounts;
@@ -136,6 +155,35 @@ int vfs_mount_at(mount_t *m, const char *path)
     spinlock_unlock_irqrestore(&mount_lock, f);
     log_info("vfs: %s mounted on %s%s", m->fs_name, path, m->read_only ? " (read-only)" : "");
     return 0;
+}
+
+void vfs_set_root(mount_t *m)
+{
+    KASSERT(m->root && m->root->type == VNODE_DIR && root && !m->covered);
+    uint64_t f = spinlock_lock_irqsave(&mount_lock);
+    mount_t *old = root->mount;
+    /* The old root leaves the list (a walker standing on it still finds its `next`:
+     * mounts are never freed) and the new one joins it. */
+    for (mount_t **p = &mounts; *p; p = &(*p)->next) {
+        if (*p == old) {
+            *p = old->next;
+            break;
+        }
+    }
+    m->root->parent = NULL;
+    root = vnode_ref(m->root);
+    m->next = mounts;
+    mounts = m;
+    spinlock_unlock_irqrestore(&mount_lock, f);
+    log_info("vfs: %s is now the root, in place of the boot %s", m->fs_name, old->fs_name);
+}
+
+int vfs_move_mount(mount_t *m, const char *path)
+{
+    int err = cover(m, path);
+    if (!err)
+        log_info("vfs: %s moved to %s", m->fs_name, path);
+    return err;
 }
 
 /* The root of whatever is mounted on v (repeatedly), as a new reference; v's reference

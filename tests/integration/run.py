@@ -14,7 +14,7 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(__file__))
-from vkqemu import Guest, BootError, qemu_exit_status, ROOT  # noqa: E402
+from vkqemu import Guest, BootError, qemu_exit_status, ROOT, IMAGE  # noqa: E402
 
 EXIT_TESTS_PASSED = 0x10
 EXIT_TESTS_FAILED = 0x11
@@ -363,7 +363,8 @@ def disk_image():
         b = os.path.join(ROOT, 'build')
         subprocess.run([os.path.join(ROOT, 'scripts', 'make-disk.sh'), img,
                         b + '/boot/BOOTX64.EFI', b + '/kernel/vkernel.elf',
-                        b + '/kernel/vkernel.map', 'log=debug', extra], check=True, env=env)
+                        b + '/kernel/vkernel.map', 'log=debug', extra, b + '/userspace/bin'],
+                       check=True, env=env)
         table = subprocess.run(['sgdisk', '-p', img], capture_output=True, text=True, env=env).stdout
         check('disk.gpt_has_esp_and_data', re.search(r'^\s+1\s+2048\s+.*EF00', table, re.M) and
               re.search(r'^\s+2\s+.*0700\s+vkernel data', table, re.M), table[-300:])
@@ -380,6 +381,21 @@ def disk_image():
                             'count=%d' % (size >> 20), 'status=none'], check=True)
             r = subprocess.run(['fsck.fat', '-n', part], capture_output=True, text=True, env=env)
             check('disk.%s_fsck_clean' % name, r.returncode == 0, r.stdout[-300:])
+        # The EXTRA files are readable in the guest, at their place under the root.
+        import hashlib
+        g = Guest(cmdline='console=serial test=user init=/bin/busybox md5sum /hello.txt '
+                          '/music/albums/track.bin', image=img)
+        try:
+            status = g.wait_exit(timeout=120)
+            out = g.text()
+            want = [hashlib.md5(b'hi from EXTRA\n').hexdigest() + '  /hello.txt',
+                    hashlib.md5(payload).hexdigest() + '  /music/albums/track.bin']
+            check('disk.extra_readable_in_guest', all(w in out for w in want) and
+                  status == qemu_exit_status(EXIT_INIT_OK), out[-400:])
+        except BootError as e:
+            check('disk.extra_readable_in_guest', False, str(e))
+        finally:
+            g.close()
 
 
 def run_qemu_script():
@@ -671,7 +687,7 @@ def fsck_fat(part):
 
 def fat32_data():
     """The data partition through the VFS: tests/guest/fat32-test.sh writes, renames,
-    deletes and checks files on /data; then, on the host, fsck.fat finds the volume clean
+    deletes and checks files on the data partition (the root); then, on the host, fsck.fat finds the volume clean
     (so it was also marked cleanly unmounted) and mtools reads back what the guest wrote."""
     import hashlib
     import tempfile
@@ -699,6 +715,13 @@ def fat32_data():
         r = subprocess.run(['mdir', '-b', '-i', part, '::/many'], capture_output=True, text=True,
                            env=MTOOLS_ENV)
         check('fat32_data.many_files_on_host', len(r.stdout.split()) == 40, r.stdout[-200:])
+        start, length = gpt_partition(g.image, 1)
+        esp = os.path.join(g.dir, 'esp.img')
+        with open(g.image, 'rb') as src, open(esp, 'wb') as dst:
+            src.seek(start)
+            dst.write(src.read(length))
+        rc, text = fsck_fat(esp)
+        check('fat32_data.esp_clean_after_shutdown', rc == 0 and 'Dirty bit' not in text, text[-300:])
         if status != qemu_exit_status(EXIT_INIT_OK):
             dump_tail(g, 60)
     except BootError as e:
@@ -706,6 +729,24 @@ def fat32_data():
         dump_tail(g)
     finally:
         g.close()
+
+    # A data partition that does not mount: the ramfs stays the root, the system boots.
+    work = tempfile.mkdtemp(prefix='vkfallback.')
+    broken = os.path.join(work, 'broken.img')
+    shutil.copy(IMAGE, broken)
+    start, _ = gpt_partition(broken, 2)
+    with open(broken, 'r+b') as f:
+        f.seek(start)
+        f.write(bytes(512))
+    def after_fallback(g):
+        out = g.text()
+        check('fallback_root.refusal_logged', 'fat32: vda2 not mounted' in out, out[-500:])
+        check('fallback_root.ramfs_root_logged', 'the root stays the ramfs' in out)
+    try:
+        user_suite('fallback-root', '/boot/modules/fallback-root.sh', init='/bin/busybox sh',
+                   after=after_fallback, image=broken)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def fnv1a(data):
@@ -723,7 +764,7 @@ FSCK_DIRTY_ONLY = re.compile(r'^(fsck\.fat \S+ \(.*\)|Dirty bit is set\. Fs was 
 
 
 def storage():
-    """userspace/tests/storage: two writers on four CPUs torture /data through the
+    """userspace/tests/storage: two writers on four CPUs torture the data partition (/) through the
     write-back cache, then a clean unmount (fsck.fat fully clean, dirty flag cleared,
     mtools reads what the manifests say); then a crash: files fsynced, QEMU killed hard
     during unsynced overwrites, and every synced file must be intact on the host."""
@@ -913,7 +954,7 @@ SHELL_PROMPT = r'\nvk:[^\n$]*\$ '
 
 def shell_suite():
     """The shell (userspace/shell, docs/shell.md) as init on the serial console: typed
-    commands and keys, every builtin, pipes and redirection into files on /data, control
+    commands and keys, every builtin, pipes and redirection into files on the data partition, control
     operators, variables, history and line editing, a program on PATH, errors, and Ctrl-C
     stopping a foreground program (needs the kernel tty)."""
     g = Guest(cmdline='console=serial test=user init=/bin/shell.vbin', smp=1)
@@ -961,7 +1002,8 @@ def shell_suite():
         m = re.search(r'\n(\d+)\n', out)
         check('shell.builtin_in_pipeline', m and int(m.group(1)) >= 3, out)
         out = sh('ls /\r')
-        check('shell.ls_filesystem', 'bin/' in out and 'data/' in out, out)
+        check('shell.ls_filesystem', all(d + '/' in out for d in ('bin', 'boot', 'dev', 'kobj', 'tmp')) and
+              'README.txt' in out, out)
         out = sh('ls /kernel\r')
         check('shell.ls_kobj', re.search(r'version\s+string\s+\d+\.\d+', out) and re.search(r'log/\s+dir', out), out)
         out = sh('get /kernel/version\r')
@@ -1021,15 +1063,15 @@ def shell_suite():
         g.wait_for(r'Type yes to confirm: ', timeout=30)
         out = sh('no\r')
         check('shell.panic_refused', 'panic: not confirmed' in out, out)
-        out = sh('cd /data; pwd; mkdir shdir; cd shdir; echo one > f.txt; echo two >> f.txt; cat f.txt\r')
-        check('shell.cd_pwd_redirect_on_data', '\n/data\n' in out and '\none\ntwo\n' in out, out)
+        out = sh('cd /; pwd; mkdir shdir; cd shdir; pwd; echo one > f.txt; echo two >> f.txt; cat f.txt\r')
+        check('shell.cd_pwd_redirect_on_data', '\n/\n/shdir\n' in out and '\none\ntwo\n' in out, out)
         out = sh('cp f.txt g.txt; mv g.txt h.txt; touch e.txt; ls\r')
         check('shell.cp_mv_touch', 'h.txt' in out and 'e.txt' in out and 'g.txt' not in body(out), out)
         out = sh('head -n 1 h.txt; tail -n 1 h.txt; wc h.txt; cat h.txt | wc -l\r')
         check('shell.head_tail_wc_pipe', re.search(r'\none\ntwo\n2 2 8\n2\n', out), out)
         out = sh('wc -l < f.txt > count.txt 2>&1; cat count.txt; cat nosuch 2> err.txt; cat err.txt\r')
         check('shell.redirect_in_out_err', '\n2\n' in out and 'cat: nosuch:' in out, out)
-        out = sh('rm e.txt f.txt h.txt count.txt err.txt; cd ..; rm -d shdir; ls /data/shdir; echo status=$?\r')
+        out = sh('rm e.txt f.txt h.txt count.txt err.txt; cd ..; rm -d shdir; ls /shdir; echo status=$?\r')
         check('shell.rm', 'status=0' not in out, out)
         out = sh('false; echo a=$?; true && echo and-ok; false || echo or-ok; false && echo never\r')
         check('shell.control_operators', 'a=1' in out and 'and-ok' in out and 'or-ok' in out and 'never' not in body(out), out)

@@ -94,12 +94,16 @@ static const vkbench_t benchmarks[] = {
       "memcpy of 16 MiB between touched buffers (per MiB)" },
     { "file_read_16m", "MiB", 16, vkbench_file_read_16m,
       "sequential 64 KiB reads of a 16 MiB file in /tmp (per MiB)" },
-    { "disk_write_16m", "MiB", 1, vkbench_disk_write_16m,
-      "sequential 64 KiB writes of a 16 MiB file on the disk (/data), then fsync (per MiB)" },
-    { "disk_read_16m", "MiB", 1, vkbench_disk_read_16m,
-      "sequential 64 KiB reads of a 16 MiB file on the disk, caches dropped (per MiB)" },
+    { "disk_write_64m", "MiB", 1, vkbench_disk_write_64m,
+      "sequential 64 KiB writes of a 64 MiB file on the disk, then fsync (per MiB)" },
+    { "disk_read_64m", "MiB", 1, vkbench_disk_read_64m,
+      "sequential 64 KiB reads of a 64 MiB file on the disk, caches dropped (per MiB)" },
+    { "disk_rand_read_4k", "op", 2000, vkbench_disk_rand_read_4k,
+      "4 KiB reads at random offsets of the 64 MiB file, caches dropped first (per read)" },
     { "disk_create_small", "file", 1000, vkbench_disk_create_small,
       "create + write 4 KiB + close of new files in one disk directory, one sync (per file)" },
+    { "disk_list_dir", "entry", 1000, vkbench_disk_list_dir,
+      "readdir of a disk directory of 1000 files, caches dropped first (per entry)" },
 };
 
 static const char *self_path = "vkbench";
@@ -293,6 +297,7 @@ int main(int argc, char **argv)
         return 0;
     }
 
+    vkbench_disk_linux_setup();
     struct utsname u;
     if (uname(&u) != 0)
         memset(&u, 0, sizeof(u));

@@ -88,9 +88,14 @@ bool vkbench_mmap_munmap_1m(vkbench_run_t *run, uint64_t repeat);
 bool vkbench_mmap_munmap_4k(vkbench_run_t *run, uint64_t repeat);
 bool vkbench_memcpy_16m(vkbench_run_t *run, uint64_t repeat);
 bool vkbench_file_read_16m(vkbench_run_t *run, uint64_t repeat);
-/* bench_disk.c: on a disk filesystem ($VKBENCH_DISK_DIR, else /data). */
-bool vkbench_disk_write_16m(vkbench_run_t *run, uint64_t repeat);
-bool vkbench_disk_read_16m(vkbench_run_t *run, uint64_t repeat);
+/* bench_disk.c: on a disk filesystem ($VKBENCH_DISK_DIR, else /vkbench). */
+bool vkbench_disk_write_64m(vkbench_run_t *run, uint64_t repeat);
+bool vkbench_disk_read_64m(vkbench_run_t *run, uint64_t repeat);
+bool vkbench_disk_rand_read_4k(vkbench_run_t *run, uint64_t repeat);
 bool vkbench_disk_create_small(vkbench_run_t *run, uint64_t repeat);
+bool vkbench_disk_list_dir(vkbench_run_t *run, uint64_t repeat);
+/* As Linux's pid 1 with the modules bench-linux.sh packs: loads them and mounts the
+ * disk's data partition (vfat), pointing $VKBENCH_DISK_DIR there. Elsewhere nothing. */
+void vkbench_disk_linux_setup(void);
 
 #endif

@@ -131,14 +131,25 @@ int fat32_check_start(fat32_volume_t *vol, uint32_t first)
 int fat32_chain_seek(fat32_volume_t *vol, fat32_node_t *node, uint32_t index,
                      uint32_t *cluster)
 {
-    uint32_t pos = 0, c = node->first_cluster;
+    uint32_t pos = 0, first = node->first_cluster, c = first;
+    if (index < node->contig) { /* in the known-consecutive start: no walk */
+        node->hint_index = index;
+        node->hint_cluster = *cluster = first + index;
+        return 0;
+    }
     if (node->hint_cluster && node->hint_index <= index) {
         pos = node->hint_index;
         c = node->hint_cluster;
     }
+    if (node->contig && node->contig - 1 > pos) {
+        pos = node->contig - 1;
+        c = first + pos;
+    }
     int err = fat32_check_start(vol, c);
     if (err)
         return err;
+    if (!node->contig && c == first)
+        node->contig = 1;
     if (index >= vol->cluster_count) {
         fat32_log(vol, "fat32: offset beyond any chain on this volume");
         return -VK_EIO;
@@ -149,6 +160,8 @@ int fat32_chain_seek(fat32_volume_t *vol, fat32_node_t *node, uint32_t index,
             return err;
         if (!next)
             break;
+        if (pos + 1 == node->contig && next == c + 1)
+            node->contig = pos + 2; /* one more consecutive cluster, checked as a link */
         c = next;
         pos++;
     }

@@ -71,6 +71,8 @@ typedef struct {
     uint32_t parent_cluster; /* first cluster of the containing directory */
     uint32_t hint_index;     /* private: a cluster index in the chain ... */
     uint32_t hint_cluster;   /* ... and the cluster there (0: no hint) */
+    uint32_t contig;         /* private: the chain's first `contig` clusters are known to
+                                be first_cluster, first_cluster + 1, ... (0: unknown) */
     uint16_t access_date;    /* private: last access date as stored */
     uint8_t attributes;      /* FAT32_ATTR_* */
     uint8_t _pad;

@@ -111,8 +111,9 @@ static int partial_io(fat32_volume_t *vol, uint64_t sector, uint32_t in, uint8_t
     return fat32_dev_write(vol, sector, 1, bounce);
 }
 
-/* Copies n bytes at byte `offset` of a cluster to or from memory (src NULL: zeros).
- * Whole sectors move straight between the device and the caller's buffer. */
+/* Copies n bytes at byte `offset` of a cluster (and, past its end, of the clusters that
+ * follow it on the volume) to or from memory (src NULL: zeros). Whole sectors move
+ * straight between the device and the caller's buffer. */
 static int cluster_io(fat32_volume_t *vol, uint32_t cluster, uint32_t offset, uint8_t *dst,
                       const uint8_t *src, uint32_t n)
 {
@@ -140,21 +141,32 @@ static int cluster_io(fat32_volume_t *vol, uint32_t cluster, uint32_t offset, ui
     return 0;
 }
 
-/* Reads or writes [pos, pos + n) of a file whose chain already covers it. */
+/* Most bytes one file_io step moves: a run of contiguous clusters is one device call. */
+#define FILE_IO_RUN_MAX (1u << 20)
+
+/* Reads or writes [pos, pos + n) of a file whose chain already covers it. Clusters that
+ * follow each other on the volume go to the device in one call (files written in one go
+ * are contiguous), so small clusters do not mean small requests. */
 static int file_io(fat32_volume_t *vol, fat32_node_t *node, uint64_t pos, uint8_t *dst,
                    const uint8_t *src, uint64_t n)
 {
+    uint32_t cs = vol->cluster_size;
     while (n) {
-        uint32_t cluster, in = (uint32_t)(pos % vol->cluster_size);
-        int r = fat32_chain_seek(vol, node, (uint32_t)(pos / vol->cluster_size), &cluster);
+        uint32_t cluster, index = (uint32_t)(pos / cs), in = (uint32_t)(pos % cs);
+        int r = fat32_chain_seek(vol, node, index, &cluster);
         if (r == 1)
             fat32_log(vol, "fat32: file at cluster %u is shorter than its size",
                       node->first_cluster);
         if (r)
             return r < 0 ? r : -VK_EIO;
-        uint32_t chunk = vol->cluster_size - in;
-        if (chunk > n)
-            chunk = (uint32_t)n;
+        /* Extend the run while the bytes need the next cluster and it is the adjacent
+         * one. A chain error stops the run; the next step's seek reports it. */
+        uint32_t run = 1, next;
+        while ((uint64_t)run * cs < in + n && (run + 1) * (uint64_t)cs <= FILE_IO_RUN_MAX &&
+               fat32_chain_seek(vol, node, index + run, &next) == 0 && next == cluster + run)
+            run++;
+        uint64_t room = (uint64_t)run * cs - in;
+        uint32_t chunk = (uint32_t)(room < n ? room : n);
         if ((r = cluster_io(vol, cluster, in, dst, src, chunk)))
             return r;
         pos += chunk;
@@ -237,6 +249,7 @@ static void undo_growth(fat32_volume_t *vol, fat32_node_t *node, uint32_t old_la
         node->first_cluster = 0;
     fat32_free_chain(vol, first_new);
     node->hint_cluster = 0;
+    node->contig = 0;
 }
 
 /* Makes the chain at least `bytes` long. */
@@ -333,6 +346,8 @@ static int shrink(fat32_volume_t *vol, fat32_node_t *node, uint32_t size)
         node->first_cluster = 0;
     if (node->hint_index >= keep)
         node->hint_cluster = 0;
+    if (node->contig > keep)
+        node->contig = keep;
     if ((err = save_entry(vol, node)))
         return err;
     if (last && rest && (err = fat32_fat_set(vol, last, FAT32_EOC)))

@@ -57,7 +57,7 @@ static const uint16_t implemented[] = { VK_SYSCALLS_LINUX(NUMBER_ENTRY)
 static const char *const paths[] = {
     "/tmp/fz/f", "/tmp/fz/d", "/tmp/fz", "/", ".", "..", "", "/dev/null", "/dev/zero",
     "/dev/full", "/dev/urandom", "/bin/hello.vbin", "/nonexistent/x", "/tmp/fz/f/x",
-    "/tmp/fz/f/", "/tmp/fz/d/../d/./e", "/data/fz", "/tmp/fz/new", "//tmp///fz//f",
+    "/tmp/fz/f/", "/tmp/fz/d/../d/./e", "/fz", "/tmp/fz/new", "//tmp///fz//f",
     "/proc/self", "/tmp/fz/d/e",
 };
 #define PATH_COUNT (sizeof(paths) / sizeof(paths[0]))

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Storage under load, on the FAT32 data partition (/data) through the write-back block
+ * Storage under load, on the FAT32 data partition (the root) through the write-back block
  * cache. Two modes:
  *
  *  test-storage.vbin [torture]
@@ -15,7 +15,7 @@
  *      cleanly, and the host runs fsck.fat and compares the files with mtools.
  *
  *  test-storage.vbin crash
- *      Writes CRASH_FILES files of known contents (crash_byte) under /data/crash, some
+ *      Writes CRASH_FILES files of known contents (crash_byte) under /crash, some
  *      renamed into place or truncated, fsyncs each and syncs, prints
  *      "STORAGE-CRASH-READY", then overwrites a preallocated file in place without
  *      syncing until the host kills the machine.
@@ -106,7 +106,7 @@ static void fail(int w, const char *what, const char *name)
 
 static void path_of(char *out, size_t size, int w, const char *name)
 {
-    snprintf(out, size, "/data/st/w%d/%s", w, name);
+    snprintf(out, size, "/st/w%d/%s", w, name);
 }
 
 static void do_write(int w, slot_t *s, unsigned generation)
@@ -188,7 +188,7 @@ static int writer(int w)
 {
     rng_state = 0x5eed0000u + (uint32_t)w * 7919u;
     char dir[64];
-    snprintf(dir, sizeof(dir), "/data/st/w%d", w);
+    snprintf(dir, sizeof(dir), "/st/w%d", w);
     if (mkdir(dir, 0755)) {
         fail(w, "mkdir", dir);
         return 1;
@@ -220,7 +220,7 @@ static int writer(int w)
     /* Read everything back, count the directory, write the manifest. */
     static uint8_t got[FILE_MAX + 1];
     char manifest[64], path[96];
-    snprintf(manifest, sizeof(manifest), "/data/st/w%d.sum", w);
+    snprintf(manifest, sizeof(manifest), "/st/w%d.sum", w);
     FILE *m = fopen(manifest, "w");
     if (!m)
         fail(w, "fopen", manifest);
@@ -265,7 +265,7 @@ static int writer(int w)
 static int check_manifest(int w, int *files)
 {
     char manifest[64], line[160], path[128];
-    snprintf(manifest, sizeof(manifest), "/data/st/w%d.sum", w);
+    snprintf(manifest, sizeof(manifest), "/st/w%d.sum", w);
     FILE *m = fopen(manifest, "r");
     if (!m)
         return -1;
@@ -280,7 +280,7 @@ static int check_manifest(int w, int *files)
             continue;
         }
         *size_text = *hash_text = 0;
-        snprintf(path, sizeof(path), "/data/st/%s", line);
+        snprintf(path, sizeof(path), "/st/%s", line);
         long n = read_all(path, got, sizeof(got));
         if (n != atol(size_text + 1) || fnv1a(got, (size_t)n) != strtoul(hash_text + 1, NULL, 16)) {
             printf("after shrink: %s differs\n", path);
@@ -302,8 +302,8 @@ static unsigned long kobj_number(const char *path)
 
 static int torture(void)
 {
-    mkdir("/data/st", 0755);
-    vktest_check(access("/data/st", W_OK) == 0, "data_writable", "no /data/st");
+    mkdir("/st", 0755);
+    vktest_check(access("/st", W_OK) == 0, "data_writable", "no /st");
     pid_t pids[WRITERS];
     for (int w = 0; w < WRITERS; w++) {
         pids[w] = fork();
@@ -318,7 +318,7 @@ static int torture(void)
                      WIFEXITED(status) && WEXITSTATUS(status) == 0, name, "see its lines");
     }
     sync();
-    int fd = open("/data/st", O_RDONLY | O_DIRECTORY);
+    int fd = open("/st", O_RDONLY | O_DIRECTORY);
     errno = 0;
     vktest_check(fd >= 0 && syncfs(fd) == 0, "syncfs_data", strerror(errno));
     if (fd >= 0)
@@ -372,11 +372,11 @@ static int crash(void)
     char path[64], tmp[64];
     write_text("/kobj/fs/cache/dirty_expire_ms", "100"); /* write-backs during the workload */
     write_text("/kobj/fs/cache/flush_interval_ms", "50");
-    int ok = mkdir("/data/crash", 0755) == 0 && mkdir("/data/crashwork", 0755) == 0;
+    int ok = mkdir("/crash", 0755) == 0 && mkdir("/crashwork", 0755) == 0;
     for (int i = 0; ok && i < CRASH_FILES; i++) {
-        snprintf(path, sizeof(path), "/data/crash/file%02d.bin", i);
+        snprintf(path, sizeof(path), "/crash/file%02d.bin", i);
         if (i % 4 == 1) { /* written elsewhere, then renamed into place */
-            snprintf(tmp, sizeof(tmp), "/data/crash/tmp%02d", i);
+            snprintf(tmp, sizeof(tmp), "/crash/tmp%02d", i);
             ok = write_crash_file(i, tmp, crash_sizes[i]) == 0 && rename(tmp, path) == 0;
         } else if (i % 4 == 2) { /* written longer, then truncated */
             ok = write_crash_file(i, path, crash_sizes[i] + 5000) == 0 &&
@@ -387,12 +387,12 @@ static int crash(void)
         if (!ok)
             printf("crash: %s failed: %s\n", path, strerror(errno));
     }
-    ok = ok && write_crash_file(0, "/data/crashwork/scratch.bin", 262144) == 0;
+    ok = ok && write_crash_file(0, "/crashwork/scratch.bin", 262144) == 0;
     sync();
     printf(ok ? "STORAGE-CRASH-READY\n" : "STORAGE-CRASH-FAILED\n");
     fflush(stdout);
     /* Unsynced in-place overwrites until the host pulls the plug. */
-    int fd = open("/data/crashwork/scratch.bin", O_WRONLY);
+    int fd = open("/crashwork/scratch.bin", O_WRONLY);
     uint8_t block[4096];
     for (unsigned n = 0; fd >= 0; n++) {
         memset(block, (int)n, sizeof(block));
@@ -412,7 +412,7 @@ static int after_crash(void)
     char path[64];
     int bad = 0;
     for (int i = 0; i < CRASH_FILES; i++) {
-        snprintf(path, sizeof(path), "/data/crash/file%02d.bin", i);
+        snprintf(path, sizeof(path), "/crash/file%02d.bin", i);
         long n = read_all(path, got, sizeof(got));
         int same = n == (long)crash_sizes[i];
         for (size_t j = 0; same && j < crash_sizes[i]; j++)
@@ -425,7 +425,7 @@ static int after_crash(void)
     }
     vktest_check(bad == 0, "synced_files_intact_after_reboot", "see the lines above");
     struct stat st;
-    vktest_check(stat("/data/crashwork/scratch.bin", &st) == 0 && st.st_size == 262144,
+    vktest_check(stat("/crashwork/scratch.bin", &st) == 0 && st.st_size == 262144,
                  "overwritten_file_keeps_its_size", "stat");
     return vktest_finish("test-storage");
 }
