@@ -57,6 +57,18 @@ void arch_fault_catch_end(void)
     armed_catch[arch_cpu_index()] = NULL;
 }
 
+void arch_fault_catch_deliver(uint64_t vector, uint64_t rip)
+{
+    arch_fault_catch_t *c = armed_catch[arch_cpu_index()];
+    if (!c)
+        return;
+    armed_catch[arch_cpu_index()] = NULL;
+    c->vector = vector;
+    c->error_code = c->cr2 = 0;
+    c->fault_rip = rip;
+    arch_fault_resume(c);
+}
+
 void arch_set_fault_hooks(const arch_fault_hooks_t *hooks)
 {
     fault_hooks = *hooks;
