@@ -210,6 +210,25 @@ KTEST(harden_stack_canary_overwrite_is_caught)
     KTEST_EXPECT(strncmp(name, "smash_own_stack+", 16) == 0);
 }
 
+#ifdef KERNEL_UBSAN
+static volatile int shift_by = 40;
+
+static void shift_too_far(void *out)
+{
+    *(volatile int *)out = 1 << shift_by;
+}
+
+KTEST(harden_ubsan_trap_is_named)
+{
+    int out = 0;
+    arch_fault_catch_t c = provoke(shift_too_far, &out);
+    KTEST_EXPECT_EQ(c.vector, 6); /* #UD: the trap instruction */
+    const char *check = arch_ubsan_check_at(c.fault_rip);
+    KTEST_EXPECT(check && strcmp(check, "shift out of bounds") == 0);
+    KTEST_EXPECT(arch_ubsan_check_at((uint64_t)kernel_main) == NULL);
+}
+#endif
+
 KTEST(harden_no_fault_means_nothing_caught)
 {
     uint64_t x = 0;
