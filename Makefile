@@ -56,9 +56,13 @@ $(LOADER): $(LOADER_OBJS)
 # ---- kernel (higher-half ELF) --------------------------------------------------------
 KERNEL_CFLAGS := -target x86_64-unknown-none-elf -ffreestanding -mno-red-zone -mcmodel=kernel \
 	-mno-sse -mno-mmx -mno-80387 -fno-pic -fno-pie -fno-omit-frame-pointer \
-	-fno-stack-protector -fno-builtin -std=c11 -g $(WARNINGS) -Iinclude -Ikernel -Isrc
+	-fstack-protector-strong -mstack-protector-guard=global \
+	-fno-builtin -std=c11 -g $(WARNINGS) -Iinclude -Ikernel -Isrc
 ifeq ($(DEBUG),1)
-KERNEL_CFLAGS += -O1 -DSLAB_DEBUG -DKERNEL_DEBUG
+# KASAN-lite heap (kernel/mm/slab.h) and UBSan checks that trap (ud1, named by the
+# #UD handler in kernel/arch/x86_64/interrupts.c).
+KERNEL_CFLAGS += -O1 -DSLAB_DEBUG -DKERNEL_DEBUG -DKERNEL_UBSAN \
+	-fsanitize=undefined -fsanitize-trap=undefined
 else
 KERNEL_CFLAGS += -O2
 endif

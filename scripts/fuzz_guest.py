@@ -4,7 +4,9 @@
 report. Usage: fuzz_guest.py SEED CALLS ELFS [SMP]; SEED may be empty (the guest picks
 one and prints it). Prints the fuzzer's lines, the kernel's error lines and the end of
 the serial log; the whole log goes to build/fuzz-guest.log. Exit status 0 when the
-kernel did not panic and the fuzzer exited 0."""
+kernel did not panic and the fuzzer exited 0. With FUZZ_DEBUG_KERNEL=1 in the
+environment it boots the DEBUG=1 kernel (make debug-kernel: KASAN-lite heap, UBSan)
+instead of the disk's own."""
 import os
 import re
 import sys
@@ -21,9 +23,16 @@ def main():
     seed, calls, elfs = sys.argv[1], sys.argv[2], sys.argv[3]
     smp = int(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[4] else 1
     args = 'calls=%s elfs=%s' % (calls, elfs) + (' seed=%s' % seed if seed else '')
-    # Roughly 600 calls and 25 executables a second under TCG on a slow host.
-    timeout = 120 + int(calls) // 100 + int(elfs) // 5
-    g = Guest(cmdline='console=serial test=user init=/bin/test-fuzz.vbin ' + args, smp=smp)
+    # Roughly 1,400 calls and 25 executables a second under TCG on a slow host; the
+    # timeout allows for a host several times slower.
+    timeout = 120 + int(calls) // 250 + int(elfs) // 5
+    replace = None
+    if os.environ.get('FUZZ_DEBUG_KERNEL') == '1':
+        d = os.path.join(ROOT, 'build', 'debug', 'kernel')
+        replace = {'/boot/vkernel.elf': open(os.path.join(d, 'vkernel.elf'), 'rb').read(),
+                   '/boot/vkernel.map': open(os.path.join(d, 'vkernel.map'), 'rb').read()}
+    g = Guest(cmdline='console=serial test=user init=/bin/test-fuzz.vbin ' + args, smp=smp,
+              replace=replace)
     start = time.time()
     try:
         status = g.wait_exit(timeout=timeout)

@@ -57,8 +57,7 @@ void panic_set_exit_code(uint8_t value)
     exit_code = value;
 }
 
-/* "name+0xoff (file:line)", "name+0xoff" or "?" into buf. */
-static const char *describe(uint64_t addr, char *buf, size_t size)
+const char *panic_describe(uint64_t addr, char *buf, size_t size)
 {
     symmap_result_t r;
     linemap_result_t where;
@@ -84,7 +83,7 @@ void panic_backtrace(unsigned long rip, unsigned long rbp)
 {
     char name[PANIC_DESCRIBE_MAX];
     log_printf("Backtrace:\n");
-    log_printf("  #0  0x%016lx %s\n", rip, describe(rip, name, sizeof(name)));
+    log_printf("  #0  0x%016lx %s\n", rip, panic_describe(rip, name, sizeof(name)));
     for (unsigned i = 1; i < BACKTRACE_MAX_FRAMES && readable_kernel_word(rbp); i++) {
         uint64_t *frame = (uint64_t *)rbp;
         uint64_t ret = frame[1];
@@ -92,7 +91,7 @@ void panic_backtrace(unsigned long rip, unsigned long rbp)
             break;
         /* A return address points after the call: look up ret-1 to name the caller. */
         log_printf("  #%-2u 0x%016llx %s\n", i, (unsigned long long)ret,
-                   describe(ret - 1, name, sizeof(name)));
+                   panic_describe(ret - 1, name, sizeof(name)));
         if (frame[0] <= rbp)
             break; /* frames only go up the stack */
         rbp = frame[0];
@@ -147,7 +146,7 @@ void panic_exception(const arch_frame_t *f, const char *what)
     enter();
     log_printf("\n\x1b[91mPANIC: %s (vector %llu) in kernel at 0x%016llx %s\x1b[0m\n", what,
                (unsigned long long)f->vector, (unsigned long long)f->rip,
-               describe(f->rip, name, sizeof(name)));
+               panic_describe(f->rip, name, sizeof(name)));
     log_printf("  error 0x%llx  cr2 0x%016llx  cr3 0x%016llx\n",
                (unsigned long long)f->error_code, (unsigned long long)arch_read_cr2(),
                (unsigned long long)arch_read_cr3());

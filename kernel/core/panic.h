@@ -24,6 +24,8 @@ void panic_set_symbol_map(const char *map, size_t len);
  * then also name file:line from its "vkernel.elf" section, once its stamp shows it was
  * made from this kernel build (otherwise it is ignored with a warning). */
 void panic_set_line_table(const char *table, size_t len);
+/* "name+0xoff (file:line)", "name+0xoff" or "?" for a kernel address, into buf. */
+const char *panic_describe(uint64_t addr, char *buf, size_t size);
 /* In test modes a panic leaves QEMU with this isa-debug-exit value instead of halting. */
 void panic_set_exit_code(uint8_t value);
 

@@ -16,6 +16,11 @@
  *   double frees and interior pointers (plus redzone/poison damage with SLAB_DEBUG);
  *   large blocks are checked by header magic. Not checked: a pointer into the interior
  *   of a large block whose page happens to start with a valid-looking large header.
+ * - SLAB_DEBUG (make DEBUG=1), KASAN-lite: the slab core's redzones, poison and
+ *   quarantine (slab.h) plus the kmalloc and kfree callers, which reports name. A large
+ *   block gets at least HEAP_LARGE_REDZONE bytes of redzone after the object, checked
+ *   on kfree, and its object starts poisoned. Large blocks go straight back to the buddy
+ *   allocator: a use after free of one is not caught.
  * - Locking: one spinlock per size class; the slab page provider calls into pmm while it
  *   is held, so the lock order is heap class lock -> pmm lock.
  */
@@ -26,6 +31,8 @@
 #include "core/panic.h"
 #include "core/string.h"
 #include "core/spinlock.h"
+#include "lib/fmt.h"
+#include <stdarg.h>
 
 #define HEAP_MIN_SHIFT    4u  /* smallest class: 16 bytes */
 #define HEAP_MAX_SHIFT    11u /* largest class: 2048 bytes */
@@ -35,6 +42,11 @@
 
 #define HEAP_LARGE_MAGIC  0x4547524cu /* "LRGE": live large block */
 #define HEAP_LARGE_FREED  0x44455246u /* "FRED": left behind by kfree to spot double frees */
+#ifdef SLAB_DEBUG
+#define HEAP_LARGE_REDZONE SLAB_REDZONE_BYTES
+#else
+#define HEAP_LARGE_REDZONE 0u
+#endif
 
 typedef struct {
     uint32_t magic;
@@ -55,6 +67,7 @@ static const char *const heap_class_names[HEAP_CLASS_COUNT] = {
 };
 
 static bool heap_ready; /* written once by heap_init before other CPUs run */
+static heap_report_capture_t *capture; /* self-tests only (heap_capture_reports) */
 
 /* ---- slab page provider and error reports ------------------------------------------- */
 
@@ -79,10 +92,58 @@ static void heap_page_free(void *ctx, void *pages, size_t bytes)
     pmm_free_pages(virt_to_phys(pages), order_for_bytes(bytes));
 }
 
+/* Every heap error ends here: a panic, or a record while a self-test captures. */
+__attribute__((format(printf, 3, 4)))
+static void heap_error(int error, const void *object, const char *fmt, ...)
+{
+    char text[sizeof(capture->last_report)];
+    va_list ap;
+    va_start(ap, fmt);
+    fmt_vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    heap_report_capture_t *cap = __atomic_load_n(&capture, __ATOMIC_ACQUIRE);
+    if (!cap)
+        panic("%s", text);
+    log_warn("%s (captured by a self-test)", text);
+    cap->count++;
+    cap->last_error = error;
+    cap->last_object = object;
+    strlcpy(cap->last_report, text, sizeof(cap->last_report));
+}
+
+void heap_capture_reports(heap_report_capture_t *cap)
+{
+    __atomic_store_n(&capture, cap, __ATOMIC_RELEASE);
+}
+
+size_t heap_quarantine_flush(void)
+{
+    size_t n = 0;
+    for (unsigned i = 0; heap_ready && i < HEAP_CLASS_COUNT; i++) {
+        uint64_t f = spinlock_lock_irqsave(&heap_classes[i].lock);
+        n += slab_quarantine_flush(&heap_classes[i].cache);
+        spinlock_unlock_irqrestore(&heap_classes[i].lock, f);
+    }
+    return n;
+}
+
 static void heap_report(void *ctx, const slab_cache_t *cache, int error, const void *object)
 {
     (void)ctx;
-    panic("heap: %s: %s at %p", cache->config.name, slab_strerror(error), object);
+    uintptr_t alloc_site, free_site;
+    char by[80] = "", freed[80] = "";
+    if (slab_object_sites(cache, object, &alloc_site, &free_site)) {
+        char name[64];
+        if (alloc_site)
+            fmt_snprintf(by, sizeof(by), ", allocated by %s",
+                         panic_describe(alloc_site - 1, name, sizeof(name)));
+        if (free_site)
+            fmt_snprintf(freed, sizeof(freed), ", freed by %s",
+                         panic_describe(free_site - 1, name, sizeof(name)));
+    }
+    heap_error(error, object, "heap: %s: %s: object %p (%llu bytes)%s%s", cache->config.name,
+               slab_strerror(error), object, (unsigned long long)cache->config.object_size,
+               by, freed);
 }
 
 /* ---- public API --------------------------------------------------------------------- */
@@ -137,18 +198,35 @@ static unsigned class_index(size_t size)
 
 static void *large_alloc(size_t size)
 {
-    if (size > (PAGE_SIZE << CONFIG_BUDDY_MAX_ORDER) - sizeof(heap_large_t))
+    if (size > (PAGE_SIZE << CONFIG_BUDDY_MAX_ORDER) - sizeof(heap_large_t) - HEAP_LARGE_REDZONE)
         return NULL;
-    unsigned order = order_for_bytes(size + sizeof(heap_large_t));
+    unsigned order = order_for_bytes(size + sizeof(heap_large_t) + HEAP_LARGE_REDZONE);
     uint64_t phys = pmm_alloc_pages(order);
     if (!phys)
         return NULL;
     heap_large_t *header = phys_to_virt(phys);
     *header = (heap_large_t){ .magic = HEAP_LARGE_MAGIC, .order = order, .size = size };
+    if (HEAP_LARGE_REDZONE) {
+        uint8_t *object = (uint8_t *)(header + 1);
+        size_t end = (PAGE_SIZE << order) - sizeof(*header);
+        memset(object, SLAB_POISON_BYTE, size);
+        memset(object + size, SLAB_REDZONE_BYTE, end - size);
+    }
     return header + 1;
 }
 
-void *kmalloc(size_t size)
+/* Debug: the bytes after a large object up to the end of its block are still redzone. */
+static bool large_redzone_intact(const heap_large_t *header)
+{
+    const uint8_t *object = (const uint8_t *)(header + 1);
+    size_t end = (PAGE_SIZE << header->order) - sizeof(*header);
+    for (size_t i = header->size; HEAP_LARGE_REDZONE && i < end; i++)
+        if (object[i] != SLAB_REDZONE_BYTE)
+            return false;
+    return true;
+}
+
+static void *kmalloc_at(size_t size, uintptr_t site)
 {
     if (!heap_ready)
         panic("kmalloc(%llu) before heap_init", (unsigned long long)size);
@@ -156,14 +234,19 @@ void *kmalloc(size_t size)
         return large_alloc(size);
     struct heap_class *cls = &heap_classes[class_index(size)];
     uint64_t flags = spinlock_lock_irqsave(&cls->lock);
-    void *p = slab_alloc(&cls->cache);
+    void *p = slab_alloc_at(&cls->cache, site);
     spinlock_unlock_irqrestore(&cls->lock, flags);
     return p;
 }
 
+void *kmalloc(size_t size)
+{
+    return kmalloc_at(size, (uintptr_t)__builtin_return_address(0));
+}
+
 void *kzalloc(size_t size)
 {
-    void *p = kmalloc(size);
+    void *p = kmalloc_at(size, (uintptr_t)__builtin_return_address(0));
     if (p)
         memset(p, 0, size);
     return p;
@@ -171,6 +254,7 @@ void *kzalloc(size_t size)
 
 void kfree(void *ptr)
 {
+    uintptr_t site = (uintptr_t)__builtin_return_address(0);
     if (!ptr)
         return;
     uintptr_t addr = (uintptr_t)ptr;
@@ -187,7 +271,7 @@ void kfree(void *ptr)
         if (!cls)
             panic("kfree(%p): object of slab cache %s, not of kmalloc", ptr, cache->config.name);
         uint64_t flags = spinlock_lock_irqsave(&cls->lock);
-        slab_free(&cls->cache, ptr); /* bad pointers and double frees panic in heap_report */
+        slab_free_at(&cls->cache, ptr, site); /* errors go to heap_report */
         spinlock_unlock_irqrestore(&cls->lock, flags);
         return;
     }
@@ -195,10 +279,21 @@ void kfree(void *ptr)
     heap_large_t *header = (heap_large_t *)(addr & ~(uintptr_t)(PAGE_SIZE - 1));
     if (addr - (uintptr_t)header != sizeof(*header))
         panic("kfree(%p): not a kmalloc pointer (no slab or large-block header)", ptr);
-    if (header->magic == HEAP_LARGE_FREED)
-        panic("kfree(%p): double free of a large allocation", ptr);
+    char name[64];
+    if (header->magic == HEAP_LARGE_FREED) {
+        heap_error(SLAB_ERR_DOUBLE_FREE, ptr, "kfree(%p): double free of a large allocation by %s",
+                   ptr, panic_describe(site - 1, name, sizeof(name)));
+        return;
+    }
     if (header->magic != HEAP_LARGE_MAGIC || header->order > CONFIG_BUDDY_MAX_ORDER)
         panic("kfree(%p): not a live kmalloc pointer (header magic 0x%x)", ptr, header->magic);
+    if (!large_redzone_intact(header)) {
+        /* Reported, then freed anyway: the damage is outside the object. */
+        heap_error(SLAB_ERR_REDZONE, ptr,
+                   "heap: large block: redzone overwritten (buffer overflow): object %p "
+                   "(%llu bytes), freed by %s", ptr, (unsigned long long)header->size,
+                   panic_describe(site - 1, name, sizeof(name)));
+    }
     unsigned order = header->order;
     header->magic = HEAP_LARGE_FREED;
     pmm_free_pages(virt_to_phys(header), order);

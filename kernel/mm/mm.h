@@ -29,6 +29,20 @@ void heap_init(void);
 void *kmalloc(size_t size);
 void *kzalloc(size_t size);
 void kfree(void *ptr);
+/* Debug-heap self-tests: while a capture is set, heap error reports (redzone, use after
+ * free, double free, bad pointer: see slab.h) are counted into it instead of panicking,
+ * and the heap carries on as slab.h describes. Global: set it only around code that
+ * makes the one error it expects. NULL: panic again. */
+typedef struct {
+    unsigned count;
+    int last_error;            /* SLAB_ERR_* of the last report */
+    const void *last_object;
+    char last_report[224];     /* the text panic would have printed */
+} heap_report_capture_t;
+void heap_capture_reports(heap_report_capture_t *capture);
+/* Debug heap: every quarantined object leaves now, checked (poison, redzones); returns
+ * how many. 0 in the normal build, which has no quarantine. */
+size_t heap_quarantine_flush(void);
 /* One kmalloc slab cache's numbers (KObj /mem/slab): false past the last cache. */
 typedef struct {
     const char *name;       /* static */

@@ -5,24 +5,28 @@
  * Slab layout (slab_bytes, aligned to slab_bytes):
  *
  *   | struct slab | link[objects_per_slab] | pad | slot 0 | slot 1 | ... | unused |
- *   slot = [left redzone][object_size bytes][right redzone + padding]   (debug)
+ *   slot = [sites][left redzone][object_size bytes][right redzone + padding]   (debug)
  *   slot = [object_size bytes][padding to align]                        (normal)
  *
- * link[i] is the next free slot after i, SLAB_LINK_END, or SLAB_LINK_ALLOCATED while the
- * object is handed out. Free lists are LIFO, so a just-freed object is the next one
- * handed out and a use-after-free write is caught by the poison check soon after.
+ * sites = the allocating and freeing return addresses (SLAB_SITE_BYTES).
+ *
+ * link[i] is the next free slot after i, SLAB_LINK_END, SLAB_LINK_ALLOCATED while the
+ * object is handed out, or SLAB_LINK_QUARANTINED while a freed object waits in the
+ * debug quarantine (it still counts in its slab's in_use). Free lists are LIFO.
  */
 #include "slab.h"
 
 #define SLAB_MAGIC          0x42414c53u /* "SLAB" in memory */
 #define SLAB_LINK_END       0xffffu
 #define SLAB_LINK_ALLOCATED 0xfffeu
+#define SLAB_LINK_QUARANTINED 0xfffdu
 
 enum { LIST_EMPTY, LIST_PARTIAL, LIST_FULL };
 
 struct slab {
     uint32_t magic;           /* SLAB_MAGIC while the slab belongs to a cache */
-    uint16_t in_use;
+    uint16_t in_use;          /* allocated + quarantined slots */
+    uint16_t quarantined;     /* slots waiting in the cache's quarantine */
     uint16_t free_head;       /* first free slot or SLAB_LINK_END */
     uint8_t list;             /* LIST_* the slab is on */
     slab_cache_t *cache;
@@ -69,15 +73,31 @@ static bool all_bytes(const uint8_t *p, uint8_t value, size_t n)
 static void fill_redzones(const slab_cache_t *c, uint8_t *slot)
 {
     size_t right = c->object_offset + c->config.object_size;
-    fill(slot, SLAB_REDZONE_BYTE, c->object_offset);
+    fill(slot + SLAB_SITE_BYTES, SLAB_REDZONE_BYTE, c->object_offset - SLAB_SITE_BYTES);
     fill(slot + right, SLAB_REDZONE_BYTE, c->slot_size - right);
 }
 
 static bool redzones_intact(const slab_cache_t *c, const uint8_t *slot)
 {
     size_t right = c->object_offset + c->config.object_size;
-    return all_bytes(slot, SLAB_REDZONE_BYTE, c->object_offset) &&
+    return all_bytes(slot + SLAB_SITE_BYTES, SLAB_REDZONE_BYTE,
+                     c->object_offset - SLAB_SITE_BYTES) &&
            all_bytes(slot + right, SLAB_REDZONE_BYTE, c->slot_size - right);
+}
+
+/* Sites are byte-copied: slots need only the cache's alignment, which may be below 8. */
+static void set_site(uint8_t *slot, unsigned which, uintptr_t site)
+{
+    for (unsigned i = 0; i < sizeof(site); i++)
+        slot[which * sizeof(site) + i] = (uint8_t)(site >> (8 * i));
+}
+
+static uintptr_t get_site(const uint8_t *slot, unsigned which)
+{
+    uintptr_t site = 0;
+    for (unsigned i = 0; i < sizeof(site); i++)
+        site |= (uintptr_t)slot[which * sizeof(site) + i] << (8 * i);
+    return site;
 }
 
 /* ---- slab lists --------------------------------------------------------------------- */
@@ -142,12 +162,14 @@ static struct slab *slab_create(slab_cache_t *c)
     }
     s->magic = SLAB_MAGIC;
     s->in_use = 0;
+    s->quarantined = 0;
     s->cache = c;
     s->free_head = 0;
     for (unsigned i = 0; i < c->objects_per_slab; i++) {
         s->link[i] = (uint16_t)(i + 1 < c->objects_per_slab ? i + 1 : SLAB_LINK_END);
         if (c->debug) {
             uint8_t *slot = slot_at(c, s, i);
+            fill(slot, 0, SLAB_SITE_BYTES);
             fill_redzones(c, slot);
             fill(slot + c->object_offset, SLAB_POISON_BYTE, c->config.object_size);
         }
@@ -183,7 +205,7 @@ int slab_cache_init(slab_cache_t *c, const slab_config_t *config)
 #endif
 
     if (c->debug) {
-        c->object_offset = round_up(SLAB_REDZONE_BYTES, align);
+        c->object_offset = round_up(SLAB_SITE_BYTES + SLAB_REDZONE_BYTES, align);
         c->slot_size = c->object_offset + round_up(config->object_size + SLAB_REDZONE_BYTES, align);
     } else {
         c->object_offset = 0;
@@ -208,12 +230,18 @@ int slab_cache_init(slab_cache_t *c, const slab_config_t *config)
 
 void *slab_alloc(slab_cache_t *c)
 {
+    return slab_alloc_at(c, 0);
+}
+
+void *slab_alloc_at(slab_cache_t *c, uintptr_t site)
+{
     struct slab *s = c->partial ? c->partial : c->empty;
     if (!s && !(s = slab_create(c)))
         return NULL;
 
     unsigned idx = s->free_head;
-    if (idx >= c->objects_per_slab || s->link[idx] == SLAB_LINK_ALLOCATED) {
+    if (idx >= c->objects_per_slab || s->link[idx] == SLAB_LINK_ALLOCATED ||
+        s->link[idx] == SLAB_LINK_QUARANTINED) {
         report(c, SLAB_ERR_CORRUPT, s); /* header overwritten (underflow of slot 0?) */
         return NULL;
     }
@@ -234,11 +262,124 @@ void *slab_alloc(slab_cache_t *c)
             report(c, SLAB_ERR_REDZONE, object);
             fill_redzones(c, slot);
         }
+        set_site(slot, 0, site);
+        set_site(slot, 1, 0);
     }
     return object;
 }
 
+/* Put slot idx back on its slab's free list; the slab may go back to the provider. */
+static void release_slot(slab_cache_t *c, struct slab *s, unsigned idx)
+{
+    s->link[idx] = s->free_head;
+    s->free_head = (uint16_t)idx;
+    s->in_use--;
+    if (s->in_use == 0) {
+        list_move(c, s, LIST_EMPTY);
+        if (c->slabs_empty > c->config.keep_empty)
+            slab_release(c, s);
+    } else {
+        list_move(c, s, LIST_PARTIAL);
+    }
+}
+
+static unsigned slot_index(const slab_cache_t *c, const struct slab *s, const void *object)
+{
+    return (unsigned)(((uintptr_t)object - (uintptr_t)s - c->first_slot - c->object_offset) /
+                      c->slot_size);
+}
+
+/* A quarantined object leaves: its poison and redzones must be as it left them. */
+static void quarantine_check_release(slab_cache_t *c, uint8_t *object)
+{
+    struct slab *s = slab_of(c, object);
+    uint8_t *slot = object - c->object_offset;
+    if (!all_bytes(object, SLAB_POISON_BYTE, c->config.object_size)) {
+        report(c, SLAB_ERR_USE_AFTER_FREE, object);
+        fill(object, SLAB_POISON_BYTE, c->config.object_size);
+    }
+    if (!redzones_intact(c, slot)) {
+        report(c, SLAB_ERR_REDZONE, object);
+        fill_redzones(c, slot);
+    }
+    s->quarantined--;
+    release_slot(c, s, slot_index(c, s, object));
+}
+
+static void quarantine_release_oldest(slab_cache_t *c)
+{
+    uint8_t *object = c->quarantine[c->quarantine_head];
+    c->quarantine_head = (c->quarantine_head + 1) % SLAB_QUARANTINE_SLOTS;
+    c->quarantine_count--;
+    c->quarantine_bytes -= c->config.object_size;
+    quarantine_check_release(c, object);
+}
+
+/* Every object of slab s leaves the quarantine (checked); the ring closes the gaps. */
+static void quarantine_release_slab(slab_cache_t *c, struct slab *s)
+{
+    unsigned kept = 0, count = c->quarantine_count;
+    for (unsigned i = 0; i < count; i++) {
+        uint8_t *object = c->quarantine[(c->quarantine_head + i) % SLAB_QUARANTINE_SLOTS];
+        if (slab_of(c, object) == s) {
+            quarantine_check_release(c, object); /* the last one may release s */
+            continue;
+        }
+        c->quarantine[(c->quarantine_head + kept) % SLAB_QUARANTINE_SLOTS] = object;
+        kept++;
+    }
+    c->quarantine_count = kept;
+    c->quarantine_bytes = kept * c->config.object_size;
+}
+
+static void quarantine_add(slab_cache_t *c, struct slab *s, unsigned idx, void *object)
+{
+    while (c->quarantine_count &&
+           (c->quarantine_count == SLAB_QUARANTINE_SLOTS ||
+            c->quarantine_bytes + c->config.object_size > SLAB_QUARANTINE_BYTES))
+        quarantine_release_oldest(c);
+    s->link[idx] = SLAB_LINK_QUARANTINED;
+    s->quarantined++;
+    unsigned tail = (c->quarantine_head + c->quarantine_count) % SLAB_QUARANTINE_SLOTS;
+    c->quarantine[tail] = object;
+    c->quarantine_count++;
+    c->quarantine_bytes += c->config.object_size;
+    /* No live object left in s: it leaves the quarantine whole, so the quarantine never
+     * keeps pages from the provider that the normal build would have given back (memory
+     * figures and the tests that compare them stay the same in both builds). */
+    if (s->quarantined == s->in_use)
+        quarantine_release_slab(c, s);
+}
+
+size_t slab_quarantine_flush(slab_cache_t *c)
+{
+    size_t n = c->quarantine_count;
+    while (c->quarantine_count)
+        quarantine_release_oldest(c);
+    return n;
+}
+
+bool slab_object_sites(const slab_cache_t *c, const void *object, uintptr_t *alloc_site,
+                       uintptr_t *free_site)
+{
+    const struct slab *s = slab_of(c, object);
+    uintptr_t start = (uintptr_t)s + c->first_slot + c->object_offset;
+    uintptr_t addr = (uintptr_t)object;
+    if (!c->debug || !object || s->magic != SLAB_MAGIC || s->cache != c || addr < start ||
+        (addr - start) % c->slot_size || (addr - start) / c->slot_size >= c->objects_per_slab)
+        return false;
+    const uint8_t *slot = (const uint8_t *)object - c->object_offset;
+    *alloc_site = get_site(slot, 0);
+    *free_site = get_site(slot, 1);
+    return true;
+}
+
 int slab_free(slab_cache_t *c, void *object)
+{
+    return slab_free_at(c, object, 0);
+}
+
+int slab_free_at(slab_cache_t *c, void *object, uintptr_t site)
 {
     struct slab *s = slab_of(c, object);
     uintptr_t start = (uintptr_t)s + c->first_slot + c->object_offset;
@@ -250,6 +391,7 @@ int slab_free(slab_cache_t *c, void *object)
     }
     unsigned idx = (unsigned)((addr - start) / c->slot_size);
     if (s->link[idx] != SLAB_LINK_ALLOCATED) {
+        /* Free, or still in the quarantine: either way freed before. */
         report(c, SLAB_ERR_DOUBLE_FREE, object);
         return -SLAB_ERR_DOUBLE_FREE;
     }
@@ -263,20 +405,15 @@ int slab_free(slab_cache_t *c, void *object)
             rc = -SLAB_ERR_REDZONE;
         }
         fill(object, SLAB_POISON_BYTE, c->config.object_size);
+        set_site(slot, 1, site);
     }
 
-    s->link[idx] = s->free_head;
-    s->free_head = (uint16_t)idx;
-    s->in_use--;
     c->objects_in_use--;
     c->frees++;
-    if (s->in_use == 0) {
-        list_move(c, s, LIST_EMPTY);
-        if (c->slabs_empty > c->config.keep_empty)
-            slab_release(c, s);
-    } else {
-        list_move(c, s, LIST_PARTIAL);
-    }
+    if (c->debug)
+        quarantine_add(c, s, idx, object);
+    else
+        release_slot(c, s, idx);
     return rc;
 }
 
@@ -321,11 +458,12 @@ static size_t verify_slab(slab_cache_t *c, struct slab *s, unsigned list)
     }
     size_t problems = 0, allocated = 0, free_walk = 0;
     for (unsigned i = 0; i < c->objects_per_slab; i++)
-        allocated += s->link[i] == SLAB_LINK_ALLOCATED;
+        allocated += s->link[i] == SLAB_LINK_ALLOCATED || s->link[i] == SLAB_LINK_QUARANTINED;
     /* A walk that reaches the end in exactly (capacity - in_use) steps has no cycle. */
     unsigned idx = s->free_head;
     while (idx != SLAB_LINK_END && free_walk <= c->objects_per_slab) {
-        if (idx >= c->objects_per_slab || s->link[idx] == SLAB_LINK_ALLOCATED)
+        if (idx >= c->objects_per_slab || s->link[idx] == SLAB_LINK_ALLOCATED ||
+            s->link[idx] == SLAB_LINK_QUARANTINED)
             break;
         free_walk++;
         idx = s->link[idx];
@@ -375,7 +513,7 @@ size_t slab_cache_verify(slab_cache_t *c)
             problems++;
         }
     }
-    if (in_use != c->objects_in_use) {
+    if (in_use != c->objects_in_use + c->quarantine_count) {
         report(c, SLAB_ERR_CORRUPT, NULL);
         problems++;
     }
@@ -384,6 +522,7 @@ size_t slab_cache_verify(slab_cache_t *c)
 
 size_t slab_cache_shrink(slab_cache_t *c)
 {
+    slab_quarantine_flush(c);
     size_t n = 0;
     while (c->empty) {
         slab_release(c, c->empty);

@@ -19,6 +19,17 @@
  *   allocation; freed objects filled with SLAB_POISON_BYTE and checked when handed out
  *   again. Every detection goes to the config.report callback (kernel: panic) and the
  *   call returns an error instead of corrupting the cache.
+ * - Debug mode also keeps, in front of each slot's left redzone, the call sites that
+ *   last allocated and freed the object (slab_alloc_at/slab_free_at; reports name them),
+ *   and a quarantine: a freed object stays poisoned and unusable in a per-cache FIFO
+ *   (at most SLAB_QUARANTINE_SLOTS objects and SLAB_QUARANTINE_BYTES bytes) before it
+ *   returns to its free list, and its poison and redzones are checked as it leaves. A
+ *   write through a stale pointer is therefore caught even when the slot would have been
+ *   handed out again at once, and freeing it twice meanwhile is a reported double free.
+ *   Quarantined objects are not counted in objects_in_use. When the last live object of
+ *   a slab is freed, that slab's quarantined objects leave at once (checked), so the
+ *   quarantine never holds on to a slab the normal build would give back; an object
+ *   whose whole slab emptied is therefore not protected against later writes.
  * - No locking here: the caller holds one lock per cache around every call.
  */
 #ifndef KERNEL_MM_SLAB_H
@@ -30,11 +41,14 @@
 
 #define SLAB_PAGE_SIZE        4096u   /* unit for the page statistics */
 #define SLAB_DEFAULT_ALIGN    16u     /* object alignment when config.align is 0 */
-#define SLAB_MAX_OBJECTS      0xfffdu /* per slab: indices are uint16, two values reserved */
+#define SLAB_MAX_OBJECTS      0xfffdu /* per slab: indices are uint16, three values reserved */
 #define SLAB_REDZONE_BYTES    16u     /* minimum redzone on each side (debug) */
 #define SLAB_REDZONE_BYTE     0xbbu
 #define SLAB_POISON_BYTE      0x6bu   /* fill of free objects (debug) */
 #define SLAB_DEFAULT_KEEP_EMPTY 1u    /* empty slabs a cache keeps for reuse */
+#define SLAB_SITE_BYTES       16u     /* debug: alloc and free call sites before the redzone */
+#define SLAB_QUARANTINE_SLOTS 256u    /* debug: freed objects held back per cache ... */
+#define SLAB_QUARANTINE_BYTES (64u * 1024u) /* ... and at most this many object bytes */
 
 #define SLAB_FLAG_DEBUG 1u
 
@@ -85,6 +99,10 @@ struct slab_cache {
     size_t slabs_partial, slabs_full, slabs_empty;
     size_t objects_in_use;
     uint64_t allocs, frees, errors;
+    /* Debug quarantine, a ring: oldest at quarantine_head. */
+    void *quarantine[SLAB_QUARANTINE_SLOTS];
+    unsigned quarantine_head, quarantine_count;
+    size_t quarantine_bytes;
 };
 
 typedef struct {
@@ -104,10 +122,21 @@ int slab_cache_init(slab_cache_t *cache, const slab_config_t *config);
 /* An object, or NULL when the provider has no pages. Contents are undefined (poison in
  * debug mode). */
 void *slab_alloc(slab_cache_t *cache);
+/* The same, recording `site` (a return address) as the allocating call in debug mode. */
+void *slab_alloc_at(slab_cache_t *cache, uintptr_t site);
 
 /* 0, or a negated SLAB_ERR_* after reporting it. On -SLAB_ERR_REDZONE the object has
  * still been freed (the damage is outside it); on any other error nothing changed. */
 int slab_free(slab_cache_t *cache, void *object);
+int slab_free_at(slab_cache_t *cache, void *object, uintptr_t site);
+
+/* Debug mode: the recorded allocating and freeing call sites of a slot (0 = unknown).
+ * False when the cache is not in debug mode or object is not one of its slots. */
+bool slab_object_sites(const slab_cache_t *cache, const void *object, uintptr_t *alloc_site,
+                       uintptr_t *free_site);
+
+/* Move every quarantined object back to its free list (checking it); returns how many. */
+size_t slab_quarantine_flush(slab_cache_t *cache);
 
 /* The cache owning the slab that would contain object, given the slab size the caller
  * uses, or NULL when that address does not start a live slab. Reads the header, so the
@@ -120,7 +149,8 @@ void slab_cache_stats(const slab_cache_t *cache, slab_stats_t *stats);
  * Reports each problem; returns how many were found. */
 size_t slab_cache_verify(slab_cache_t *cache);
 
-/* Give every empty slab back to the provider; returns how many. */
+/* Empty the quarantine, then give every empty slab back to the provider; returns how
+ * many slabs went back. */
 size_t slab_cache_shrink(slab_cache_t *cache);
 
 /* Release all slabs; -SLAB_ERR_BUSY (nothing released) while objects are allocated. */

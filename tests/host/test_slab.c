@@ -319,14 +319,65 @@ HTEST(debug_detects_use_after_free_write)
     HTEST_EXPECT_EQ(slab_cache_verify(&f.cache), 1);
     HTEST_EXPECT_EQ(f.rep.last_error, SLAB_ERR_USE_AFTER_FREE);
     int before = f.rep.count;
-    uint8_t *again = slab_alloc(&f.cache); /* LIFO: the same object comes back */
-    HTEST_EXPECT(again == a);
+    uint8_t *again = slab_alloc(&f.cache); /* quarantined: a is not handed out again */
+    HTEST_EXPECT(again != a);
+    HTEST_EXPECT_EQ(f.rep.count, before);
+    HTEST_EXPECT_EQ(slab_quarantine_flush(&f.cache), 1); /* a leaves: its poison is checked */
     HTEST_EXPECT_EQ(f.rep.count, before + 1);
     HTEST_EXPECT_EQ(f.rep.last_error, SLAB_ERR_USE_AFTER_FREE);
     HTEST_EXPECT(f.rep.last_object == a);
     HTEST_EXPECT_EQ(slab_free(&f.cache, again), 0);
     HTEST_EXPECT_EQ(slab_free(&f.cache, keep), 0);
     HTEST_EXPECT(strcmp(slab_strerror(-SLAB_ERR_DOUBLE_FREE), "double free") == 0);
+    fixture_fini(&f);
+}
+
+HTEST(debug_quarantine_holds_back_freed_objects)
+{
+    enum { SIZE = 64 };
+    fixture_t f;
+    fixture_init(&f, SIZE, 4096, SLAB_FLAG_DEBUG, 1);
+    uint8_t *a = slab_alloc_at(&f.cache, 0x1234);
+    uint8_t *keep = slab_alloc(&f.cache); /* a live neighbour keeps a's slab in use */
+    uintptr_t alloc_site, free_site;
+    HTEST_EXPECT(slab_object_sites(&f.cache, a, &alloc_site, &free_site));
+    HTEST_EXPECT_EQ(alloc_site, 0x1234);
+    HTEST_EXPECT_EQ(free_site, 0);
+    HTEST_EXPECT_EQ(slab_free_at(&f.cache, a, 0x5678), 0);
+    HTEST_EXPECT(slab_object_sites(&f.cache, a, &alloc_site, &free_site));
+    HTEST_EXPECT_EQ(free_site, 0x5678);
+    /* Freeing it again while it waits is a double free, and changes nothing. */
+    HTEST_EXPECT_EQ(slab_free(&f.cache, a), -SLAB_ERR_DOUBLE_FREE);
+    HTEST_EXPECT_EQ(f.rep.count, 1);
+    /* a stays quarantined until the quarantine's bound pushes it out. Each object freed
+     * here has a live partner, so its slab stays in use and it is quarantined too. */
+    size_t limit = SLAB_QUARANTINE_BYTES / SIZE;
+    if (limit > SLAB_QUARANTINE_SLOTS)
+        limit = SLAB_QUARANTINE_SLOTS;
+    static uint8_t *partners[SLAB_QUARANTINE_SLOTS + 1];
+    struct slab *slab_a = slab_of(&f.cache, a);
+    unsigned idx_a = slot_index(&f.cache, slab_a, a);
+    int seen = 0;
+    for (size_t i = 0; i < limit; i++) {
+        uint8_t *p = slab_alloc(&f.cache);
+        partners[i] = slab_alloc(&f.cache);
+        HTEST_EXPECT(p != a && partners[i] != a);
+        HTEST_EXPECT_EQ(slab_free(&f.cache, p), 0);
+        seen = slab_a->link[idx_a] != SLAB_LINK_QUARANTINED;
+        if (i + 2 < limit)
+            HTEST_EXPECT(!seen);
+    }
+    for (size_t i = 0; i < limit; i++)
+        HTEST_EXPECT_EQ(slab_free(&f.cache, partners[i]), 0);
+    HTEST_EXPECT(seen);
+    HTEST_EXPECT_EQ(f.cache.objects_in_use, 1);
+    HTEST_EXPECT_EQ(slab_cache_verify(&f.cache), 0);
+    HTEST_EXPECT_EQ(f.rep.count, 1);
+    /* The last live object of its slab freed: the slab's quarantined objects leave. */
+    HTEST_EXPECT_EQ(slab_free(&f.cache, keep), 0);
+    HTEST_EXPECT_EQ(f.cache.quarantine_count, 0);
+    HTEST_EXPECT_EQ(f.cache.slabs_empty, 1);
+    HTEST_EXPECT_EQ(f.prov.outstanding, 1);
     fixture_fini(&f);
 }
 

@@ -195,8 +195,9 @@ def kernel_tests_smp():
 
 
 def kernel_tests_debug():
-    """The same in-kernel suite on the DEBUG=1 kernel (make debug-kernel): slab redzones,
-    poisoning and double-free checks armed while everything runs."""
+    """The same in-kernel suite on the DEBUG=1 kernel (make debug-kernel): the KASAN-lite
+    heap (redzones, poison, quarantine, double-free checks) and UBSan traps armed while
+    everything runs, plus the tests that provoke each of them."""
     d = os.path.join(ROOT, 'build', 'debug', 'kernel')
     replace = {'/boot/vkernel.elf': open(os.path.join(d, 'vkernel.elf'), 'rb').read(),
                '/boot/vkernel.map': open(os.path.join(d, 'vkernel.map'), 'rb').read()}
@@ -210,6 +211,13 @@ def kernel_tests_debug():
         check('debug_kernel.slab_debug_armed', 'SLAB_DEBUG redzones and poison' in out,
               'the heap did not report debug mode')
         check('debug_kernel.no_heap_corruption_report', 'PANIC' not in out)
+        # The tests built only into this kernel (KASAN-lite heap, UBSan traps) ran.
+        debug_only = ['heap_debug_write_after_free_detected', 'heap_debug_freed_object_not_reused_at_once',
+                      'heap_debug_one_byte_overflow_detected', 'heap_debug_double_free_detected',
+                      'heap_debug_large_block_overflow_detected',
+                      'heap_debug_large_block_double_free_detected', 'harden_ubsan_trap_is_named']
+        missing = [t for t in debug_only if 'ktest: PASS ' + t not in out]
+        check('debug_kernel.debug_only_tests_passed', not missing, 'not passed: ' + ' '.join(missing))
         check_scratch_tests_ran('debug_kernel', out)
         if bad:
             dump_tail(g, 40)
@@ -632,16 +640,18 @@ def busybox():
 
 
 FUZZ_SEED = 20240601  # fixed, so a failure in `make test` replays: make fuzz-guest SEED=...
+FUZZ_CALLS = 200000  # the hardening issue's short run
 
 
 def syscall_fuzz():
     """test-fuzz: random syscalls and 1000 malformed executables from ring 3; the kernel
     must survive and every child must die when killed (userspace/tests/fuzz)."""
-    out = user_suite('test-fuzz', 'seed=%d calls=40000 elfs=1000' % FUZZ_SEED, timeout=420)
+    out = user_suite('test-fuzz', 'seed=%d calls=%d elfs=1000' % (FUZZ_SEED, FUZZ_CALLS),
+                     timeout=720)
     for line in re.findall(r'^fuzz: (?:syscalls|elf): .*$', out, re.M):
         print('  ' + line)  # the counts docs/reliability.md records
     m = re.search(r'fuzz: syscalls: (\d+) calls', out)
-    check('test-fuzz.calls_reported', m and int(m.group(1)) == 40000, m and m.group(0))
+    check('test-fuzz.calls_reported', m and int(m.group(1)) == FUZZ_CALLS, m and m.group(0))
     # Numbers outside both syscall tables were logged on every call (a log flood).
     unknown = [n for n in re.findall(r'syscall (\d+) \(unknown\) not implemented', out)
                if int(n) >= 512 and not 0x1000 <= int(n) < 0x1040]

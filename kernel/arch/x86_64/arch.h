@@ -126,6 +126,15 @@ typedef struct {
 /* 0 when armed; 1 (a second return) when a kernel exception was caught. */
 __attribute__((returns_twice)) int arch_fault_catch(arch_fault_catch_t *c);
 void arch_fault_catch_end(void);
+/* Software-detected kernel errors (not exceptions) use vectors from here up, so a test
+ * can catch them with arch_fault_catch like a fault. */
+#define ARCH_CATCH_STACK_SMASHED 0x100 /* __stack_chk_fail; fault_rip = the smashed function */
+/* If a catch is armed on this CPU: record (vector, rip) in it and resume there (does not
+ * return). Otherwise returns, and the caller reports the error itself. */
+void arch_fault_catch_deliver(uint64_t vector, uint64_t rip);
+/* The UBSan check whose trap instruction is at kernel address rip, or NULL if rip
+ * holds no UBSan trap (DEBUG=1 kernels are built with -fsanitize-trap=undefined). */
+const char *arch_ubsan_check_at(uint64_t rip);
 /* Runs fn(arg) on the stack whose top is `top`, then returns to the caller's stack. */
 void arch_call_on_stack(void *top, void (*fn)(void *), void *arg);
 

@@ -9,6 +9,11 @@ _start:
     cld
     andq $-16, %rsp
     xorl %ebp, %ebp
+    pushq %rdi
+    subq $8, %rsp
+    call arch_stack_guard_init  /* the canary, before any protected C function runs */
+    addq $8, %rsp
+    popq %rdi
     call kernel_main
 1:  cli
     hlt

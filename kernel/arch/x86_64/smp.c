@@ -71,15 +71,30 @@ __attribute__((noreturn)) static void ap_entry(cpu_t *c)
     secondary_enter(c->index);
 }
 
+/* The blob's operands sit where real-mode code put them, often unaligned: patch them
+ * byte-wise (a plain store there is undefined behaviour, which UBSan traps on). */
+static void blob_add32(uint8_t *at, uint32_t value)
+{
+    uint32_t v;
+    memcpy(&v, at, sizeof(v));
+    v += value;
+    memcpy(at, &v, sizeof(v));
+}
+
+static void blob_put64(uint8_t *at, uint64_t value)
+{
+    memcpy(at, &value, sizeof(value));
+}
+
 /* Copies the blob and builds the trampoline's page tables; returns its virtual base. */
 static uint8_t *prepare_trampoline(uint64_t phys)
 {
     uint8_t *base = phys_to_virt(phys);
     size_t size = (size_t)(smp_trampoline_end - smp_trampoline_start);
     memcpy(base, smp_trampoline_start, size);
-    *(uint32_t *)(base + TRAMPOLINE_OFFSET(smp_trampoline_gdtr) + 2) += (uint32_t)phys;
-    *(uint32_t *)(base + TRAMPOLINE_OFFSET(smp_trampoline_far32)) += (uint32_t)phys;
-    *(uint32_t *)(base + TRAMPOLINE_OFFSET(smp_trampoline_far64)) += (uint32_t)phys;
+    blob_add32(base + TRAMPOLINE_OFFSET(smp_trampoline_gdtr) + 2, (uint32_t)phys);
+    blob_add32(base + TRAMPOLINE_OFFSET(smp_trampoline_far32), (uint32_t)phys);
+    blob_add32(base + TRAMPOLINE_OFFSET(smp_trampoline_far64), (uint32_t)phys);
 
     uint64_t *pml4 = phys_to_virt(phys + PAGE_SIZE);
     uint64_t *pdpt = phys_to_virt(phys + 2 * PAGE_SIZE);
@@ -89,8 +104,8 @@ static uint8_t *prepare_trampoline(uint64_t phys)
     pdpt[0] = (phys + 3 * PAGE_SIZE) | PTE_P | PTE_W;
     pd[0] = PTE_P | PTE_W | PTE_PS; /* 0..2 MiB, executable */
     memcpy(&pml4[256], (uint64_t *)phys_to_virt(kernel_root) + 256, 256 * sizeof(uint64_t));
-    *(uint64_t *)(base + TRAMPOLINE_OFFSET(smp_trampoline_cr3)) = phys + PAGE_SIZE;
-    *(uint64_t *)(base + TRAMPOLINE_OFFSET(smp_trampoline_entry)) = (uint64_t)ap_entry;
+    blob_put64(base + TRAMPOLINE_OFFSET(smp_trampoline_cr3), phys + PAGE_SIZE);
+    blob_put64(base + TRAMPOLINE_OFFSET(smp_trampoline_entry), (uint64_t)ap_entry);
     return base;
 }
 
@@ -113,8 +128,8 @@ static bool start_one(uint8_t *tramp, uint64_t phys, cpu_t *c)
         log_warn("smp: no memory for the stack of CPU %u", c->index);
         return false;
     }
-    *(uint64_t *)(tramp + TRAMPOLINE_OFFSET(smp_trampoline_stack)) = (uint64_t)stack;
-    *(uint64_t *)(tramp + TRAMPOLINE_OFFSET(smp_trampoline_arg)) = (uint64_t)c;
+    blob_put64(tramp + TRAMPOLINE_OFFSET(smp_trampoline_stack), (uint64_t)stack);
+    blob_put64(tramp + TRAMPOLINE_OFFSET(smp_trampoline_arg), (uint64_t)c);
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
 
     uint32_t vector = (uint32_t)(phys >> 12);

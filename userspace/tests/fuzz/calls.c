@@ -269,15 +269,14 @@ void fuzz_calls_run(uint64_t seed, uint64_t first, uint64_t end, int parent_pid)
     for (uint64_t i = first; i < end; i++) {
         fuzz_call_t c;
         generate(seed, i, &c);
-        raw_syscall(SYS_WRITE, FUZZ_PROGRESS_FD, (long)&i, sizeof(i), 0, 0, 0);
+        fuzz_progress(i);
         if (excluded(&c))
             continue;
         long fork_like = c.nr == SYS_CLONE || c.nr == SYS_FORK || c.nr == SYS_VFORK;
         raw_call(fork_like, (long)c.nr, (long)c.arg[0], (long)c.arg[1], (long)c.arg[2],
                  (long)c.arg[3], (long)c.arg[4], (long)c.arg[5]);
     }
-    uint64_t done = FUZZ_BATCH_DONE;
-    raw_syscall(SYS_WRITE, FUZZ_PROGRESS_FD, (long)&done, sizeof(done), 0, 0, 0);
+    fuzz_progress(FUZZ_BATCH_DONE);
 }
 
 void fuzz_call_describe(uint64_t seed, uint64_t index, char *buf, unsigned size)

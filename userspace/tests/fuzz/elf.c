@@ -117,8 +117,7 @@ static void exec_body(void *arg)
     char *argv[] = { (char *)arg, NULL };
     char *envp[] = { NULL };
     execve((const char *)arg, argv, envp);
-    uint64_t tag = EXEC_FAILED_TAG + (uint64_t)errno;
-    write(FUZZ_PROGRESS_FD, &tag, sizeof(tag));
+    fuzz_progress(EXEC_FAILED_TAG + (uint64_t)errno);
 }
 
 static int write_all(const char *path, const unsigned char *data, size_t size)

@@ -6,8 +6,8 @@
  *
  * Calls [start, start+calls) of the stream `seed` run in forked batch children of
  * `batch` calls each. A child may block, die or exec; the parent (never fuzzed itself)
- * watches each child's progress pipe, SIGKILLs one whose call makes no progress for
- * timeout_ms, and starts the next child after the last call reported. A child that
+ * watches each child's progress word (fuzz.h), SIGKILLs one whose call makes no progress
+ * for timeout_ms (default 100), and starts the next child after the last call reported. A child that
  * survives SIGKILL is a hung kernel and fails the run. Then `elfs` corrupted copies of
  * /bin/hello.vbin are exec'd (elf.c). Prints the seed so a run can be replayed, and
  * "test-fuzz: N passed, N failed".
@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,16 +36,25 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Reads whatever progress values the pipe holds into *last; 0 at end of file. */
-static int drain(int fd, uint64_t *last)
+static volatile uint64_t *progress_word; /* MAP_SHARED: the parent and every child */
+
+int fuzz_progress_init(void)
 {
-    uint64_t values[64];
-    ssize_t n = read(fd, values, sizeof(values));
-    if (n <= 0)
-        return 0;
-    if (n >= (ssize_t)sizeof(uint64_t))
-        *last = values[n / sizeof(uint64_t) - 1];
-    return 1;
+    void *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED)
+        return -1;
+    progress_word = page;
+    return 0;
+}
+
+void fuzz_progress(uint64_t value)
+{
+    __atomic_store_n(progress_word, value, __ATOMIC_RELEASE);
+}
+
+static uint64_t progress_now(void)
+{
+    return __atomic_load_n(progress_word, __ATOMIC_ACQUIRE);
 }
 
 /* Waits for pid to end after SIGKILL; false if it never does. */
@@ -64,6 +74,7 @@ int fuzz_watch_child(void (*body)(void *), void *arg, int timeout_ms, int *statu
 {
     int p[2];
     *last = no_progress;
+    fuzz_progress(no_progress);
     if (pipe(p))
         return -1;
     fflush(stdout);
@@ -86,11 +97,21 @@ int fuzz_watch_child(void (*body)(void *), void *arg, int timeout_ms, int *statu
     }
     close(p[1]);
     uint64_t quiet_since = now_ms();
-    int killed = 0;
+    int killed = 0, pipe_open = 1;
     for (;;) {
+        /* The pipe wakes us when the child ends; once it reads end of file (the child
+         * is gone, or a fuzzed call closed its end) we check every few ms instead. */
         struct pollfd pfd = { .fd = p[0], .events = POLLIN };
-        if (poll(&pfd, 1, 20) > 0 && drain(p[0], last))
+        char junk[64];
+        if (!pipe_open)
+            usleep(4000);
+        else if (poll(&pfd, 1, 20) > 0 && read(p[0], junk, sizeof(junk)) <= 0)
+            pipe_open = 0;
+        uint64_t now = progress_now();
+        if (now != *last) {
+            *last = now;
             quiet_since = now_ms();
+        }
         if (waitpid(pid, status, WNOHANG) == pid)
             break;
         if (now_ms() - quiet_since > (uint64_t)timeout_ms) {
@@ -105,11 +126,7 @@ int fuzz_watch_child(void (*body)(void *), void *arg, int timeout_ms, int *statu
             break;
         }
     }
-    /* Values written just before the end; the pipe is only at EOF once every
-     * inheritor is gone, so read what is there without waiting. */
-    struct pollfd pfd = { .fd = p[0], .events = POLLIN };
-    while (poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN) && drain(p[0], last))
-        ;
+    *last = progress_now(); /* stored just before the end */
     close(p[0]);
     return killed;
 }
@@ -207,13 +224,17 @@ int main(int argc, char **argv)
     uint64_t start = option(argc, argv, "start", 0);
     uint64_t batch = option(argc, argv, "batch", 2000);
     uint64_t elfs = option(argc, argv, "elfs", 1000);
-    int timeout_ms = (int)option(argc, argv, "timeout_ms", 300);
+    int timeout_ms = (int)option(argc, argv, "timeout_ms", 100);
     if (!batch)
         batch = 1;
     printf("fuzz: seed=%llu start=%llu calls=%llu batch=%llu timeout_ms=%d elfs=%llu\n",
            (unsigned long long)seed, (unsigned long long)start, (unsigned long long)calls,
            (unsigned long long)batch, timeout_ms, (unsigned long long)elfs);
 
+    if (fuzz_progress_init()) {
+        vktest_check(0, "fuzz_progress_page_mapped", "mmap(MAP_SHARED) failed");
+        return vktest_finish("test-fuzz");
+    }
     fuzz_stats_t st = { 0 };
     uint64_t t0 = now_ms();
     int hung = fuzz_syscalls(seed, start, calls, batch, timeout_ms, &st);

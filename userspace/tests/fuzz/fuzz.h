@@ -36,9 +36,16 @@ static inline uint64_t fuzz_below(fuzz_rng_t *r, uint64_t n)
     return n ? fuzz_next(r) % n : 0;
 }
 
-/* Where the batch child reports progress: the index of each call, written before the
- * call is made, so the parent knows which call blocked or killed the child. */
+/* How a watched child reports progress: fuzz_progress(v) stores v in a word of a
+ * MAP_SHARED page the parent reads (the batch child stores each call's index before
+ * making the call, so the parent knows which call blocked or killed it). A plain store,
+ * not a syscall: a pipe write per call cost a syscall and two context switches. The
+ * child also holds the write end of a pipe as FUZZ_PROGRESS_FD, whose end of file tells
+ * the parent at once that the child is gone. */
 #define FUZZ_PROGRESS_FD 200
+void fuzz_progress(uint64_t value);
+/* Maps the shared progress word; 0, or -1 if it cannot. Call once before any child. */
+int fuzz_progress_init(void);
 /* Written after the last call of a batch. */
 #define FUZZ_BATCH_DONE  UINT64_MAX
 

@@ -334,9 +334,65 @@ static void watch(void)
                  "status");
 }
 
+/* True when text holds what looks like a kernel address: hex with the kernel half's
+ * prefix, or a decimal in [0xffff800000000000, 0xfffffffffffff000) (the top page is
+ * -1 and small negative numbers printed unsigned). */
+static int shows_kernel_address(const char *text)
+{
+    if (strstr(text, "ffff8") || strstr(text, "ffffffff8"))
+        return 1;
+    for (const char *p = text; *p; p++) {
+        if (*p < '0' || *p > '9' || (p > text && p[-1] >= '0' && p[-1] <= '9'))
+            continue;
+        errno = 0;
+        unsigned long long v = strtoull(p, NULL, 10);
+        if (!errno && v >= 0xffff800000000000ull && v < 0xfffffffffffff000ull)
+            return 1;
+    }
+    return 0;
+}
+
+/* Reads every readable file under dir; returns how many it read, and the path of the
+ * first that shows a kernel address in *bad. */
+static int walk_for_addresses(const char *dir, char *bad, size_t bad_size, int depth)
+{
+    DIR *d = opendir(dir);
+    if (!d || depth > 8)
+        return d ? (closedir(d), 0) : 0;
+    int n = 0;
+    struct dirent *e;
+    char path[512];
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            n += walk_for_addresses(path, bad, bad_size, depth + 1);
+        } else if (read_file(path)) {
+            n++;
+            if (!bad[0] && shows_kernel_address(buf))
+                snprintf(bad, bad_size, "%s: %.100s", path, buf);
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+static void no_kernel_addresses(void)
+{
+    char bad[256] = "";
+    int n = walk_for_addresses("/kobj", bad, sizeof(bad), 0);
+    vktest_check(n > 50, "kobj_walk_read_every_file", "fewer than 50 files read");
+    vktest_check(!bad[0], "kobj_no_kernel_addresses_anywhere", bad);
+}
+
 int main(void)
 {
     files();
+    no_kernel_addresses();
     rpc_errors();
     write_right();
     new_nodes();
