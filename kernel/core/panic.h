@@ -14,6 +14,15 @@ __attribute__((noreturn, format(printf, 1, 2))) void panic(const char *fmt, ...)
 
 /* Print "  [n] 0x... symbol+0xoff" for each frame, starting at frame pointer rbp. */
 void panic_backtrace(unsigned long rip, unsigned long rbp);
+/* The same walk without printing: rip, then the return address of each frame, into
+ * addrs (at most max); returns the count. Takes no lock and reads only mapped kernel
+ * memory, so an NMI handler may call it. */
+unsigned panic_collect_backtrace(uint64_t rip, uint64_t rbp, uint64_t *addrs, unsigned max);
+/* Prints addresses collected that way as a symbolized backtrace. */
+void panic_print_backtrace(const uint64_t *addrs, unsigned count);
+/* "name+0xoff (file:line)", "name+0xoff" or "?" for a kernel address, into buf. */
+#define PANIC_DESCRIBE_MAX 240
+const char *panic_describe(uint64_t addr, char *buf, size_t size);
 
 /* Called by the exception path: register dump, backtrace from the faulting frame. */
 #include "arch/x86_64/arch.h"

@@ -210,6 +210,15 @@ def kernel_tests_debug():
         check('debug_kernel.slab_debug_armed', 'SLAB_DEBUG redzones and poison' in out,
               'the heap did not report debug mode')
         check('debug_kernel.no_heap_corruption_report', 'PANIC' not in out)
+        check('debug_kernel.lockdep_armed', 'lockdep: lock-order checking armed' in out)
+        # The lockdep KTESTs invert the order of their own ktest_lockdep_* locks on
+        # purpose (3 reports); any other inversion is a real one in the kernel.
+        inversions = re.findall(r'lockdep: lock order inversion: .*', out)
+        deliberate = [l for l in inversions if l.count('ktest_lockdep_') == 2]
+        check('debug_kernel.lockdep_reports_the_deliberate_inversions', len(deliberate) == 3,
+              '%d deliberate reports' % len(deliberate))
+        check('debug_kernel.lockdep_no_other_inversion', len(inversions) == len(deliberate),
+              '; '.join(l for l in inversions if l not in deliberate))
         check_scratch_tests_ran('debug_kernel', out)
         if bad:
             dump_tail(g, 40)
