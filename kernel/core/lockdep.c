@@ -373,14 +373,13 @@ void lockdep_spin_release(const void *lock)
 }
 
 void lockdep_mutex_acquire(lockdep_held_t *held, const void *lock, const char *name,
-                           bool trylock)
+                           bool trylock, uint64_t ip)
 {
     uint64_t f;
     unsigned cpu;
     if (!enter(&f, &cpu))
         return;
-    acquire(&cpu_held[cpu], held, held, lock, name, KIND_MUTEX, !trylock,
-            (uint64_t)(uintptr_t)__builtin_return_address(0));
+    acquire(&cpu_held[cpu], held, held, lock, name, KIND_MUTEX, !trylock, ip);
     leave(f, cpu);
 }
 
@@ -397,14 +396,13 @@ void lockdep_mutex_release(lockdep_held_t *held, const void *lock, const char *n
     leave(f, cpu);
 }
 
-void lockdep_sem_wait(lockdep_held_t *held, const void *sem, const char *name)
+void lockdep_sem_wait(lockdep_held_t *held, const void *sem, const char *name, uint64_t ip)
 {
     uint64_t f;
     unsigned cpu;
     if (!enter(&f, &cpu))
         return;
-    acquire(&cpu_held[cpu], held, NULL, sem, name, KIND_MUTEX, true,
-            (uint64_t)(uintptr_t)__builtin_return_address(0));
+    acquire(&cpu_held[cpu], held, NULL, sem, name, KIND_MUTEX, true, ip);
     leave(f, cpu);
 }
 

@@ -57,14 +57,15 @@ void lockdep_disable(void);
 /* Spinlocks (core/spinlock.h): name is the init site or NULL (zero-initialised). */
 void lockdep_spin_acquire(const void *lock, const char *name);
 void lockdep_spin_release(const void *lock);
-/* Mutexes (sched/sync.c) on the owner thread's stack. trylock: recorded as held but
- * adds no ordering edge (a trylock never waits, so it cannot close a deadlock). */
+/* Mutexes (sched/sync.c) on the owner thread's stack; ip is the caller of the lock
+ * call. trylock: recorded as held but adds no ordering edge (a trylock never waits, so it
+ * cannot close a deadlock). */
 void lockdep_mutex_acquire(lockdep_held_t *held, const void *lock, const char *name,
-                           bool trylock);
+                           bool trylock, uint64_t ip);
 void lockdep_mutex_release(lockdep_held_t *held, const void *lock, const char *name);
 /* A wait for a semaphore: records "held -> sem" edges and checks them, but a semaphore
  * is never held (its units have no owner). */
-void lockdep_sem_wait(lockdep_held_t *held, const void *sem, const char *name);
+void lockdep_sem_wait(lockdep_held_t *held, const void *sem, const char *name, uint64_t ip);
 
 void lockdep_stats(lockdep_stats_t *out);
 /* The first line of the most recent report ("" if none), for tests. */

@@ -18,6 +18,8 @@
  * gave its internal lock, or NULL (a zero-initialised one: static ones get a class from
  * their address). */
 static const char *class_name(const spinlock_t *l) { return l->lockdep_name; }
+/* Where the lock call came from (these functions are never inlined across files). */
+#define caller() ((uint64_t)(uintptr_t)__builtin_return_address(0))
 
 void sched_mutex_init_named(sched_mutex_t *m, const char *name)
 {
@@ -36,7 +38,7 @@ void sched_mutex_lock(sched_mutex_t *m)
 {
     sched_thread_t *cur = sched_current();
 #ifdef KERNEL_DEBUG
-    lockdep_mutex_acquire(&cur->lockdep, m, class_name(&m->lock), false);
+    lockdep_mutex_acquire(&cur->lockdep, m, class_name(&m->lock), false, caller());
 #endif
     uint64_t f = spinlock_lock_irqsave(&m->lock);
     if (m->owner == cur)
@@ -61,7 +63,7 @@ bool sched_mutex_trylock(sched_mutex_t *m)
     spinlock_unlock_irqrestore(&m->lock, f);
 #ifdef KERNEL_DEBUG
     if (got)
-        lockdep_mutex_acquire(&cur->lockdep, m, class_name(&m->lock), true);
+        lockdep_mutex_acquire(&cur->lockdep, m, class_name(&m->lock), true, caller());
 #endif
     return got;
 }
@@ -103,7 +105,7 @@ void sched_sem_init(sched_sem_t *s, uint64_t count)
 int sched_sem_down_deadline(sched_sem_t *s, uint64_t deadline_ns)
 {
 #ifdef KERNEL_DEBUG
-    lockdep_sem_wait(&sched_current()->lockdep, s, class_name(&s->lock));
+    lockdep_sem_wait(&sched_current()->lockdep, s, class_name(&s->lock), caller());
 #endif
     uint64_t f = spinlock_lock_irqsave(&s->lock);
     int err = 0;
