@@ -64,7 +64,7 @@ def main():
     watchdog = [l for l in out.splitlines() if l.startswith('watchdog:')]
     lockdep = re.findall(r'lockdep: lock order inversion: .*', out)
     for line in out.splitlines():
-        if line.startswith('stress:') or 'PANIC' in line or 'lockdep' in line or \
+        if line.startswith(('stress:', 'PASS', 'FAIL', 'test-stress:')) or 'PANIC' in line or 'lockdep' in line or \
                 line.startswith('watchdog:'):
             print(line)
     checks = [

@@ -16,8 +16,8 @@
  * At the end: every worker exited 0 and was reaped (then wait says ECHILD), forks ==
  * reaps and threads created == joined in every worker, the counts add up, and free
  * memory (KObj /mem/free) is back within STRESS_MEM_SLACK of where it started. The seed
- * is printed first, so a run can be replayed. Prints "stress: PASS" or "stress: FAIL ..."
- * lines and exits 0 only when every check passed.
+ * is printed first, so a run can be replayed. Prints a PASS or FAIL line per check
+ * (vktest.h) and exits 0 only when every check passed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <vk/libvk.h>
+#include "../vktest.h"
 
 #define STRESS_MAX_WORKERS 16
 #define STRESS_MEM_SLACK   (16ull << 20) /* page cache, slab caches, the stack pool */
@@ -281,7 +282,7 @@ static void *spinner(void *arg)
     while (!stop_spinner) {
         for (int i = 0; i < 100000; i++)
             x = x * 6364136223846793005ull + 1;
-        if (++c->spins % 16 == 0)
+        if (++c->spins % 2 == 0)
             sched_yield();
     }
     return NULL;
@@ -326,15 +327,6 @@ static void worker(int index, uint64_t seed, int report_fd)
 
 /* ---- the parent ------------------------------------------------------------------ */
 
-static uint64_t option(int argc, char **argv, const char *name, uint64_t fallback)
-{
-    size_t len = strlen(name);
-    for (int i = 1; i < argc; i++)
-        if (!strncmp(argv[i], name, len) && argv[i][len] == '=')
-            return strtoull(argv[i] + len + 1, NULL, 0);
-    return fallback;
-}
-
 static long free_memory(void)
 {
     char reply[256], value[64];
@@ -344,19 +336,11 @@ static long free_memory(void)
     return strtol(value, NULL, 10);
 }
 
-static int checks_failed;
-static void check(int ok, const char *name, const char *detail)
-{
-    printf(ok ? "stress: PASS %s\n" : "stress: FAIL %s: %s\n", name, detail);
-    fflush(stdout);
-    checks_failed += !ok;
-}
-
 int main(int argc, char **argv)
 {
-    uint64_t seconds = option(argc, argv, "seconds", 180);
-    uint64_t seed = option(argc, argv, "seed", now_ns() ^ (uint64_t)getpid() << 32);
-    int workers = (int)option(argc, argv, "workers", 4);
+    uint64_t seconds = vktest_option(argc, argv, "seconds", 180);
+    uint64_t seed = vktest_option(argc, argv, "seed", now_ns() ^ (uint64_t)getpid() << 32);
+    int workers = (int)vktest_option(argc, argv, "workers", 4);
     if (workers < 1 || workers > STRESS_MAX_WORKERS)
         workers = 4;
     printf("stress: seed %llu, %llu s, %d workers (replay: seed=%llu)\n",
@@ -372,7 +356,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < workers; i++) {
         int fd[2];
         if (pipe(fd) < 0) {
-            check(0, "pipe for worker", "pipe failed");
+            vktest_check(0, "worker_pipe", "pipe failed");
             return 1;
         }
         pids[i] = fork();
@@ -383,13 +367,13 @@ int main(int argc, char **argv)
         close(fd[1]);
         fds[i] = fd[0];
         if (pids[i] < 0) {
-            check(0, "fork worker", "fork failed");
+            vktest_check(0, "worker_fork", "fork failed");
             return 1;
         }
     }
 
     /* Progress every 10 s (the host script treats a long silence as a hang). */
-    int alive = workers, statuses[STRESS_MAX_WORKERS];
+    int alive = workers, statuses[STRESS_MAX_WORKERS] = { 0 };
     bool reaped[STRESS_MAX_WORKERS] = { false };
     uint64_t next_progress = start + 10000000000ull;
     while (alive) {
@@ -405,7 +389,7 @@ int main(int argc, char **argv)
             continue;
         }
         if (got < 0) {
-            check(0, "wait for workers", "waitpid failed");
+            vktest_check(0, "wait_for_workers", "waitpid failed");
             break;
         }
         if (now_ns() >= next_progress) {
@@ -424,6 +408,7 @@ int main(int argc, char **argv)
         counts_t c;
         ssize_t n = read(fds[i], &c, sizeof(c));
         close(fds[i]);
+        exits_ok &= reaped[i] && WIFEXITED(statuses[i]) && WEXITSTATUS(statuses[i]) == 0;
         if (n != (ssize_t)sizeof(c)) {
             counts_ok = false;
             continue;
@@ -437,7 +422,6 @@ int main(int argc, char **argv)
         total.threads_joined += c.threads_joined;
         total.spins += c.spins;
         total.failures += c.failures;
-        exits_ok &= reaped[i] && WIFEXITED(statuses[i]) && WEXITSTATUS(statuses[i]) == 0;
     }
     uint64_t ops = 0;
     for (int k = 0; k < OP_COUNT; k++) {
@@ -451,23 +435,21 @@ int main(int argc, char **argv)
            (unsigned long long)total.spins, (unsigned long long)total.failures);
 
     char detail[128];
-    check(exits_ok, "every_worker_exited_0_and_was_reaped", "a worker failed or was lost");
+    vktest_check(exits_ok, "every_worker_exited_0_and_was_reaped", "a worker failed or was lost");
     errno = 0;
-    check(waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD, "no_child_left", "wait found one");
-    check(counts_ok && total.forks == total.reaps && total.threads_created == total.threads_joined,
+    vktest_check(waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD, "no_child_left", "wait found one");
+    vktest_check(counts_ok && total.forks == total.reaps && total.threads_created == total.threads_joined,
           "counts_add_up", "forks/reaps or threads created/joined differ");
-    check(total.failures == 0, "no_operation_failed", "see the FAIL lines above");
-    check(ops > 0 && total.spins > 0, "work_was_done", "no operations ran");
+    vktest_check(total.failures == 0, "no_operation_failed", "see the FAIL lines above");
+    vktest_check(ops > 0 && total.spins > 0, "work_was_done", "no operations ran");
     long free_after = free_memory();
     snprintf(detail, sizeof(detail), "free %ld before, %ld after", free_before, free_after);
     if (free_before < 0 || free_after < 0)
-        check(0, "free_memory_back_near_baseline", "KObj /mem/free unreadable");
+        vktest_check(0, "free_memory_back_near_baseline", "KObj /mem/free unreadable");
     else
-        check(free_after + (long)STRESS_MEM_SLACK >= free_before, "free_memory_back_near_baseline",
+        vktest_check(free_after + (long)STRESS_MEM_SLACK >= free_before, "free_memory_back_near_baseline",
               detail);
     printf("stress: free memory %ld KiB before, %ld KiB after\n", free_before / 1024,
            free_after / 1024);
-    printf("stress: %s\n", checks_failed ? "FAILED" : "all checks passed");
-    fflush(stdout);
-    return checks_failed ? 1 : 0;
+    return vktest_finish("test-stress");
 }
