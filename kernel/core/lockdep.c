@@ -445,11 +445,11 @@ static int stat_get(const kobj_node_t *node, uint64_t key, kobj_value_t *out)
 
 static kobj_node_t lockdep_nodes[] = {
     { .path = "/kernel/lockdep", .type = KOBJ_DIR, .access = KOBJ_READ,
-      .description = "The lock-order checker of the debug kernel (docs/sched.md)" },
+      .description = "The lock-order checker (debug kernel only; docs/sched.md)" },
     { .path = "/kernel/lockdep/classes", .type = KOBJ_UINT, .access = KOBJ_READ | KOBJ_VOLATILE,
       .get = stat_get, .field = STAT_CLASSES, .description = "Lock classes seen" },
     { .path = "/kernel/lockdep/edges", .type = KOBJ_UINT, .access = KOBJ_READ | KOBJ_VOLATILE,
-      .get = stat_get, .field = STAT_EDGES, .description = "\"A held while taking B\" orders recorded" },
+      .get = stat_get, .field = STAT_EDGES, .description = "Orders recorded (lock A held while lock B was taken)" },
     { .path = "/kernel/lockdep/reports", .type = KOBJ_UINT, .access = KOBJ_READ | KOBJ_VOLATILE,
       .get = stat_get, .field = STAT_REPORTS, .description = "Lock order inversions reported" },
     { .path = "/kernel/lockdep/untracked", .type = KOBJ_UINT, .access = KOBJ_READ | KOBJ_VOLATILE,
