@@ -147,6 +147,8 @@ def kernel_tests():
                                     else EXIT_TESTS_FAILED)
         check('ktest.exit_status', status == expected, 'status %s, expected %s' % (status, expected))
         check_scratch_tests_ran('ktest', out)
+        stray = watchdog_reports_outside(out, 'watchdog_')
+        check('ktest.no_watchdog_report_outside_its_tests', not stray, '; '.join(stray))
         if not summary or summary.group(2) != '0' or status != expected:
             dump_tail(g, 60)
     except BootError as e:
@@ -155,6 +157,21 @@ def kernel_tests():
     finally:
         g.close()
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def watchdog_reports_outside(out, allowed_prefix):
+    """Watchdog report lines of a test=kernel log that belong to a KTEST whose name does
+    not start with allowed_prefix (a test's lines come before its PASS/FAIL line)."""
+    stray, pending = [], []
+    for line in out.splitlines():
+        if line.startswith('watchdog: CPU') and (' is stuck' in line or 'soft lockup' in line):
+            pending.append(line)
+        m = re.match(r'ktest: (PASS|FAIL) (\S+)', line)
+        if m:
+            if not m.group(2).startswith(allowed_prefix):
+                stray += pending
+            pending = []
+    return stray + pending
 
 
 def ktest_result_checks(prefix, out, status):
@@ -184,6 +201,8 @@ def kernel_tests_smp():
         for name in re.findall(r'^ktest: PASS (smp_\S+)', out, re.M):
             check('smp.ktest.' + name, True)
         check('smp.no_panic', 'PANIC' not in out)
+        stray = watchdog_reports_outside(out, 'watchdog_')
+        check('smp.no_watchdog_report_outside_its_tests', not stray, '; '.join(stray))
         if bad or 'PANIC' in out:
             dump_tail(g, 60)
     except BootError as e:
