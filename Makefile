@@ -183,7 +183,7 @@ $(BUILD)/fuzz/%: tests/host/%.c
 	$(Q)$(CC) $(FUZZ_CFLAGS) $(DEPFLAGS) $< -o $@
 
 # ---- top-level targets ---------------------------------------------------------------
-.PHONY: all kernel loader disk run test host-tests fuzz fuzz-guest bench debug debug-kernel clean FORCE
+.PHONY: all kernel loader disk run test host-tests fuzz fuzz-guest stress bench debug debug-kernel clean FORCE
 all: disk
 kernel: $(KERNEL) $(KERNEL_MAP)
 loader: $(LOADER)
@@ -215,6 +215,14 @@ CALLS ?= 200000
 ELFS ?= 1000
 fuzz-guest: disk
 	@$(PYTHON) scripts/fuzz_guest.py '$(SEED)' $(CALLS) $(ELFS) $(SMP)
+
+# The SMP stress run (userspace/tests/stress, scripts/stress.py): not part of `make test`.
+# STRESS_KERNEL=build/debug/kernel boots the DEBUG=1 kernel (make debug-kernel first).
+STRESS_SECONDS ?= 180
+STRESS_SMP ?= 4
+STRESS_KERNEL ?=
+stress: disk
+	@$(PYTHON) scripts/stress.py $(STRESS_SECONDS) '$(SEED)' $(STRESS_SMP) '$(STRESS_KERNEL)'
 
 bench: disk
 	@scripts/setup-host.sh --bench

@@ -20,6 +20,9 @@
 #define CONFIG_MMIO_WINDOW_BYTES   (64ull << 30) /* virtual space for device mappings */
 #define CONFIG_BUDDY_MAX_ORDER     20   /* largest block: 2^20 pages = 4 GiB */
 #define CONFIG_TIMER_HZ            100  /* LAPIC tick (one-shot timer, re-armed each time) */
+#define CONFIG_WATCHDOG_MS         10000 /* a CPU without a tick, or without a switch while
+                                            work waits, this long is reported (KObj
+                                            /kernel/watchdog/threshold_ms changes it) */
 
 /* ACPI (kernel/acpi): tables are firmware input; every array is bounded. */
 #define CONFIG_ACPI_MAX_TABLES         64  /* tables remembered from the RSDT/XSDT (+DSDT) */

@@ -10,6 +10,7 @@
  */
 #include "core/kernel.h"
 #include "core/log.h"
+#include "core/lockdep.h"
 #include "core/panic.h"
 #include "core/string.h"
 #include "arch/x86_64/arch.h"
@@ -323,6 +324,7 @@ void kernel_main(const vk_boot_info_t *info)
     apply_cmdline();
     load_symbols();
     arch_init_cpu();
+    lockdep_init(); /* debug builds: per-CPU data exists from here on */
     pmm_init(info);
     vmm_init(info);
     heap_init();

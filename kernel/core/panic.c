@@ -15,6 +15,7 @@
  */
 #include "core/panic.h"
 #include "core/log.h"
+#include "core/lockdep.h"
 #include "lib/symmap.h"
 #include "lib/linemap.h"
 #include "lib/fmt.h"
@@ -22,7 +23,8 @@
 #include <stdarg.h>
 
 #define BACKTRACE_MAX_FRAMES 32
-#define PANIC_DESCRIBE_MAX   (SYMMAP_NAME_MAX + LINEMAP_FILE_MAX + 40)
+_Static_assert(PANIC_DESCRIBE_MAX >= SYMMAP_NAME_MAX + LINEMAP_FILE_MAX + 40,
+               "room for name+0xoff (file:line)");
 
 static const char *symbol_map;
 static size_t symbol_map_len;
@@ -57,6 +59,7 @@ void panic_set_exit_code(uint8_t value)
     exit_code = value;
 }
 
+/* "name+0xoff (file:line)", "name+0xoff" or "?" into buf. */
 const char *panic_describe(uint64_t addr, char *buf, size_t size)
 {
     symmap_result_t r;
@@ -79,23 +82,39 @@ static bool readable_kernel_word(uint64_t addr)
     return vmm_query(addr, NULL, NULL) && vmm_query(addr + 8, NULL, NULL);
 }
 
-void panic_backtrace(unsigned long rip, unsigned long rbp)
+unsigned panic_collect_backtrace(uint64_t rip, uint64_t rbp, uint64_t *addrs, unsigned max)
 {
-    char name[PANIC_DESCRIBE_MAX];
-    log_printf("Backtrace:\n");
-    log_printf("  #0  0x%016lx %s\n", rip, panic_describe(rip, name, sizeof(name)));
-    for (unsigned i = 1; i < BACKTRACE_MAX_FRAMES && readable_kernel_word(rbp); i++) {
+    unsigned n = 0;
+    if (max == 0)
+        return 0;
+    addrs[n++] = rip;
+    while (n < max && readable_kernel_word(rbp)) {
         uint64_t *frame = (uint64_t *)rbp;
         uint64_t ret = frame[1];
         if (ret < VK_BOOT_KERNEL_BASE)
             break;
-        /* A return address points after the call: look up ret-1 to name the caller. */
-        log_printf("  #%-2u 0x%016llx %s\n", i, (unsigned long long)ret,
-                   panic_describe(ret - 1, name, sizeof(name)));
+        addrs[n++] = ret;
         if (frame[0] <= rbp)
             break; /* frames only go up the stack */
         rbp = frame[0];
     }
+    return n;
+}
+
+void panic_print_backtrace(const uint64_t *addrs, unsigned count)
+{
+    char name[PANIC_DESCRIBE_MAX];
+    log_printf("Backtrace:\n");
+    for (unsigned i = 0; i < count; i++)
+        /* A return address points after the call: look up ret-1 to name the caller. */
+        log_printf("  #%-2u 0x%016llx %s\n", i, (unsigned long long)addrs[i],
+                   panic_describe(i ? addrs[i] - 1 : addrs[i], name, sizeof(name)));
+}
+
+void panic_backtrace(unsigned long rip, unsigned long rbp)
+{
+    uint64_t addrs[BACKTRACE_MAX_FRAMES];
+    panic_print_backtrace(addrs, panic_collect_backtrace(rip, rbp, addrs, BACKTRACE_MAX_FRAMES));
 }
 
 __attribute__((noreturn)) static void finish(void)
@@ -112,6 +131,7 @@ __attribute__((noreturn)) static void finish(void)
 static void enter(void)
 {
     arch_irq_disable();
+    lockdep_disable(); /* the report takes locks in whatever order it must */
     int me = (int)arch_cpu_index(), owner = -1;
     if (!__atomic_compare_exchange_n(&panic_cpu, &owner, me, false, __ATOMIC_ACQ_REL,
                                      __ATOMIC_ACQUIRE) && owner != me)

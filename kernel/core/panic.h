@@ -14,6 +14,15 @@ __attribute__((noreturn, format(printf, 1, 2))) void panic(const char *fmt, ...)
 
 /* Print "  [n] 0x... symbol+0xoff" for each frame, starting at frame pointer rbp. */
 void panic_backtrace(unsigned long rip, unsigned long rbp);
+/* The same walk without printing: rip, then the return address of each frame, into
+ * addrs (at most max); returns the count. Takes no lock and reads only mapped kernel
+ * memory, so an NMI handler may call it. */
+unsigned panic_collect_backtrace(uint64_t rip, uint64_t rbp, uint64_t *addrs, unsigned max);
+/* Prints addresses collected that way as a symbolized backtrace. */
+void panic_print_backtrace(const uint64_t *addrs, unsigned count);
+/* "name+0xoff (file:line)", "name+0xoff" or "?" for a kernel address, into buf. */
+#define PANIC_DESCRIBE_MAX 240
+const char *panic_describe(uint64_t addr, char *buf, size_t size);
 
 /* Called by the exception path: register dump, backtrace from the faulting frame. */
 #include "arch/x86_64/arch.h"
@@ -24,8 +33,6 @@ void panic_set_symbol_map(const char *map, size_t len);
  * then also name file:line from its "vkernel.elf" section, once its stamp shows it was
  * made from this kernel build (otherwise it is ignored with a warning). */
 void panic_set_line_table(const char *table, size_t len);
-/* "name+0xoff (file:line)", "name+0xoff" or "?" for a kernel address, into buf. */
-const char *panic_describe(uint64_t addr, char *buf, size_t size);
 /* In test modes a panic leaves QEMU with this isa-debug-exit value instead of halting. */
 void panic_set_exit_code(uint8_t value);
 

@@ -168,8 +168,11 @@ static void pipe_close(file_t *f)
     else
         p->writers--;
     bool last = p->readers == 0 && p->writers == 0;
-    spinlock_unlock_irqrestore(&p->lock, fl);
+    /* Wake the other end before dropping the lock: once it is dropped, the other end's
+     * close can find both counts at zero and free p under us. */
     sched_wake_all(reader ? &p->writable : &p->readable);
+    spinlock_unlock_irqrestore(&p->lock, fl);
+    sched_preempt_point();
     vfs_poll_notify();
     if (last) {
         kfree(p->buf);

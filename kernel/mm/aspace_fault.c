@@ -6,8 +6,11 @@
  *   - A fault is resolved only for a region whose rights allow the access (Intel SDM
  *     vol. 3A, 4.7 "Page-Fault Exceptions" for the error code). Everything else is
  *     -VK_EFAULT and the caller delivers SIGSEGV.
- *   - A fault on a present page is a protection fault and fails. FIXME: fork's
- *     copy-on-write will resolve write faults on present read-only private pages here.
+ *   - A fault on a present page is a protection fault and fails, unless it is a write
+ *     to a copy-on-write page (the copy is made here) or the entry already allows the
+ *     access: another thread of the process resolved the same page (paged it in, or
+ *     broke its copy-on-write share) while this one waited for the lock, and this CPU
+ *     may still hold the old translation. That fault is retried after a local flush.
  *   - In ring 0 only the usercopy routines may fault on user addresses; anywhere else it
  *     is a kernel bug (SMAP catches it on CPUs that have it) and is never paged in.
  *   - aspace_write/read/zero take the lock once per page, so a large ELF image does not
@@ -23,6 +26,16 @@
 #define PF_USER     (1ull << 2)
 #define PF_RESERVED (1ull << 3)
 #define PF_FETCH    (1ull << 4)
+
+/* The present entry pte already permits the access that faulted. */
+static bool entry_allows(uint64_t pte, uint64_t error_code)
+{
+    if ((error_code & PF_WRITE) && !(pte & ASPACE_PTE_W))
+        return false;
+    if ((error_code & PF_FETCH) && (pte & ASPACE_PTE_NX))
+        return false;
+    return !(error_code & PF_USER) || (pte & ASPACE_PTE_U);
+}
 
 static bool access_allowed(unsigned prot, uint64_t error_code)
 {
@@ -77,6 +90,8 @@ int aspace_fault(aspace_t *as, uint64_t addr, uint64_t error_code)
          * present page is the program's error. */
         if ((*pte & ASPACE_PTE_COW) && (error_code & PF_WRITE))
             err = aspace_cow_break(as, pte, page, r->prot);
+        else if (entry_allows(*pte, error_code))
+            arch_tlb_flush_local(page, 1); /* resolved by another thread meanwhile */
         else
             err = -VK_EFAULT;
         goto unlock;

@@ -355,3 +355,21 @@ KTEST(aspace_kernel_fault_outside_usercopy_is_not_paged_in)
     aspace_activate(NULL);
     aspace_destroy(as);
 }
+
+/* Found by `make stress`: two threads of a process wrote to the same copy-on-write stack
+ * page at once; the second one's fault, taken on the old read-only translation, found
+ * the entry already broken and writable, and the thread was killed with SIGSEGV. A fault
+ * that the entry now allows is retried; one it still forbids stays an error. */
+KTEST(aspace_fault_already_resolved_by_another_thread_is_retried_not_fatal)
+{
+    aspace_t *as = aspace_create();
+    KTEST_EXPECT_EQ(aspace_map(as, BASE, P, RW, ASPACE_ANON, "stack"), 0);
+    KTEST_EXPECT_EQ(aspace_map(as, BASE + 2 * P, P, ASPACE_PROT_READ, ASPACE_ANON, "ro"), 0);
+    KTEST_EXPECT_EQ(aspace_fault(as, BASE, PF_W | PF_U), 0);          /* paged in */
+    KTEST_EXPECT_EQ(aspace_fault(as, BASE, 1u | PF_W | PF_U), 0);     /* present, writable */
+    KTEST_EXPECT_EQ(aspace_fault(as, BASE, 1u | PF_U), 0);            /* a read, too */
+    KTEST_EXPECT_EQ(aspace_fault(as, BASE + 2 * P, PF_U), 0);
+    KTEST_EXPECT_EQ(aspace_fault(as, BASE + 2 * P, 1u | PF_W | PF_U), -VK_EFAULT);
+    KTEST_EXPECT_EQ(aspace_resident_pages(as), 2);
+    aspace_destroy(as);
+}

@@ -204,7 +204,13 @@ typedef struct {
 
 #define SCHED_MUTEX_INIT { SPINLOCK_INIT, 0, 0, SCHED_WAIT_QUEUE_INIT }
 
+#ifdef KERNEL_DEBUG
+/* Debug builds: a mutex's lock class is the place that initialised it (core/lockdep.h). */
+void sched_mutex_init_named(sched_mutex_t *m, const char *name);
+#define sched_mutex_init(m) sched_mutex_init_named((m), LOCKDEP_SITE)
+#else
 void sched_mutex_init(sched_mutex_t *m);
+#endif
 void sched_mutex_lock(sched_mutex_t *m);
 bool sched_mutex_trylock(sched_mutex_t *m);
 void sched_mutex_unlock(sched_mutex_t *m);
@@ -220,7 +226,12 @@ typedef struct {
 
 #define SCHED_SEM_INIT(n) { SPINLOCK_INIT, (n), SCHED_WAIT_QUEUE_INIT }
 
+#ifdef KERNEL_DEBUG
+void sched_sem_init_named(sched_sem_t *s, uint64_t count, const char *name);
+#define sched_sem_init(s, count) sched_sem_init_named((s), (count), LOCKDEP_SITE)
+#else
 void sched_sem_init(sched_sem_t *s, uint64_t count);
+#endif
 void sched_sem_down(sched_sem_t *s);
 /* 0, or -VK_ETIMEDOUT when the count stayed zero until the deadline. */
 int sched_sem_down_deadline(sched_sem_t *s, uint64_t deadline_ns);

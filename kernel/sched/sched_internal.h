@@ -63,6 +63,9 @@ struct sched_thread {
     /* Only the thread itself reads or writes these (or the switch code, with the thread
      * off every CPU). */
     unsigned preempt_count;
+#ifdef KERNEL_DEBUG
+    lockdep_held_t lockdep;     /* mutexes it holds, for the lock-order checker */
+#endif
     uint64_t context_rsp;       /* saved by arch_context_switch */
     uint64_t kernel_rsp;        /* cpu->kernel_rsp / TSS rsp0 while this thread runs */
 

@@ -26,6 +26,7 @@
 #include "arch/x86_64/lapic.h"
 #include "config.h"
 #include "core/log.h"
+#include "core/watchdog.h"
 #include "time/refclock.h"
 
 #define NS_PER_SEC          1000000000ull
@@ -246,7 +247,6 @@ void time_event_at(uint64_t deadline_ns)
 
 static void tick_handler(arch_frame_t *frame)
 {
-    (void)frame;
     uint64_t now = time_monotonic_ns();
     unsigned cpu = arch_cpu_index();
     bool tick = now + TICK_SLACK_NS >= cpu_timer[cpu].next_tick_ns;
@@ -263,6 +263,7 @@ static void tick_handler(arch_frame_t *frame)
     }
     if (lapic_id() == boot_apic_id)
         ticks = ticks + 1;
+    watchdog_tick(frame); /* before the hook: it may switch away */
     time_tick_hook();
 }
 

@@ -147,6 +147,8 @@ def kernel_tests():
                                     else EXIT_TESTS_FAILED)
         check('ktest.exit_status', status == expected, 'status %s, expected %s' % (status, expected))
         check_scratch_tests_ran('ktest', out)
+        stray = watchdog_reports_outside(out, 'watchdog_')
+        check('ktest.no_watchdog_report_outside_its_tests', not stray, '; '.join(stray))
         if not summary or summary.group(2) != '0' or status != expected:
             dump_tail(g, 60)
     except BootError as e:
@@ -155,6 +157,21 @@ def kernel_tests():
     finally:
         g.close()
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def watchdog_reports_outside(out, allowed_prefix):
+    """Watchdog report lines of a test=kernel log that belong to a KTEST whose name does
+    not start with allowed_prefix (a test's lines come before its PASS/FAIL line)."""
+    stray, pending = [], []
+    for line in out.splitlines():
+        if line.startswith('watchdog: CPU') and (' is stuck' in line or 'soft lockup' in line):
+            pending.append(line)
+        m = re.match(r'ktest: (PASS|FAIL) (\S+)', line)
+        if m:
+            if not m.group(2).startswith(allowed_prefix):
+                stray += pending
+            pending = []
+    return stray + pending
 
 
 def ktest_result_checks(prefix, out, status):
@@ -184,6 +201,8 @@ def kernel_tests_smp():
         for name in re.findall(r'^ktest: PASS (smp_\S+)', out, re.M):
             check('smp.ktest.' + name, True)
         check('smp.no_panic', 'PANIC' not in out)
+        stray = watchdog_reports_outside(out, 'watchdog_')
+        check('smp.no_watchdog_report_outside_its_tests', not stray, '; '.join(stray))
         if bad or 'PANIC' in out:
             dump_tail(g, 60)
     except BootError as e:
@@ -218,6 +237,15 @@ def kernel_tests_debug():
                       'heap_debug_large_block_double_free_detected', 'harden_ubsan_trap_is_named']
         missing = [t for t in debug_only if 'ktest: PASS ' + t not in out]
         check('debug_kernel.debug_only_tests_passed', not missing, 'not passed: ' + ' '.join(missing))
+        check('debug_kernel.lockdep_armed', 'lockdep: lock-order checking armed' in out)
+        # The lockdep KTESTs invert the order of their own ktest_lockdep_* locks on
+        # purpose (3 reports); any other inversion is a real one in the kernel.
+        inversions = re.findall(r'lockdep: lock order inversion: .*', out)
+        deliberate = [l for l in inversions if l.count('ktest_lockdep_') == 2]
+        check('debug_kernel.lockdep_reports_the_deliberate_inversions', len(deliberate) == 3,
+              '%d deliberate reports' % len(deliberate))
+        check('debug_kernel.lockdep_no_other_inversion', len(inversions) == len(deliberate),
+              '; '.join(l for l in inversions if l not in deliberate))
         check_scratch_tests_ran('debug_kernel', out)
         if bad:
             dump_tail(g, 40)

@@ -8,7 +8,10 @@
 #ifndef USERSPACE_TESTS_VKTEST_H
 #define USERSPACE_TESTS_VKTEST_H
 
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static int vktest_passed, vktest_failed;
 
@@ -30,6 +33,16 @@ static inline int vktest_finish(const char *program)
     printf("%s: %d passed, %d failed\n", program, vktest_passed, vktest_failed);
     fflush(stdout);
     return vktest_failed != 0;
+}
+
+/* The number in a "name=N" argument (decimal, 0x hex or 0 octal), or fallback. */
+static inline uint64_t vktest_option(int argc, char **argv, const char *name, uint64_t fallback)
+{
+    size_t len = strlen(name);
+    for (int i = 1; i < argc; i++)
+        if (!strncmp(argv[i], name, len) && argv[i][len] == '=')
+            return strtoull(argv[i] + len + 1, NULL, 0);
+    return fallback;
 }
 
 #endif

@@ -213,6 +213,11 @@ void arch_ipi_send(unsigned index, uint8_t vector);
 void arch_tlb_shootdown(uint64_t cpu_mask, uint64_t start, uint64_t pages);
 /* The same on the calling CPU only. */
 void arch_tlb_flush_local(uint64_t start, uint64_t pages);
+/* Asks CPU `index` (not the caller) for the backtrace of whatever it is running, by NMI,
+ * so it answers with interrupts off: its interrupted rip and the return addresses of its
+ * frames go into addrs (at most max). Waits up to wait_us; returns the count, 0 when the
+ * CPU did not answer. For the watchdog (core/watchdog.c). */
+unsigned arch_cpu_backtrace(unsigned index, uint64_t *addrs, unsigned max, unsigned wait_us);
 /* Stops every other CPU (NMI, then cli; hlt), for panic: waits a bounded time and
  * returns how many confirmed they stopped. */
 unsigned arch_halt_other_cpus(void);

@@ -61,6 +61,6 @@ cpu_t *cpu_get(unsigned index);
  * GS, IDT, CR0/CR4/PAT and the SYSCALL MSRs, as arch_init_cpu did on the boot CPU. */
 void cpu_init_secondary(cpu_t *c);
 /* ipi.c: an NMI that was a shootdown or halt request (true: handled, or never returns). */
-bool ipi_handle_nmi(void);
+bool ipi_handle_nmi(const arch_frame_t *frame);
 
 #endif

@@ -210,7 +210,7 @@ static bool apply_fixup(arch_frame_t *f)
 static void exception(arch_frame_t *f)
 {
     /* TLB shootdowns and panic halts arrive as NMIs (ipi.c); GS is not trusted here. */
-    if (f->vector == 2 && ipi_handle_nmi())
+    if (f->vector == 2 && ipi_handle_nmi(f))
         return;
     __atomic_fetch_add(&exception_counts[f->vector], 1, __ATOMIC_RELAXED);
     /* Demand paging, for ring 3 and for the kernel's user-copy routines. */

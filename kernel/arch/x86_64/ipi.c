@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Interprocessor interrupts: fixed IPIs for the scheduler, and NMIs for the two jobs
- * that must reach a CPU whatever it is doing: TLB shootdown and halting on panic.
+ * Interprocessor interrupts: fixed IPIs for the scheduler, and NMIs for the jobs that
+ * must reach a CPU whatever it is doing: TLB shootdown, halting on panic, and the
+ * watchdog's backtrace of a stuck CPU (the target walks its own interrupted stack into
+ * the requester's buffer, lock-free; the requester prints it).
  *
  * Why NMIs for shootdowns: page tables change with the address space's spinlock held
  * (interrupts off), and every spinlock in the kernel is taken with interrupts off. A
@@ -21,6 +23,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/lapic.h"
 #include "core/spinlock.h"
+#include "core/panic.h"
 #include "mm/mm.h"
 #include "time/time.h"
 #include "config.h"
@@ -35,6 +38,13 @@ static uint64_t pending;
 /* Panic: every CPU that takes an NMI stops (atomic), and says so in `halted`. */
 static bool halting;
 static uint64_t halted;
+/* Backtrace requests, one at a time (backtrace_lock). The target claims its bit in
+ * backtrace_pending (atomic), fills the buffer, then sets backtrace_done. */
+static spinlock_t backtrace_lock = SPINLOCK_INIT;
+static uint64_t backtrace_pending;
+static uint64_t *backtrace_addrs;
+static unsigned backtrace_max, backtrace_count;
+static bool backtrace_done;
 
 static uint64_t online_others(void)
 {
@@ -92,7 +102,7 @@ static unsigned index_from_lapic(void)
     return CONFIG_MAX_CPUS;
 }
 
-bool ipi_handle_nmi(void)
+bool ipi_handle_nmi(const arch_frame_t *f)
 {
     unsigned me = index_from_lapic();
     if (me >= CONFIG_MAX_CPUS)
@@ -102,6 +112,12 @@ bool ipi_handle_nmi(void)
     if (__atomic_load_n(&pending, __ATOMIC_ACQUIRE) & bit) {
         arch_tlb_flush_local(request_start, request_pages);
         __atomic_fetch_and(&pending, ~bit, __ATOMIC_RELEASE);
+        handled = true;
+    }
+    if (__atomic_fetch_and(&backtrace_pending, ~bit, __ATOMIC_ACQ_REL) & bit) {
+        backtrace_count = panic_collect_backtrace(f->rip, arch_frame_from_user(f) ? 0 : f->rbp,
+                                                  backtrace_addrs, backtrace_max);
+        __atomic_store_n(&backtrace_done, true, __ATOMIC_RELEASE);
         handled = true;
     }
     if (__atomic_load_n(&halting, __ATOMIC_ACQUIRE)) {
@@ -124,4 +140,32 @@ unsigned arch_halt_other_cpus(void)
         time_delay_us(10);
     }
     return (unsigned)__builtin_popcountll(__atomic_load_n(&halted, __ATOMIC_ACQUIRE) & others);
+}
+
+unsigned arch_cpu_backtrace(unsigned index, uint64_t *addrs, unsigned max, unsigned wait_us)
+{
+    if (index >= arch_cpu_count() || index == arch_cpu_index() || max == 0)
+        return 0;
+    uint64_t f = spinlock_lock_irqsave(&backtrace_lock);
+    uint64_t bit = 1ull << index;
+    backtrace_addrs = addrs;
+    backtrace_max = max;
+    backtrace_count = 0;
+    __atomic_store_n(&backtrace_done, false, __ATOMIC_RELEASE);
+    __atomic_store_n(&backtrace_pending, bit, __ATOMIC_SEQ_CST);
+    send_nmis(bit);
+    for (unsigned waited = 0; waited < wait_us && !__atomic_load_n(&backtrace_done, __ATOMIC_ACQUIRE);
+         waited += 10)
+        time_delay_us(10);
+    unsigned n = 0;
+    if (__atomic_load_n(&backtrace_done, __ATOMIC_ACQUIRE)) {
+        n = backtrace_count;
+    } else if (!(__atomic_fetch_and(&backtrace_pending, ~bit, __ATOMIC_ACQ_REL) & bit)) {
+        /* It claimed the request just now: it is writing the buffer, wait for it. */
+        while (!__atomic_load_n(&backtrace_done, __ATOMIC_ACQUIRE))
+            arch_pause();
+        n = backtrace_count;
+    }
+    spinlock_unlock_irqrestore(&backtrace_lock, f);
+    return n;
 }

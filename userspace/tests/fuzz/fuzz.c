@@ -205,26 +205,17 @@ static int fuzz_syscalls(uint64_t seed, uint64_t start, uint64_t calls, uint64_t
     return hung;
 }
 
-static uint64_t option(int argc, char **argv, const char *name, uint64_t fallback)
-{
-    size_t len = strlen(name);
-    for (int i = 1; i < argc; i++)
-        if (!strncmp(argv[i], name, len) && argv[i][len] == '=')
-            return strtoull(argv[i] + len + 1, NULL, 0);
-    return fallback;
-}
-
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t seed = option(argc, argv, "seed", (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 32);
-    uint64_t calls = option(argc, argv, "calls", 20000);
-    uint64_t start = option(argc, argv, "start", 0);
-    uint64_t batch = option(argc, argv, "batch", 2000);
-    uint64_t elfs = option(argc, argv, "elfs", 1000);
-    int timeout_ms = (int)option(argc, argv, "timeout_ms", 100);
+    uint64_t seed = vktest_option(argc, argv, "seed", (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 32);
+    uint64_t calls = vktest_option(argc, argv, "calls", 20000);
+    uint64_t start = vktest_option(argc, argv, "start", 0);
+    uint64_t batch = vktest_option(argc, argv, "batch", 2000);
+    uint64_t elfs = vktest_option(argc, argv, "elfs", 1000);
+    int timeout_ms = (int)vktest_option(argc, argv, "timeout_ms", 100);
     if (!batch)
         batch = 1;
     printf("fuzz: seed=%llu start=%llu calls=%llu batch=%llu timeout_ms=%d elfs=%llu\n",
