@@ -72,7 +72,15 @@ static int fork_bomb(void)
     if (pipe(p) < 0)
         return 0;
     fflush(stdout);
-    pid_t leader = fork();
+    /* The last round's processes may still be going away: wait for room. */
+    pid_t leader = -1;
+    for (int tries = 0; tries < 200 && (leader = fork()) < 0 && errno == EAGAIN; tries++)
+        sleep_ms(10);
+    if (leader < 0) {
+        close(p[0]);
+        close(p[1]);
+        return 0; /* never kill(-leader): with -1 that would be pid 1, ourselves */
+    }
     if (leader == 0) {
         setpgid(0, 0);
         close(p[0]);
