@@ -295,6 +295,11 @@ void time_tick_start_cpu(void)
         lapic_timer_start_periodic(tick_vector, tick_count_init, LAPIC_DIVIDE);
 }
 
+uint64_t time_cycles_to_ns(uint64_t cycles)
+{
+    return tsc_hz ? cycles_to_ns(cycles) : 0;
+}
+
 uint64_t time_monotonic_ns(void)
 {
     if (tsc_hz == 0)
