@@ -626,13 +626,15 @@ static void rt_throttle_tick(sched_cpu_t *cpu, sched_thread_t *cur, uint64_t now
     if (cur->is_idle || sched_priority_class(cur->priority) != SCHED_CLASS_REALTIME)
         return;
     cpu->rt_used_ns += 1000000000ull / CONFIG_TIMER_HZ;
-    if (cpu->rt_used_ns < SCHED_RT_RUNTIME_NS || cpu->rt_throttled)
+    /* Over budget and a lower-class thread waits here (also one that arrived after the
+     * throttle began while real-time ran for want of anything else). */
+    if (cpu->rt_used_ns < SCHED_RT_RUNTIME_NS ||
+        sched_rq_best_level_from(&cpu->rq, SCHED_PRIORITY_INTERACTIVE_MIN) < 0)
         return;
-    /* Throttle only for a lower-class thread that waits here. */
-    if (sched_rq_best_level_from(&cpu->rq, SCHED_PRIORITY_INTERACTIVE_MIN) < 0)
-        return;
-    cpu->rt_throttled = true;
-    cpu->rt_throttle_count++;
+    if (!cpu->rt_throttled) {
+        cpu->rt_throttled = true;
+        cpu->rt_throttle_count++;
+    }
     set_need_resched(cpu);
 }
 
