@@ -150,11 +150,13 @@ static void thread_main(void *arg)
         if (t->set_child_tid && usercopy_to(t->set_child_tid, &tid, sizeof(tid)))
             log_warn("proc: %s[%u]: CLONE_CHILD_SETTID address 0x%llx not writable", p->name,
                      tid, (unsigned long long)t->set_child_tid);
+        arch_irq_disable(); /* arch_user_enter turns them off anyway */
         sched_account_user_return();
         status = arch_user_enter_frame(&t->start_frame, &t->resume);
     } else {
         log_debug("proc: %s[%u] starts at 0x%llx", p->name, p->pid,
                   (unsigned long long)t->entry);
+        arch_irq_disable(); /* arch_user_enter turns them off anyway */
         sched_account_user_return();
         status = arch_user_enter(t->entry, t->user_stack, &t->resume);
     }

@@ -837,10 +837,9 @@ bool sched_cpu_info(unsigned index, sched_cpu_info_t *out)
 
 /* ---- user/kernel accounting -------------------------------------------------------- */
 
+/* Both run only once processes exist, long after sched_init, with interrupts off. */
 void sched_account_kernel_entry(void)
 {
-    if (!sched_ready())
-        return;
     sched_cpu_t *cpu = sched_this_cpu();
     sched_thread_t *t = cpu->current;
     if (!t->in_user)
@@ -853,13 +852,9 @@ void sched_account_kernel_entry(void)
 
 void sched_account_user_return(void)
 {
-    if (!sched_ready())
-        return;
-    uint64_t f = sched_irq_save();
     sched_thread_t *t = sched_this_cpu()->current;
     t->user_since_tsc = arch_rdtsc();
     __atomic_store_n(&t->in_user, true, __ATOMIC_RELAXED);
-    sched_irq_restore(f);
 }
 
 uint64_t sched_user_ns_locked(sched_thread_t *t)

@@ -268,9 +268,9 @@ typedef struct {
 
 void sched_thread_info(sched_thread_t *t, sched_thread_info_t *out);
 /* User/kernel split (docs/sched.md, "Accounting"). The arch and syscall code call these
- * on every crossing of the ring 3 boundary: kernel_entry on a syscall, interrupt or
- * exception that came from ring 3 (interrupts off), user_return just before going
- * back there (any interrupt state). Cheap: one rdtsc and a few adds. */
+ * on every crossing of the ring 3 boundary, always with interrupts off: kernel_entry on
+ * a syscall, interrupt or exception that came from ring 3, user_return just before
+ * going back there. Cheap: one rdtsc and a few adds. */
 void sched_account_kernel_entry(void);
 void sched_account_user_return(void);
 /* Every thread, dead-but-unjoined ones included, in creation order; returns the count

@@ -332,19 +332,26 @@ KTEST(smp_idle_cpus_steal_queued_threads)
 /* Four spinners queued on CPU 0, then allowed everywhere, with stealing turned off:
  * only the periodic balancer can move them, and it must spread them evenly (per-CPU
  * counts differing by at most one) within a bounded number of ticks. */
+/* Balancer pulls and steals, summed over the CPUs. */
+static void count_moves(uint64_t *pulls, uint64_t *steals)
+{
+    *pulls = *steals = 0;
+    for (unsigned i = 0; i < cpus(); i++) {
+        sched_cpu_info_t info;
+        sched_cpu_info(i, &info);
+        *pulls += info.balance_pulls;
+        *steals += info.steals;
+    }
+}
+
 KTEST(smp_balancer_spreads_busy_threads_without_stealing)
 {
     if (!several_cpus())
         return;
     spin_stop = false;
     sched_steal_disabled = true;
-    uint64_t pulls_before = 0, steals_before = 0;
-    for (unsigned i = 0; i < cpus(); i++) {
-        sched_cpu_info_t info;
-        sched_cpu_info(i, &info);
-        pulls_before += info.balance_pulls;
-        steals_before += info.steals;
-    }
+    uint64_t pulls_before, steals_before;
+    count_moves(&pulls_before, &steals_before);
     sched_thread_t *t[4];
     for (unsigned i = 0; i < 4; i++)
         t[i] = sched_test_spawn("balanced", spinner, (void *)(uintptr_t)i,
@@ -381,13 +388,8 @@ KTEST(smp_balancer_spreads_busy_threads_without_stealing)
         if (t[i])
             sched_thread_join(t[i]);
     sched_steal_disabled = false;
-    uint64_t pulls_after = 0, steals_after = 0;
-    for (unsigned i = 0; i < cpus(); i++) {
-        sched_cpu_info_t info;
-        sched_cpu_info(i, &info);
-        pulls_after += info.balance_pulls;
-        steals_after += info.steals;
-    }
+    uint64_t pulls_after, steals_after;
+    count_moves(&pulls_after, &steals_after);
     log_printf("ktest:   spread over %u CPUs after %llu ticks of CPU 0, %llu pulls\n", cpus(),
                (unsigned long long)ticks_spread, (unsigned long long)(pulls_after - pulls_before));
     KTEST_EXPECT(spread);

@@ -117,6 +117,7 @@ int syscall_dispatch(arch_frame_t *f)
         proc_kill_on_fault(f, 11, "bad return address");
     }
     f->rflags = (f->rflags & 0x0cd5ull) | 0x202;
+    arch_irq_disable(); /* syscall_entry's own cli follows: nothing may run in between */
     sched_account_user_return();
     return me->full_restore;
 }

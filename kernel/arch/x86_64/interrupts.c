@@ -207,6 +207,14 @@ static void exception(arch_frame_t *f)
     panic_exception(f, exception_names[f->vector]);
 }
 
+/* Handlers may have turned interrupts on (a fault that blocks); IRET restores the
+ * interrupted flags, so turning them off here costs nothing. */
+static void account_user_return(void)
+{
+    arch_irq_disable();
+    sched_account_user_return();
+}
+
 void arch_interrupt_dispatch(arch_frame_t *f)
 {
     /* An interrupt inside a user-copy window arrives with RFLAGS.AC set (interrupt
@@ -228,12 +236,12 @@ void arch_interrupt_dispatch(arch_frame_t *f)
     if (f->vector < VECTOR_FIRST_DEVICE) {
         exception(f);
         if (from_user)
-            sched_account_user_return();
+            account_user_return();
         return;
     }
     if (f->vector == VECTOR_SPURIOUS) {
         if (from_user)
-            sched_account_user_return();
+            account_user_return();
         return; /* spurious: no EOI (SDM 10.9) */
     }
     arch_irq_handler_t h = __atomic_load_n(&handlers[f->vector], __ATOMIC_ACQUIRE);
@@ -246,5 +254,5 @@ void arch_interrupt_dispatch(arch_frame_t *f)
     if (arch_frame_from_user(f) && fault_hooks.user_return)
         fault_hooks.user_return(f);
     if (from_user)
-        sched_account_user_return();
+        account_user_return();
 }
