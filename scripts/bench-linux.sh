@@ -4,10 +4,13 @@
 # vkernel's benchmark runs, and capture its output. The other half of the side-by-side
 # table (scripts/bench_vkbench.py, docs/performance.md).
 #
-# Usage: scripts/bench-linux.sh [--icount] [--quick] [--out FILE] [--timeout SECONDS]
+# Usage: scripts/bench-linux.sh [--icount] [--quick] [--smp N] [--only 'NAME...']
+#                               [--out FILE] [--timeout SECONDS]
 #   --icount   -icount shift=0,sleep=off with a fixed virtual RTC: the guest TSC counts
 #              guest instructions (QEMU-TESTING.md). vkbench is told, and labels insns.
 #   --quick    vkbench --quick (repeat counts divided by 20)
+#   --smp      vCPUs (default 1; the SMP pass of bench_vkbench.py uses 2)
+#   --only     run only the benchmarks whose names contain one of these words
 #   --out      where to write the serial output (default build/bench/linux[-icount].txt)
 #   --timeout  give up after this many seconds (default 1800 with --icount, else 300)
 # Environment: VMLINUZ (default: the newest /boot/vmlinuz-*, package linux-image-amd64),
@@ -16,7 +19,7 @@
 #   VKBENCH_ONLY (vkbench name filters, space-separated: e.g. "disk_").
 #
 # Machine: the same as vkernel's runs (tests/integration/vkqemu.py): q35, 512 MiB, one
-# vCPU, QEMU's default CPU model, -nodefaults -vga std, no display, never a network.
+# vCPU (or --smp N), QEMU's default CPU model, -nodefaults -vga std, no display, never a network.
 # Firmware differs by necessity (-kernel boots through SeaBIOS' Linux loader; vkernel
 # needs OVMF), which only changes boot time, not the figures.
 #
@@ -36,6 +39,8 @@ cd "$(dirname "$0")/.."
 
 icount=0
 quick=0
+smp=1
+only=${VKBENCH_ONLY-}
 out=
 timeout_s=
 while (($#)); do
@@ -44,7 +49,9 @@ while (($#)); do
     --quick) quick=1 ;;
     --out) out=$2 && shift ;;
     --timeout) timeout_s=$2 && shift ;;
-    -h | --help) sed -n '3,15p' "$0" | sed 's/^# \{0,1\}//' && exit 0 ;;
+    --smp) smp=$2 && shift ;;
+    --only) only=$2 && shift ;;
+    -h | --help) sed -n '3,18p' "$0" | sed 's/^# \{0,1\}//' && exit 0 ;;
     *) echo "bench-linux: unknown option $1 (see --help)" >&2 && exit 2 ;;
   esac
   shift
@@ -172,9 +179,11 @@ EOF
 vkbench_args=()
 ((icount)) && vkbench_args+=(--icount)
 ((quick)) && vkbench_args+=(--quick)
-# shellcheck disable=SC2206 # names, split on spaces
-vkbench_args+=(${VKBENCH_ONLY-})
-qemu=(qemu-system-x86_64 -machine q35 -m 512M -smp 1 -nic none -nodefaults -no-reboot
+if [[ -n $only ]]; then
+  read -ra only_words <<<"$only"
+  vkbench_args+=("${only_words[@]}")
+fi
+qemu=(qemu-system-x86_64 -machine q35 -m 512M -smp "$smp" -nic none -nodefaults -no-reboot
   -display none -vga std -monitor none -serial "file:$out"
   -kernel "$vmlinuz" -initrd "$cpio"
   -append "console=ttyS0 quiet panic=-1 -- ${vkbench_args[*]-}")

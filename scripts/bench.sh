@@ -7,7 +7,7 @@
 #     QEMU -> build/bench/vkbench.md, vkbench.json.
 # Each keeps its previous JSON and flags instruction counts more than 10% worse.
 # build/bench/results.md holds both tables, results.json both figure sets.
-# Arguments go to bench_vkbench.py (--quick, --no-wall, --no-linux).
+# Arguments go to bench_vkbench.py (--quick, --no-wall, --no-linux, --no-smp, --smp-icount).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 scripts/bench_boot.py

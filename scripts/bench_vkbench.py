@@ -8,6 +8,14 @@ Four boots, each running every benchmark once (userspace/vkbench):
     two run side by side, since host load cannot change them.
   - vkernel and Linux under plain TCG, one after the other: ns figures, wall time for
     reference only (noisy, and TCG flushes its TLB on every CR3 write).
+Then the SMP pass (issue 4), unless --no-smp: vkernel and Linux each with -smp 2 under
+plain TCG, one after the other, running only SMP_BENCHMARKS: the futex round trip
+between threads pinned to CPUs 0 and 1, and a CPU-bound job on one thread and on two
+(cpu_job_speedup is their wall-time ratio). Wall time, so noisy; it gets a table of its
+own. --smp-icount adds the same pair under -icount with -smp 2: QEMU then runs the
+vCPUs one after the other, round robin, so the guest TSC counts the instructions of
+both vCPUs and the figure is "instructions executed by the machine per round trip",
+waiting included.
 vkernel boots build/vkernel.img through tests/integration/vkqemu.py's Guest; Linux boots
 Debian's kernel through scripts/bench-linux.sh.
 
@@ -17,7 +25,8 @@ vkbench-KERNEL-MODE.txt. The previous vkbench.json is kept as vkbench.previous.j
 instruction count more than 10% above its previous value is marked REGRESSION. --quick
 writes vkbench-quick.* instead, so a trial never becomes the baseline.
 
-Usage: scripts/bench_vkbench.py [--quick] [--no-wall] [--no-linux] [--only NAME...]
+Usage: scripts/bench_vkbench.py [--quick] [--no-wall] [--no-linux] [--only NAME...] [--no-smp]
+                                 [--smp-only] [--smp-icount]
 """
 import argparse
 import datetime
@@ -35,17 +44,19 @@ import bench_smoke  # noqa: E402  (parse)
 OUT = os.path.join(ROOT, 'build', 'bench')
 ICOUNT = ['-icount', 'shift=0,sleep=off', '-rtc', 'base=2024-01-01T00:00:00,clock=vm']
 REGRESSION_PERCENT = 10.0
+SMP_CPUS = 2
+SMP_BENCHMARKS = ['futex_pingpong_cpus', 'futex_pingpong_threads', 'cpu_job']
 
 
 # vkbench name filters for both kernels (--only): every benchmark when empty.
 ONLY = []
 
 
-def vkernel_start(icount, quick):
+def vkernel_start(icount, quick, smp=1, only=()):
     args = ' '.join(a for a in ('--icount' if icount else '', '--quick' if quick else '') if a)
-    args = ' '.join([args] + ONLY)
+    args = ' '.join([args] + list(only or ONLY))
     cmdline = 'console=serial log=info panic=exit init=/bin/vkbench.vbin ' + args
-    return Guest(cmdline=cmdline.strip(), smp=1, extra=ICOUNT if icount else [])
+    return Guest(cmdline=cmdline.strip(), smp=smp, extra=ICOUNT if icount else [])
 
 
 def vkernel_finish(g, icount):
@@ -61,12 +72,14 @@ def vkernel_finish(g, icount):
         g.close()
 
 
-def linux_start(icount, quick, out_path):
+def linux_start(icount, quick, out_path, smp=1, only=()):
     args = [os.path.join(ROOT, 'scripts', 'bench-linux.sh'), '--out', out_path]
     args += ['--icount'] if icount else []
     args += ['--quick'] if quick else []
-    env = dict(os.environ, VKBENCH_ONLY=' '.join(ONLY))
-    return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, env=env)
+    only = only or ONLY
+    args += ['--smp', str(smp)] if smp != 1 else []
+    args += ['--only', ' '.join(only)] if only else []
+    return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL)
 
 
 def linux_finish(proc, out_path):
@@ -75,16 +88,17 @@ def linux_finish(proc, out_path):
     return open(out_path).read()
 
 
-def run_pair(icount, quick, with_linux, stem):
+def run_pair(icount, quick, with_linux, stem, smp=1, only=()):
     """(vkernel output, Linux output or None). Under icount both boots run at once. Each
-    output is also kept, as build/bench/STEM-{vkernel,linux}-{icount,tcg}.txt."""
-    label = 'icount' if icount else 'tcg'
+    output is also kept, as build/bench/STEM-{vkernel,linux}-{icount,tcg}[-smpN].txt."""
+    label = ('icount' if icount else 'tcg') + ('-smp%d' % smp if smp != 1 else '')
     linux_out = os.path.join(OUT, '%s-linux-%s.txt' % (stem, label))
-    print('vkbench on vkernel%s, %s...' % (' and Linux' if with_linux and icount else '',
-                                           'under -icount shift=0' if icount else 'plain TCG'),
+    print('vkbench on vkernel%s, %s%s...' % (' and Linux' if with_linux and icount else '',
+                                             'under -icount shift=0' if icount else 'plain TCG',
+                                             ', -smp %d' % smp if smp != 1 else ''),
           flush=True)
-    g = vkernel_start(icount, quick)
-    linux = linux_start(icount, quick, linux_out) if with_linux and icount else None
+    g = vkernel_start(icount, quick, smp, only)
+    linux = linux_start(icount, quick, linux_out, smp, only) if with_linux and icount else None
     try:
         vk_text = vkernel_finish(g, icount)
     except Exception:
@@ -95,8 +109,9 @@ def run_pair(icount, quick, with_linux, stem):
     with open(os.path.join(OUT, '%s-vkernel-%s.txt' % (stem, label)), 'w') as f:
         f.write(vk_text)
     if with_linux and not icount:
-        print('vkbench on Linux, plain TCG...', flush=True)
-        linux = linux_start(icount, quick, linux_out)
+        print('vkbench on Linux, plain TCG%s...' % (', -smp %d' % smp if smp != 1 else ''),
+              flush=True)
+        linux = linux_start(icount, quick, linux_out, smp, only)
     return vk_text, linux_finish(linux, linux_out) if linux else None
 
 
@@ -148,6 +163,37 @@ def disk_table(kernels):
     return lines if any_figure else []
 
 
+def smp_pass(opts, stem):
+    """The SMP benchmarks on -smp 2 (plain TCG, and -icount with --smp-icount): returns
+    ({'name unit mode': {kernel: value}}, a markdown table)."""
+    figures = {}
+    modes = [False] + ([True] if opts.smp_icount else [])
+    for icount in modes:
+        mode = 'icount' if icount else 'tcg'
+        vk_text, linux_text = run_pair(icount, opts.quick, not opts.no_linux, stem,
+                                       smp=SMP_CPUS, only=SMP_BENCHMARKS)
+        for kernel, text in (('vkernel', vk_text), ('linux', linux_text)):
+            if text is None:
+                continue
+            r = bench_smoke.parse(text)
+            for name in r['names']:
+                for unit, value in r['figures'].get(name, {}).items():
+                    if icount and unit.startswith('ns/'):
+                        continue  # virtual time under icount: not wall time
+                    figures.setdefault('%s %s %s' % (name, unit, mode), {})[kernel] = value
+    lines = ['| benchmark | vkernel | Linux | ratio | unit | mode |', '|---|---:|---:|---:|---|---|']
+    for key in sorted(figures, key=lambda k: (k.split(' ')[2], k)):
+        name, unit, mode = key.split(' ')
+        vk, lx = figures[key].get('vkernel'), figures[key].get('linux')
+        ratio = '%.2f' % (vk / lx) if vk and lx else '-'
+        show = (lambda v: 'n/a' if v is None else '%.3f' % v) if unit == 'ratio/wall' else fmt
+        lines.append('| %s | %s | %s | %s | %s | %s, -smp %d |' % (
+            name, show(vk), show(lx), ratio, unit, mode, SMP_CPUS))
+    table = '\n'.join(lines)
+    print(table)
+    return figures, table
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--quick', action='store_true', help='vkbench --quick (a trial run)')
@@ -156,18 +202,25 @@ def main():
     ap.add_argument('--only', action='append', default=[], metavar='NAME',
                     help='only the benchmarks whose name contains NAME (repeatable), '
                          'e.g. --only disk_ for the disk pass')
+    ap.add_argument('--no-smp', action='store_true', help='skip the -smp 2 pass')
+    ap.add_argument('--smp-only', action='store_true',
+                    help='only the SMP pass; written to vkbench-smp.* (never the baseline)')
+    ap.add_argument('--smp-icount', action='store_true',
+                    help='add -icount boots with -smp 2 to the SMP pass (slow)')
     opts = ap.parse_args()
     ONLY[:] = opts.only
     os.makedirs(OUT, exist_ok=True)
     # A quick trial run keeps its own files, so it never becomes the "previous" figures.
     stem = 'vkbench-quick' if opts.quick else 'vkbench'
+    if opts.smp_only:
+        stem += '-smp'
 
     kernels = {'vkernel': {}, 'linux': {}}
     unavailable = {'vkernel': {}, 'linux': {}}
     order = []
     starts = {}
     vkernel_build = None
-    passes = [(True, 'insns/')] + ([] if opts.no_wall else [(False, 'ns/')])
+    passes = [] if opts.smp_only else [(True, 'insns/')] + ([] if opts.no_wall else [(False, 'ns/')])
     for icount, prefix in passes:
         vk_text, linux_text = run_pair(icount, opts.quick, not opts.no_linux, stem)
         for kernel, text in (('vkernel', vk_text), ('linux', linux_text)):
@@ -230,6 +283,7 @@ def main():
     print(table)
     if notes:
         print('\n'.join(notes))
+    smp_figures, smp_table = ({}, '') if opts.no_smp else smp_pass(opts, stem)
 
     figures = {key: {'vkernel': kernels['vkernel'].get(key), 'linux': kernels['linux'].get(key)}
                for key in rows}
@@ -242,6 +296,7 @@ def main():
         'runs': starts,
         'figures': figures,
         'unavailable': unavailable,
+        'smp': smp_figures,
     }
     with open(json_path, 'w') as f:
         json.dump(result, f, indent=2)
@@ -250,7 +305,10 @@ def main():
         f.write('%s; %s; %s.\n\n' % (result['date'], result['qemu'], vkernel_build))
         for run, start in sorted(starts.items()):
             f.write('- %s: `%s`\n' % (run, start))
-        f.write('\n' + table + '\n\n' + '\n'.join(notes) + '\n')
+        if rows:
+            f.write('\n' + table + '\n\n' + '\n'.join(notes) + '\n')
+        if smp_table:
+            f.write('\n## -smp %d\n\n%s\n' % (SMP_CPUS, smp_table))
     if regressions:
         print('instruction counts up by more than %d%% since the previous run: %s' %
               (REGRESSION_PERCENT, '; '.join(regressions)))

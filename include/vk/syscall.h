@@ -19,7 +19,7 @@
     X(exit, 60) X(wait4, 61) X(kill, 62) X(uname, 63) X(fcntl, 72) X(fsync, 74)           \
     X(fdatasync, 75) X(truncate, 76) X(ftruncate, 77) X(getcwd, 79) X(chdir, 80)          \
     X(fchdir, 81) X(rename, 82) X(mkdir, 83) X(rmdir, 84) X(unlink, 87) X(readlink, 89)   \
-    X(umask, 95) X(gettimeofday, 96) X(getrlimit, 97) X(sysinfo, 99) X(getuid, 102)       \
+    X(umask, 95) X(gettimeofday, 96) X(getrlimit, 97) X(getrusage, 98) X(sysinfo, 99) X(times, 100) X(getuid, 102)       \
     X(getgid, 104) X(geteuid, 107) X(getegid, 108) X(setpgid, 109) X(getppid, 110)        \
     X(getpgrp, 111) X(setsid, 112) X(getpgid, 121) X(getsid, 124) X(rt_sigsuspend, 130)   \
     X(sigaltstack, 131) X(getpriority, 140) X(setpriority, 141) X(sched_setparam, 142)    \

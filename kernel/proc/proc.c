@@ -735,6 +735,18 @@ long proc_wait_options(long pid, int *status, int options)
             long got = p->pid;
             if (status)
                 *status = p->exit_status;
+            if (me) {
+                /* Its threads are gone, so its totals are final (getrusage CHILDREN). */
+                uint64_t mf = spinlock_lock_irqsave(&me->lock);
+                proc_cpu_times_t *c = &me->children_times;
+                c->user_ns += p->exited_times.user_ns + p->children_times.user_ns;
+                c->kernel_ns += p->exited_times.kernel_ns + p->children_times.kernel_ns;
+                c->voluntary_switches += p->exited_times.voluntary_switches +
+                                         p->children_times.voluntary_switches;
+                c->involuntary_switches += p->exited_times.involuntary_switches +
+                                           p->children_times.involuntary_switches;
+                spinlock_unlock_irqrestore(&me->lock, mf);
+            }
             free_process(p);
             return got;
         }

@@ -35,6 +35,12 @@ typedef struct {
 } proc_sigaction_t;
 
 typedef struct process process_t;
+
+/* CPU time and switches, for getrusage and times (docs/sched.md, "Accounting"). */
+typedef struct {
+    uint64_t user_ns, kernel_ns;
+    uint64_t voluntary_switches, involuntary_switches;
+} proc_cpu_times_t;
 typedef struct tty tty_t; /* kernel/tty */
 typedef struct ipc_handle_table ipc_handle_table_t; /* kernel/ipc/handle.c */
 
@@ -104,6 +110,8 @@ struct process {
     proc_thread_t *survivor;    /* ... this thread (NULL: every thread) must end */
     int group_exit_status;
     sched_wait_queue_t thread_ended; /* woken as each thread ends (execve waits) */
+    proc_cpu_times_t exited_times;   /* of its threads that ended */
+    proc_cpu_times_t children_times; /* of its reaped children (theirs, with their children's) */
 
     struct process *next;       /* all processes, newest first (zombies until reaped) */
 };
@@ -182,6 +190,11 @@ __attribute__((noreturn)) void proc_kill_on_fault(const arch_frame_t *f, int sig
 /* Installs the scheduler switch hook; called once after sched_init. */
 void proc_init(void);
 unsigned proc_snapshot(void *out, unsigned max);
+
+/* The calling process's own times (its live threads and those that ended), or those
+ * of its reaped children. */
+void proc_self_times(proc_cpu_times_t *out);
+void proc_children_times(proc_cpu_times_t *out);
 
 /* What KObj shows of a process (or of the process a scheduler thread belongs to). */
 typedef struct {

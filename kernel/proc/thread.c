@@ -64,9 +64,50 @@ static void add_thread(process_t *p, proc_thread_t *t)
 }
 
 /* Unlinks t; true when it was the last. */
+static void add_times(proc_cpu_times_t *sum, const sched_thread_info_t *info)
+{
+    sum->user_ns += info->user_ns;
+    sum->kernel_ns += info->kernel_ns;
+    sum->voluntary_switches += info->voluntary_switches;
+    sum->involuntary_switches += info->involuntary_switches;
+}
+
+void proc_self_times(proc_cpu_times_t *out)
+{
+    process_t *p = proc_current();
+    memset(out, 0, sizeof(*out));
+    if (!p)
+        return;
+    uint64_t f = spinlock_lock_irqsave(&p->lock);
+    *out = p->exited_times;
+    for (proc_thread_t *t = p->threads; t; t = t->next) {
+        if (!t->sched)
+            continue;
+        sched_thread_info_t info;
+        sched_thread_info(t->sched, &info);
+        add_times(out, &info);
+    }
+    spinlock_unlock_irqrestore(&p->lock, f);
+}
+
+void proc_children_times(proc_cpu_times_t *out)
+{
+    process_t *p = proc_current();
+    memset(out, 0, sizeof(*out));
+    if (!p)
+        return;
+    uint64_t f = spinlock_lock_irqsave(&p->lock);
+    *out = p->children_times;
+    spinlock_unlock_irqrestore(&p->lock, f);
+}
+
+/* Takes t off its process, its times going to the process's total. */
 static bool remove_thread(process_t *p, proc_thread_t *t)
 {
+    sched_thread_info_t info;
+    sched_thread_info(sched_current(), &info);
     uint64_t f = spinlock_lock_irqsave(&p->lock);
+    add_times(&p->exited_times, &info);
     for (proc_thread_t **link = &p->threads; *link; link = &(*link)->next)
         if (*link == t) {
             *link = t->next;
@@ -109,10 +150,14 @@ static void thread_main(void *arg)
         if (t->set_child_tid && usercopy_to(t->set_child_tid, &tid, sizeof(tid)))
             log_warn("proc: %s[%u]: CLONE_CHILD_SETTID address 0x%llx not writable", p->name,
                      tid, (unsigned long long)t->set_child_tid);
+        arch_irq_disable(); /* arch_user_enter turns them off anyway */
+        sched_account_user_return();
         status = arch_user_enter_frame(&t->start_frame, &t->resume);
     } else {
         log_debug("proc: %s[%u] starts at 0x%llx", p->name, p->pid,
                   (unsigned long long)t->entry);
+        arch_irq_disable(); /* arch_user_enter turns them off anyway */
+        sched_account_user_return();
         status = arch_user_enter(t->entry, t->user_stack, &t->resume);
     }
 

@@ -127,6 +127,28 @@ sched_thread_t *sched_rq_pop(sched_runqueue_t *rq)
     return t;
 }
 
+int sched_rq_best_level_from(const sched_runqueue_t *rq, int min_level)
+{
+    for (int w = min_level / 64; w < SCHED_BITMAP_WORDS; w++) {
+        uint64_t bits = rq->bitmap[w];
+        if (w == min_level / 64)
+            bits &= ~0ull << (min_level % 64);
+        if (bits)
+            return w * 64 + __builtin_ctzll(bits);
+    }
+    return -1;
+}
+
+sched_thread_t *sched_rq_pop_from(sched_runqueue_t *rq, int min_level)
+{
+    int level = sched_rq_best_level_from(rq, min_level);
+    if (level < 0)
+        return NULL;
+    sched_thread_t *t = rq->head[level];
+    sched_rq_remove(rq, t);
+    return t;
+}
+
 sched_thread_t *sched_rq_find_allowed(const sched_runqueue_t *rq, uint64_t cpu_bit)
 {
     for (int w = 0; w < SCHED_BITMAP_WORDS; w++) {

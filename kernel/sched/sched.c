@@ -248,7 +248,12 @@ static void switch_locked(sched_cpu_t *cpu, sched_switch_reason_t reason)
         enqueue(cpu, prev, front);
     }
 
-    sched_thread_t *next = sched_rq_pop(&cpu->rq);
+    /* A throttled CPU runs the lower classes; real-time only when nothing else waits. */
+    sched_thread_t *next = cpu->rt_throttled
+                               ? sched_rq_pop_from(&cpu->rq, SCHED_PRIORITY_INTERACTIVE_MIN)
+                               : NULL;
+    if (!next)
+        next = sched_rq_pop(&cpu->rq);
     if (!next)
         next = cpu->idle;
     __atomic_store_n(&cpu->need_resched, false, __ATOMIC_RELAXED);
@@ -275,6 +280,17 @@ static void switch_locked(sched_cpu_t *cpu, sched_switch_reason_t reason)
         prev->voluntary_switches++;
     }
     next->slice_start_ns = now;
+    /* A thread preempted on its way back to ring 3 (after sched_account_user_return)
+     * counts as in ring 3: charge that to here, and restart its interval on resuming. */
+    uint64_t tsc = arch_rdtsc();
+    if (prev->in_user) {
+        uint64_t d = tsc - prev->user_since_tsc;
+        __atomic_store_n(&prev->user_tsc, prev->user_tsc + d, __ATOMIC_RELAXED);
+        __atomic_store_n(&cpu->user_tsc, cpu->user_tsc + d, __ATOMIC_RELAXED);
+        prev->user_since_tsc = tsc;
+    }
+    if (next->in_user)
+        next->user_since_tsc = tsc;
 
     cpu->current = next;
     __atomic_store_n(&cpu->running_idle, next->is_idle, __ATOMIC_RELAXED);
@@ -549,6 +565,79 @@ uint32_t sched_pick_cpu(uint64_t affinity)
 
 /* ---- the tick and the idle thread ---------------------------------------------- */
 
+bool sched_steal_disabled;
+static void steal(sched_cpu_t *self);
+
+/* Periodic balancing between busy CPUs (stealing only helps idle ones). Every
+ * SCHED_BALANCE_TICKS ticks, staggered by CPU index so the CPUs do not all look at
+ * once, pull one queued thread whose affinity allows this CPU from the most loaded
+ * CPU when it has SCHED_BALANCE_IMBALANCE or more runnable threads than this one. A
+ * queued thread is never running, so its context is saved and any CPU may take it.
+ * An idle CPU leaves this to steal(), which it runs itself on waking. Interrupts off,
+ * no lock held. */
+static void balance_tick(sched_cpu_t *self)
+{
+    uint32_t index = cpu_index_of(self);
+    if ((self->ticks + index) % SCHED_BALANCE_TICKS != 0)
+        return;
+    if (__atomic_load_n(&self->running_idle, __ATOMIC_RELAXED) && !sched_steal_disabled)
+        return;
+    unsigned mine = cpu_load(self), most = 0;
+    sched_cpu_t *busiest = NULL;
+    for (uint64_t m = online_mask() & ~(1ull << index); m; m &= m - 1) {
+        sched_cpu_t *c = &sched_cpus[__builtin_ctzll(m)];
+        unsigned load = cpu_load(c);
+        if (load > most && __atomic_load_n(&c->rq.count, __ATOMIC_RELAXED)) {
+            most = load;
+            busiest = c;
+        }
+    }
+    if (!busiest || most < mine + SCHED_BALANCE_IMBALANCE)
+        return;
+    lock_two(self, busiest);
+    /* The loads were hints: check again under the locks. */
+    unsigned mine_now = self->rq.count + (self->current->is_idle ? 0 : 1);
+    unsigned theirs_now = busiest->rq.count + (busiest->current->is_idle ? 0 : 1);
+    sched_thread_t *t = theirs_now >= mine_now + SCHED_BALANCE_IMBALANCE
+                            ? sched_rq_find_allowed(&busiest->rq, 1ull << index) : NULL;
+    if (t) {
+        move_and_enqueue(busiest, self, t);
+        self->balance_pulls++;
+    }
+    unlock_two(self, busiest);
+}
+
+/* Real-time throttling (tick-sampled): each tick that finds a real-time thread running
+ * charges a tick to the CPU's real-time budget. Once the budget of the period is used
+ * while a lower-class thread waits here, the CPU is throttled: switch_locked picks from
+ * the lower classes first until the period ends. CPU lock held. */
+static void rt_throttle_tick(sched_cpu_t *cpu, sched_thread_t *cur, uint64_t now)
+{
+    if (now - cpu->rt_period_start_ns >= SCHED_RT_PERIOD_NS) {
+        cpu->rt_period_start_ns = now;
+        cpu->rt_used_ns = 0;
+        if (cpu->rt_throttled) {
+            cpu->rt_throttled = false;
+            if (sched_rq_best_level(&cpu->rq) >= 0 &&
+                sched_rq_best_level(&cpu->rq) < sched_effective_priority(cur))
+                set_need_resched(cpu);
+        }
+    }
+    if (cur->is_idle || sched_priority_class(cur->priority) != SCHED_CLASS_REALTIME)
+        return;
+    cpu->rt_used_ns += 1000000000ull / CONFIG_TIMER_HZ;
+    /* Over budget and a lower-class thread waits here (also one that arrived after the
+     * throttle began while real-time ran for want of anything else). */
+    if (cpu->rt_used_ns < SCHED_RT_RUNTIME_NS ||
+        sched_rq_best_level_from(&cpu->rq, SCHED_PRIORITY_INTERACTIVE_MIN) < 0)
+        return;
+    if (!cpu->rt_throttled) {
+        cpu->rt_throttled = true;
+        cpu->rt_throttle_count++;
+    }
+    set_need_resched(cpu);
+}
+
 void time_tick_hook(void)
 {
     if (!sched_ready())
@@ -560,9 +649,11 @@ void time_tick_hook(void)
     spinlock_unlock(&cpu->lock);
 
     sched_timer_expire(cpu, now);
+    balance_tick(cpu);
 
     spinlock_lock(&cpu->lock);
     sched_thread_t *cur = cpu->current;
+    rt_throttle_tick(cpu, cur, now);
     if (!cur->is_idle && now - cur->slice_start_ns >= cur->slice_left_ns) {
         cur->boost = 0; /* a whole slice used: no longer "interactive" */
         int best = sched_rq_best_level(&cpu->rq);
@@ -631,7 +722,7 @@ static void idle_loop(void *arg)
     sched_cpu_t *cpu = arg;
     for (;;) {
         arch_irq_disable();
-        if (!__atomic_load_n(&cpu->rq.count, __ATOMIC_RELAXED))
+        if (!__atomic_load_n(&cpu->rq.count, __ATOMIC_RELAXED) && !sched_steal_disabled)
             steal(cpu);
         if (need_resched(cpu) || __atomic_load_n(&cpu->rq.count, __ATOMIC_RELAXED)) {
             sched_switch(SCHED_SWITCH_PREEMPT);
@@ -738,6 +829,16 @@ bool sched_cpu_info(unsigned index, sched_cpu_info_t *out)
     out->online = true;
     out->idle_ns = cpu->idle_ns + (cpu->current->is_idle ? running : 0);
     out->busy_ns = cpu->busy_ns + (cpu->current->is_idle ? 0 : running);
+    uint64_t user_tsc = __atomic_load_n(&cpu->user_tsc, __ATOMIC_RELAXED);
+    sched_thread_t *cur = cpu->current;
+    if (__atomic_load_n(&cur->in_user, __ATOMIC_RELAXED))
+        user_tsc += arch_rdtsc() - cur->user_since_tsc;
+    out->user_ns = time_cycles_to_ns(user_tsc);
+    if (out->user_ns > out->busy_ns)
+        out->user_ns = out->busy_ns;
+    out->kernel_ns = out->busy_ns - out->user_ns;
+    out->balance_pulls = cpu->balance_pulls;
+    out->rt_throttled = cpu->rt_throttle_count;
     out->context_switches = cpu->context_switches;
     out->preemptions = cpu->preemptions;
     out->ticks = cpu->ticks;
@@ -749,4 +850,34 @@ bool sched_cpu_info(unsigned index, sched_cpu_info_t *out)
     spinlock_unlock(&cpu->lock);
     sched_irq_restore(f);
     return true;
+}
+
+/* ---- user/kernel accounting -------------------------------------------------------- */
+
+/* Both run only once processes exist, long after sched_init, with interrupts off. */
+void sched_account_kernel_entry(void)
+{
+    sched_cpu_t *cpu = sched_this_cpu();
+    sched_thread_t *t = cpu->current;
+    if (!t->in_user)
+        return;
+    uint64_t d = arch_rdtsc() - t->user_since_tsc;
+    __atomic_store_n(&t->in_user, false, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->user_tsc, t->user_tsc + d, __ATOMIC_RELAXED);
+    __atomic_store_n(&cpu->user_tsc, cpu->user_tsc + d, __ATOMIC_RELAXED);
+}
+
+void sched_account_user_return(void)
+{
+    sched_thread_t *t = sched_this_cpu()->current;
+    t->user_since_tsc = arch_rdtsc();
+    __atomic_store_n(&t->in_user, true, __ATOMIC_RELAXED);
+}
+
+uint64_t sched_user_ns_locked(sched_thread_t *t)
+{
+    uint64_t tsc = __atomic_load_n(&t->user_tsc, __ATOMIC_RELAXED);
+    if (sched_cpus[t->cpu].current == t && __atomic_load_n(&t->in_user, __ATOMIC_RELAXED))
+        tsc += arch_rdtsc() - t->user_since_tsc;
+    return time_cycles_to_ns(tsc);
 }

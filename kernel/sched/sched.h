@@ -251,6 +251,8 @@ typedef struct {
     uint32_t cpu;
     uint64_t affinity;
     uint64_t run_ns;         /* on a CPU, including interrupts taken meanwhile */
+    uint64_t user_ns;        /* of run_ns, in ring 3 (exact: charged at each crossing) */
+    uint64_t kernel_ns;      /* the rest of run_ns: syscalls, interrupts, kernel code */
     uint64_t voluntary_switches;   /* blocked, slept or yielded */
     uint64_t involuntary_switches; /* preempted */
     uint64_t wakeups;
@@ -261,6 +263,10 @@ typedef struct {
     bool online;
     uint64_t idle_ns;        /* in the idle thread */
     uint64_t busy_ns;        /* in any other thread */
+    uint64_t user_ns;        /* of busy_ns, in ring 3 */
+    uint64_t kernel_ns;      /* the rest of busy_ns */
+    uint64_t balance_pulls;  /* threads the periodic balancer pulled here from a busier CPU */
+    uint64_t rt_throttled;   /* periods in which real-time ran out of its budget here */
     uint64_t context_switches;
     uint64_t preemptions;    /* involuntary switches */
     uint64_t ticks;          /* scheduler ticks seen on this CPU */
@@ -272,6 +278,12 @@ typedef struct {
 } sched_cpu_info_t;
 
 void sched_thread_info(sched_thread_t *t, sched_thread_info_t *out);
+/* User/kernel split (docs/sched.md, "Accounting"). The arch and syscall code call these
+ * on every crossing of the ring 3 boundary, always with interrupts off: kernel_entry on
+ * a syscall, interrupt or exception that came from ring 3, user_return just before
+ * going back there. Cheap: one rdtsc and a few adds. */
+void sched_account_kernel_entry(void);
+void sched_account_user_return(void);
 /* Every thread, dead-but-unjoined ones included, in creation order; returns the count
  * written (at most max). */
 unsigned sched_snapshot(sched_thread_info_t *out, unsigned max);

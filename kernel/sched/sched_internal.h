@@ -35,6 +35,17 @@
  * uses up a whole slice. */
 #define SCHED_INTERACTIVE_BOOST    5
 
+/* Periodic balancing: each CPU looks every SCHED_BALANCE_TICKS of its ticks (staggered
+ * by CPU index) and pulls one thread from the busiest CPU when that one has at least
+ * SCHED_BALANCE_IMBALANCE more runnable threads. */
+#define SCHED_BALANCE_TICKS        4
+#define SCHED_BALANCE_IMBALANCE    2
+/* Real-time throttling, as Linux's sched_rt_runtime_us/sched_rt_period_us defaults:
+ * per CPU and period, real-time threads get at most the runtime while a lower class
+ * waits there; the rest of the period goes to the lower classes. Tick-sampled. */
+#define SCHED_RT_PERIOD_NS         1000000000ull
+#define SCHED_RT_RUNTIME_NS        950000000ull
+
 #define SCHED_BITMAP_WORDS ((SCHED_PRIORITY_LEVELS + 63) / 64)
 
 typedef enum {
@@ -67,6 +78,12 @@ struct sched_thread {
     lockdep_held_t lockdep;     /* mutexes it holds, for the lock-order checker */
 #endif
     uint64_t context_rsp;       /* saved by arch_context_switch */
+    /* User time, in TSC cycles (converted on read-out). Written by the thread on its own
+     * CPU with interrupts off, and by the switch code; readers on other CPUs may lag by
+     * the interval in progress. */
+    bool in_user;               /* between sched_account_user_return and the next entry */
+    uint64_t user_since_tsc;    /* when it last went to ring 3 (or was switched to there) */
+    uint64_t user_tsc;
     uint64_t kernel_rsp;        /* cpu->kernel_rsp / TSS rsp0 while this thread runs */
 
     /* Guarded by the lock of sched_cpus[cpu]. */
@@ -130,6 +147,13 @@ typedef struct {
     uint64_t idle_ns, busy_ns, context_switches, preemptions, ticks;
     uint64_t migrations_in, steals;
     uint64_t wakeups;            /* threads woken onto this CPU's queue (wake_locked) */
+    uint64_t balance_pulls;      /* threads the periodic balancer pulled here */
+    /* Real-time throttling: real-time run time in the current period and its start. */
+    uint64_t rt_period_start_ns, rt_used_ns;
+    bool rt_throttled;           /* budget used up: lower classes run until the period ends */
+    uint64_t rt_throttle_count;
+    /* Ring 3 time of this CPU's threads, in TSC cycles; only this CPU writes it. */
+    uint64_t user_tsc;
 
     spinlock_t timer_lock;
     /* Guarded by timer_lock: sleeping threads sorted by deadline (equal deadlines FIFO).
@@ -162,6 +186,9 @@ void sched_rq_push_back(sched_runqueue_t *rq, sched_thread_t *t, int level);
 void sched_rq_push_front(sched_runqueue_t *rq, sched_thread_t *t, int level);
 void sched_rq_remove(sched_runqueue_t *rq, sched_thread_t *t);
 sched_thread_t *sched_rq_pop(sched_runqueue_t *rq);
+/* The same, from levels >= min_level only (real-time throttling); NULL if none. */
+sched_thread_t *sched_rq_pop_from(sched_runqueue_t *rq, int min_level);
+int sched_rq_best_level_from(const sched_runqueue_t *rq, int min_level);
 /* Most urgent queued level, or -1 when empty. */
 int sched_rq_best_level(const sched_runqueue_t *rq);
 /* The most urgent queued thread whose affinity has cpu_bit, or NULL. */
@@ -185,6 +212,11 @@ void sched_set_current_state(sched_thread_state_t state);
 bool sched_set_current_blocked_interruptible(void);
 /* The CPU a new thread starts on: the least loaded one its affinity allows. */
 uint32_t sched_pick_cpu(uint64_t affinity);
+/* Ring-3 time of t in ns, the interval in progress included. t's CPU lock held. */
+uint64_t sched_user_ns_locked(sched_thread_t *t);
+/* Test hook (sched_smp_test.c): idle CPUs do not steal, so only the periodic balancer
+ * moves queued threads. */
+extern bool sched_steal_disabled;
 /* Locks and returns the CPU that t belongs to (see the lock rules above). Interrupts
  * off. */
 sched_cpu_t *sched_lock_thread_cpu(sched_thread_t *t);

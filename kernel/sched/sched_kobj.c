@@ -5,9 +5,7 @@
  * thread, with its process's pid, name and resident memory from kernel/proc). The
  * directories are dynamic; a thread that exits between a listing and a read gives
  * ENOENT.
- *
- * FIXME: no user/kernel split of a thread's time: the scheduler accounts time on a
- * CPU only (run_ns), not where the thread was when the tick came.
+ * Times split into user (ring 3) and kernel at every crossing (docs/sched.md).
  */
 #include "kobj/kobj.h"
 #include "sched/sched.h"
@@ -17,10 +15,11 @@
 #include <vk/errno.h>
 
 enum { CPU_ONLINE, CPU_IDLE, CPU_BUSY, CPU_SWITCHES, CPU_PREEMPTIONS, CPU_RUNNABLE,
-       CPU_TICKS, CPU_MIGRATIONS, CPU_WAKEUPS };
+       CPU_TICKS, CPU_MIGRATIONS, CPU_WAKEUPS, CPU_USER, CPU_KERNEL, CPU_BALANCE_PULLS,
+       CPU_RT_THROTTLED };
 enum { TASK_NAME, TASK_STATE, TASK_PRIORITY, TASK_CPU, TASK_RUN, TASK_SWITCHES,
        TASK_CLASS, TASK_EFFECTIVE_PRIORITY, TASK_VOLUNTARY, TASK_INVOLUNTARY, TASK_WAKEUPS,
-       TASK_PID, TASK_TID, TASK_PROCESS, TASK_RESIDENT };
+       TASK_PID, TASK_TID, TASK_PROCESS, TASK_RESIDENT, TASK_USER, TASK_KERNEL };
 enum { CLASS_MIN, CLASS_MAX };
 
 static const char *const class_names[] = {
@@ -69,6 +68,10 @@ static int cpu_get(const kobj_node_t *node, uint64_t key, kobj_value_t *out)
     case CPU_TICKS: out->u = info.ticks; break;
     case CPU_MIGRATIONS: out->u = info.migrations_in; break;
     case CPU_WAKEUPS: out->u = info.wakeups; break;
+    case CPU_USER: out->u = info.user_ns; break;
+    case CPU_KERNEL: out->u = info.kernel_ns; break;
+    case CPU_BALANCE_PULLS: out->u = info.balance_pulls; break;
+    case CPU_RT_THROTTLED: out->u = info.rt_throttled; break;
     default: out->u = info.runnable; break;
     }
     return 0;
@@ -132,6 +135,8 @@ static int task_get(const kobj_node_t *node, uint64_t key, kobj_value_t *out)
     case TASK_PRIORITY: out->i = info.priority; break;
     case TASK_CPU: out->u = info.cpu; break;
     case TASK_RUN: out->u = info.run_ns; break;
+    case TASK_USER: out->u = info.user_ns; break;
+    case TASK_KERNEL: out->u = info.kernel_ns; break;
     default: out->u = info.voluntary_switches + info.involuntary_switches; break;
     }
     return 0;
@@ -155,6 +160,17 @@ static kobj_node_t sched_nodes[] = {
       .field = CPU_IDLE, .unit = "ns", .description = "Time spent in the idle thread" },
     { .path = "/cpu/*/busy_ns", .type = KOBJ_UINT, .access = RV, .get = cpu_get,
       .field = CPU_BUSY, .unit = "ns", .description = "Time spent in any other thread" },
+    { .path = "/cpu/*/user_ns", .type = KOBJ_UINT, .access = RV, .get = cpu_get,
+      .field = CPU_USER, .unit = "ns", .description = "Of busy_ns, time its threads spent in ring 3" },
+    { .path = "/cpu/*/kernel_ns", .type = KOBJ_UINT, .access = RV, .get = cpu_get,
+      .field = CPU_KERNEL, .unit = "ns",
+      .description = "Of busy_ns, the rest: syscalls, interrupts and kernel threads" },
+    { .path = "/cpu/*/balance_pulls", .type = KOBJ_UINT, .access = RV, .get = cpu_get,
+      .field = CPU_BALANCE_PULLS,
+      .description = "Threads the periodic balancer pulled here from a busier CPU" },
+    { .path = "/cpu/*/rt_throttled", .type = KOBJ_UINT, .access = RV, .get = cpu_get,
+      .field = CPU_RT_THROTTLED,
+      .description = "Periods in which real-time threads used up their 95% budget here" },
     { .path = "/cpu/*/context_switches", .type = KOBJ_UINT, .access = RV, .get = cpu_get,
       .field = CPU_SWITCHES, .description = "Thread switches on this CPU since boot" },
     { .path = "/cpu/*/preemptions", .type = KOBJ_UINT, .access = RV, .get = cpu_get,
@@ -197,6 +213,11 @@ static kobj_node_t sched_nodes[] = {
       .field = TASK_CPU, .description = "The CPU it runs or last ran on" },
     { .path = "/sched/tasks/*/run_ns", .type = KOBJ_UINT, .access = RV, .get = task_get,
       .field = TASK_RUN, .unit = "ns", .description = "Time on a CPU since it started" },
+    { .path = "/sched/tasks/*/user_ns", .type = KOBJ_UINT, .access = RV, .get = task_get,
+      .field = TASK_USER, .unit = "ns", .description = "Of run_ns, time in ring 3" },
+    { .path = "/sched/tasks/*/kernel_ns", .type = KOBJ_UINT, .access = RV, .get = task_get,
+      .field = TASK_KERNEL, .unit = "ns",
+      .description = "Of run_ns, time in the kernel (syscalls, interrupts, kernel code)" },
     { .path = "/sched/tasks/*/switches", .type = KOBJ_UINT, .access = RV, .get = task_get,
       .field = TASK_SWITCHES, .description = "Times it left a CPU, voluntarily or not" },
     { .path = "/sched/tasks/*/class", .type = KOBJ_ENUM, .access = RV, .get = task_get,

@@ -130,6 +130,9 @@ KTEST(smp_wakeups_cross_cpus_in_both_directions)
     if (!t)
         return;
     unsigned rounds = 0;
+    sched_cpu_info_t cpu0;
+    sched_cpu_info(0, &cpu0);
+    uint64_t start_ns = time_monotonic_ns(), start_ticks = cpu0.ticks;
     for (; rounds < PING_ROUNDS; rounds++) {
         sched_sem_up(&ping);
         if (sched_sem_down_deadline(&pong, time_monotonic_ns() + HANG_LIMIT_NS) != 0)
@@ -137,6 +140,11 @@ KTEST(smp_wakeups_cross_cpus_in_both_directions)
         if (this_cpu() != 0)
             ping_cpu_wrong++;
     }
+    sched_cpu_info(0, &cpu0);
+    /* For reading only: a wake-up that waited for the other CPU's tick shows here. */
+    log_printf("ktest:   %u round trips in %llu us, %llu ticks of CPU 0\n", rounds,
+               (unsigned long long)((time_monotonic_ns() - start_ns) / 1000),
+               (unsigned long long)(cpu0.ticks - start_ticks));
     KTEST_EXPECT_EQ(rounds, PING_ROUNDS);
     if (rounds == PING_ROUNDS)
         sched_thread_join(t);
@@ -319,6 +327,126 @@ KTEST(smp_idle_cpus_steal_queued_threads)
     }
     KTEST_EXPECT(moved >= 1);
     KTEST_EXPECT(steals_after > steals_before);
+}
+
+/* Four spinners queued on CPU 0, then allowed everywhere, with stealing turned off:
+ * only the periodic balancer can move them, and it must spread them evenly (per-CPU
+ * counts differing by at most one) within a bounded number of ticks. */
+/* Balancer pulls and steals, summed over the CPUs. */
+static void count_moves(uint64_t *pulls, uint64_t *steals)
+{
+    *pulls = *steals = 0;
+    for (unsigned i = 0; i < cpus(); i++) {
+        sched_cpu_info_t info;
+        sched_cpu_info(i, &info);
+        *pulls += info.balance_pulls;
+        *steals += info.steals;
+    }
+}
+
+KTEST(smp_balancer_spreads_busy_threads_without_stealing)
+{
+    if (!several_cpus())
+        return;
+    spin_stop = false;
+    sched_steal_disabled = true;
+    uint64_t pulls_before, steals_before;
+    count_moves(&pulls_before, &steals_before);
+    sched_thread_t *t[4];
+    for (unsigned i = 0; i < 4; i++)
+        t[i] = sched_test_spawn("balanced", spinner, (void *)(uintptr_t)i,
+                                SCHED_PRIORITY_BATCH_MIN, 1);
+    for (unsigned i = 0; i < 4; i++)
+        if (t[i])
+            KTEST_EXPECT_EQ(sched_set_affinity(t[i], ~0ull), 0);
+    sched_cpu_info_t cpu0;
+    sched_cpu_info(0, &cpu0);
+    uint64_t ticks_start = cpu0.ticks, ticks_spread = 0;
+    uint64_t give_up = time_monotonic_ns() + HANG_LIMIT_NS;
+    bool spread = false;
+    while (!spread && time_monotonic_ns() < give_up) {
+        sched_sleep_ns(NS_PER_MS);
+        unsigned per_cpu[CONFIG_MAX_CPUS] = { 0 };
+        for (unsigned i = 0; i < 4; i++) {
+            sched_thread_info_t info;
+            if (t[i]) {
+                sched_thread_info(t[i], &info);
+                per_cpu[info.cpu]++;
+            }
+        }
+        unsigned lo = ~0u, hi = 0;
+        for (unsigned c = 0; c < cpus(); c++) {
+            lo = per_cpu[c] < lo ? per_cpu[c] : lo;
+            hi = per_cpu[c] > hi ? per_cpu[c] : hi;
+        }
+        spread = hi - lo <= 1;
+        sched_cpu_info(0, &cpu0);
+        ticks_spread = cpu0.ticks - ticks_start;
+    }
+    spin_stop = true;
+    for (unsigned i = 0; i < 4; i++)
+        if (t[i])
+            sched_thread_join(t[i]);
+    sched_steal_disabled = false;
+    uint64_t pulls_after, steals_after;
+    count_moves(&pulls_after, &steals_after);
+    log_printf("ktest:   spread over %u CPUs after %llu ticks of CPU 0, %llu pulls\n", cpus(),
+               (unsigned long long)ticks_spread, (unsigned long long)(pulls_after - pulls_before));
+    KTEST_EXPECT(spread);
+    /* Each pull takes one thread per SCHED_BALANCE_TICKS ticks of the puller: a handful
+     * of balancing rounds, with slack for vCPUs that TCG stalls. */
+    KTEST_EXPECT(ticks_spread <= 100);
+    KTEST_EXPECT(pulls_after - pulls_before >= (cpus() < 4 ? cpus() : 4) - 1);
+    KTEST_EXPECT_EQ(steals_after, steals_before);
+}
+
+/* A FIFO thread spinning forever on a CPU leaves 5% of each period to the other
+ * classes there: a nice-0 thread pinned beside it still counts up. */
+static volatile unsigned rt_counter;
+
+static void rt_hog(void *arg)
+{
+    (void)arg;
+    while (!spin_stop)
+        __asm__ volatile("pause");
+}
+
+static void rt_victim(void *arg)
+{
+    (void)arg;
+    while (!spin_stop)
+        __atomic_store_n(&rt_counter, rt_counter + 1, __ATOMIC_RELAXED);
+}
+
+KTEST(smp_rt_throttling_lets_a_normal_thread_run_beside_a_fifo_hog)
+{
+    if (!several_cpus())
+        return;
+    unsigned last = cpus() - 1;
+    spin_stop = false;
+    rt_counter = 0;
+    sched_cpu_info_t before, after;
+    sched_cpu_info(last, &before);
+    sched_thread_t *hog = sched_test_spawn("rt-hog", rt_hog, NULL, 10, 1ull << last);
+    KTEST_EXPECT(hog != NULL);
+    if (!hog)
+        return;
+    KTEST_EXPECT_EQ(sched_set_policy(hog, SCHED_POLICY_FIFO), 0);
+    sched_thread_t *victim = sched_test_spawn("rt-victim", rt_victim, NULL,
+                                              SCHED_PRIORITY_DEFAULT, 1ull << last);
+    KTEST_EXPECT(victim != NULL);
+    /* Throttling starts once the hog has used 950 ms of one 1 s period: at most ~2 s. */
+    uint64_t give_up = time_monotonic_ns() + HANG_LIMIT_NS;
+    while (__atomic_load_n(&rt_counter, __ATOMIC_RELAXED) == 0 && time_monotonic_ns() < give_up)
+        sched_sleep_ns(10 * NS_PER_MS);
+    unsigned counted = rt_counter;
+    sched_cpu_info(last, &after);
+    spin_stop = true;
+    sched_thread_join(hog);
+    if (victim)
+        sched_thread_join(victim);
+    KTEST_EXPECT(counted > 0);
+    KTEST_EXPECT(after.rt_throttled > before.rt_throttled);
 }
 
 /* ---- TLB shootdown ------------------------------------------------------------------ */

@@ -317,6 +317,10 @@ static void fill_info(sched_thread_t *t, sched_thread_info_t *out, uint64_t now)
     out->cpu = t->cpu;
     out->affinity = t->affinity;
     out->run_ns = t->run_ns + (cpu->current == t ? now - cpu->last_switch_ns : 0);
+    out->user_ns = sched_user_ns_locked(t);
+    if (out->user_ns > out->run_ns)
+        out->user_ns = out->run_ns;
+    out->kernel_ns = out->run_ns - out->user_ns;
     out->voluntary_switches = t->voluntary_switches;
     out->involuntary_switches = t->involuntary_switches;
     out->wakeups = t->wakeups;

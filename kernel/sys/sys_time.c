@@ -38,10 +38,18 @@ static int clock_now(uint64_t clock, uint64_t *ns)
     case CLOCK_BOOTTIME:
         *ns = now;
         return 0;
-    case CLOCK_PROCESS_CPUTIME_ID:
-    case CLOCK_THREAD_CPUTIME_ID:
-        *ns = now - proc_current()->start_ns; /* one runnable process: wall == CPU */
+    case CLOCK_PROCESS_CPUTIME_ID: {
+        proc_cpu_times_t t;
+        proc_self_times(&t);
+        *ns = t.user_ns + t.kernel_ns;
         return 0;
+    }
+    case CLOCK_THREAD_CPUTIME_ID: {
+        sched_thread_info_t info;
+        sched_thread_info(sched_current(), &info);
+        *ns = info.run_ns;
+        return 0;
+    }
     default:
         return -VK_EINVAL;
     }
@@ -85,6 +93,74 @@ long sys_time(const syscall_args_t *a)
             return err;
     }
     return t;
+}
+
+/* ---- CPU time: getrusage and times ------------------------------------------------ */
+
+#define RUSAGE_SELF     0
+#define RUSAGE_CHILDREN (-1)
+#define RUSAGE_THREAD   1
+#define USER_HZ         100 /* times() counts in these; musl's sysconf(_SC_CLK_TCK) */
+
+/* Linux's struct rusage: two timevals, then fourteen longs (maxrss ... nivcsw). */
+typedef struct {
+    int64_t utime_sec, utime_usec, stime_sec, stime_usec;
+    int64_t maxrss, ixrss, idrss, isrss, minflt, majflt, nswap, inblock, oublock;
+    int64_t msgsnd, msgrcv, nsignals, nvcsw, nivcsw;
+} rusage_t;
+_Static_assert(sizeof(rusage_t) == 144, "struct rusage");
+
+static int cpu_times_of(int64_t who, proc_cpu_times_t *out)
+{
+    switch (who) {
+    case RUSAGE_SELF:
+        proc_self_times(out);
+        return 0;
+    case RUSAGE_CHILDREN:
+        proc_children_times(out);
+        return 0;
+    case RUSAGE_THREAD: {
+        sched_thread_info_t info;
+        sched_thread_info(sched_current(), &info);
+        *out = (proc_cpu_times_t){ info.user_ns, info.kernel_ns, info.voluntary_switches,
+                                   info.involuntary_switches };
+        return 0;
+    }
+    default:
+        return -VK_EINVAL;
+    }
+}
+
+long sys_getrusage(const syscall_args_t *a)
+{
+    proc_cpu_times_t t;
+    int err = cpu_times_of((int64_t)(int32_t)a->arg[0], &t);
+    if (err)
+        return err;
+    rusage_t r = {
+        .utime_sec = (int64_t)(t.user_ns / NS), .utime_usec = (int64_t)(t.user_ns % NS / 1000),
+        .stime_sec = (int64_t)(t.kernel_ns / NS),
+        .stime_usec = (int64_t)(t.kernel_ns % NS / 1000),
+        .nvcsw = (int64_t)t.voluntary_switches, .nivcsw = (int64_t)t.involuntary_switches,
+    };
+    return usercopy_to(a->arg[1], &r, sizeof(r));
+}
+
+long sys_times(const syscall_args_t *a)
+{
+    if (a->arg[0]) {
+        proc_cpu_times_t self, children;
+        proc_self_times(&self);
+        proc_children_times(&children);
+        const uint64_t tick = NS / USER_HZ;
+        int64_t tms[4] = { (int64_t)(self.user_ns / tick), (int64_t)(self.kernel_ns / tick),
+                           (int64_t)(children.user_ns / tick),
+                           (int64_t)(children.kernel_ns / tick) };
+        int err = usercopy_to(a->arg[0], tms, sizeof(tms));
+        if (err)
+            return err;
+    }
+    return (long)(time_monotonic_ns() / (NS / USER_HZ)); /* ticks since boot */
 }
 
 /* Sleeps until the deadline or a signal. On EINTR, writes what was left to user_rem

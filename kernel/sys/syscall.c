@@ -69,6 +69,7 @@ void syscall_request_full_restore(void)
 
 int syscall_dispatch(arch_frame_t *f)
 {
+    sched_account_kernel_entry(); /* first, with interrupts still off */
     proc_thread_t *me = proc_thread_current();
     me->full_restore = false;
     /* A blocking call ends with EINTR while a signal waits for delivery; one that was
@@ -116,5 +117,7 @@ int syscall_dispatch(arch_frame_t *f)
         proc_kill_on_fault(f, 11, "bad return address");
     }
     f->rflags = (f->rflags & 0x0cd5ull) | 0x202;
+    arch_irq_disable(); /* syscall_entry's own cli follows: nothing may run in between */
+    sched_account_user_return();
     return me->full_restore;
 }

@@ -357,6 +357,11 @@ void time_tick_start_cpu(void)
         start_cpu_timer();
 }
 
+uint64_t time_cycles_to_ns(uint64_t cycles)
+{
+    return tsc_hz ? cycles_to_ns(cycles) : 0;
+}
+
 uint64_t time_monotonic_ns(void)
 {
     if (tsc_hz == 0)

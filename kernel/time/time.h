@@ -26,6 +26,8 @@ uint64_t time_monotonic_ns(void);
 void time_delay_us(uint64_t us);
 
 uint64_t time_tsc_hz(void);
+/* A span of TSC cycles in ns (0 before time_init), for accounting kept in cycles. */
+uint64_t time_cycles_to_ns(uint64_t cycles);
 /* LAPIC timer input clock (before its divider), in Hz. */
 uint64_t time_lapic_hz(void);
 /* Periodic ticks counted on the boot CPU since the tick started. */

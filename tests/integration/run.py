@@ -1033,9 +1033,10 @@ def shell_suite():
         m = re.search(r'memory: (\d+) MiB total, (\d+) MiB free', out)
         check('shell.mem', m and 0 < int(m.group(2)) < int(m.group(1)) <= 512, out)
         out = sh('tasks\r')
-        check('shell.tasks', re.search(r'TID\s+STATE', out) and re.search(r'\d+ \w+\s+\d+\s+\d+\s+\d+\s+shell\.vbin', out), out[-500:])
+        check('shell.tasks', re.search(r'TID\s+STATE.*RUN_MS\s+USER_MS\s+SYS_MS', out) and
+              re.search(r'\d+ [a-z]+\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\s+shell\.vbin', out), out[-500:])
         out = sh('top once\r')
-        check('shell.top_once', re.search(r'top: \d+ tasks', out) and 'shell.vbin' in out, out[-500:])
+        check('shell.top_once', re.search(r'top: \d+ tasks', out) and 'USER_MS' in out and 'shell.vbin' in out, out[-500:])
         out = sh('tasks | wc -l\r')
         m = re.search(r'\n(\d+)\n', out)
         check('shell.builtin_in_pipeline', m and int(m.group(1)) >= 3, out)

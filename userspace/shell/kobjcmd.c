@@ -123,9 +123,18 @@ int cmd_mem(int argc, char **argv)
 
 typedef struct {
     char id[16], name[48], state[16];
-    uint64_t cpu, run_ns;
+    uint64_t cpu, run_ns, user_ns, kernel_ns;
     long priority;
 } task_t;
+
+/* A number under /sched/tasks/ID/field, 0 when it cannot be read. */
+static uint64_t task_u64(const char *id, const char *field)
+{
+    char path[96], text[64];
+    snprintf(path, sizeof(path), "/sched/tasks/%s/%s", id, field);
+    return vk_kobj_op("get", path, reply, sizeof(reply)) >= 0 && vk_kobj_value(reply, text, sizeof(text))
+           ? strtoull(text, NULL, 10) : 0;
+}
 
 /* Reads /sched/tasks into tasks; the count, or -status. */
 static int read_tasks(const char *cmd, task_t *tasks, int max)
@@ -156,9 +165,9 @@ static int read_tasks(const char *cmd, task_t *tasks, int max)
         snprintf(path, sizeof(path), "/sched/tasks/%s/priority", ids[i]);
         t->priority = vk_kobj_op("get", path, reply, sizeof(reply)) >= 0 && vk_kobj_value(reply, text, sizeof(text))
                       ? strtol(text, NULL, 10) : 0;
-        snprintf(path, sizeof(path), "/sched/tasks/%s/run_ns", ids[i]);
-        t->run_ns = vk_kobj_op("get", path, reply, sizeof(reply)) >= 0 && vk_kobj_value(reply, text, sizeof(text))
-                    ? strtoull(text, NULL, 10) : 0;
+        t->run_ns = task_u64(ids[i], "run_ns");
+        t->user_ns = task_u64(ids[i], "user_ns");
+        t->kernel_ns = task_u64(ids[i], "kernel_ns");
         kept++;
     }
     return kept;
@@ -175,11 +184,14 @@ int cmd_tasks(int argc, char **argv)
     int n = read_tasks("tasks", tasks, TASKS_MAX);
     if (n < 0)
         return -n;
-    printf("%6s %-9s %3s %4s %12s  %s\n", "TID", "STATE", "CPU", "PRIO", "RUN_MS", "NAME");
+    printf("%6s %-9s %3s %4s %12s %10s %10s  %s\n", "TID", "STATE", "CPU", "PRIO", "RUN_MS",
+           "USER_MS", "SYS_MS", "NAME");
     for (int i = 0; i < n; i++)
-        printf("%6s %-9s %3llu %4ld %12llu  %s\n", tasks[i].id, tasks[i].state,
+        printf("%6s %-9s %3llu %4ld %12llu %10llu %10llu  %s\n", tasks[i].id, tasks[i].state,
                (unsigned long long)tasks[i].cpu, tasks[i].priority,
-               (unsigned long long)(tasks[i].run_ns / 1000000), tasks[i].name);
+               (unsigned long long)(tasks[i].run_ns / 1000000),
+               (unsigned long long)(tasks[i].user_ns / 1000000),
+               (unsigned long long)(tasks[i].kernel_ns / 1000000), tasks[i].name);
     return 0;
 }
 
@@ -233,11 +245,14 @@ int cmd_top(int argc, char **argv)
         if (!once)
             fputs("\x1b[H\x1b[2J", stdout);
         printf("top: %d tasks%s\r\n", n, once ? " (CPU share since boot)" : " (q quits)");
-        printf("%6s %-9s %6s %12s  %s\r\n", "TID", "STATE", "CPU%", "RUN_MS", "NAME");
+        printf("%6s %-9s %6s %12s %10s %10s  %s\r\n", "TID", "STATE", "CPU%", "RUN_MS",
+               "USER_MS", "SYS_MS", "NAME");
         for (int i = 0; i < n; i++)
-            printf("%6s %-9s %5.1f%% %12llu  %s\r\n", shown[i].id, shown[i].state,
+            printf("%6s %-9s %5.1f%% %12llu %10llu %10llu  %s\r\n", shown[i].id, shown[i].state,
                    total ? 100.0 * (double)shown[i].cpu / (double)total : 0.0,
-                   (unsigned long long)(shown[i].run_ns / 1000000), shown[i].name);
+                   (unsigned long long)(shown[i].run_ns / 1000000),
+                   (unsigned long long)(shown[i].user_ns / 1000000),
+                   (unsigned long long)(shown[i].kernel_ns / 1000000), shown[i].name);
         fflush(stdout);
         memcpy(before, now, sizeof(now[0]) * (size_t)n);
         n_before = n;

@@ -175,7 +175,9 @@ bool vkbench_sched_yield_threads(vkbench_run_t *run, uint64_t repeat)
 
 struct futex_partner {
     uint64_t repeat;
-    int word; /* 1: the partner's turn, 0: the main thread's */
+    int word;   /* 1: the partner's turn, 0: the main thread's */
+    int cpu;    /* the partner pins itself here first; -1: anywhere */
+    int pinned; /* 1 once it runs where it should, -1 when pinning failed */
 };
 
 static long futex(int *word, int op, int value)
@@ -183,10 +185,21 @@ static long futex(int *word, int op, int value)
     return syscall(SYS_futex, word, op, value, NULL, NULL, 0);
 }
 
+static bool pin_to(int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof(set), &set) == 0;
+}
+
 static void *futex_partner(void *arg)
 {
     struct futex_partner *f = arg;
 
+    __atomic_store_n(&f->pinned, f->cpu < 0 || pin_to(f->cpu) ? 1 : -1, __ATOMIC_RELEASE);
+    if (f->pinned < 0)
+        return NULL;
     for (uint64_t i = 0; i < f->repeat; i++) {
         while (__atomic_load_n(&f->word, __ATOMIC_ACQUIRE) != 1)
             futex(&f->word, FUTEX_WAIT_PRIVATE, 0);
@@ -196,9 +209,10 @@ static void *futex_partner(void *arg)
     return NULL;
 }
 
-bool vkbench_futex_pingpong_threads(vkbench_run_t *run, uint64_t repeat)
+/* The round trip; partner_cpu >= 0 pins the partner there (the caller pinned itself). */
+static bool futex_pingpong(vkbench_run_t *run, uint64_t repeat, int partner_cpu)
 {
-    struct futex_partner f = { .repeat = repeat, .word = 0 };
+    struct futex_partner f = { .repeat = repeat, .word = 0, .cpu = partner_cpu };
     pthread_t t;
 
     if (futex(&f.word, FUTEX_WAKE_PRIVATE, 1) < 0)
@@ -206,6 +220,12 @@ bool vkbench_futex_pingpong_threads(vkbench_run_t *run, uint64_t repeat)
     int err = pthread_create(&t, NULL, futex_partner, &f);
     if (err)
         return vkbench_thread_unavailable(run, err);
+    while (__atomic_load_n(&f.pinned, __ATOMIC_ACQUIRE) == 0)
+        sched_yield();
+    if (f.pinned < 0) {
+        pthread_join(t, NULL);
+        return vkbench_unavailable(run, "sched_setaffinity for the partner", 0);
+    }
     vkbench_start(run);
     for (uint64_t i = 0; i < repeat; i++) {
         __atomic_store_n(&f.word, 1, __ATOMIC_RELEASE);
@@ -216,6 +236,26 @@ bool vkbench_futex_pingpong_threads(vkbench_run_t *run, uint64_t repeat)
     vkbench_stop(run, repeat);
     pthread_join(t, NULL);
     return true;
+}
+
+bool vkbench_futex_pingpong_threads(vkbench_run_t *run, uint64_t repeat)
+{
+    return futex_pingpong(run, repeat, -1);
+}
+
+/* The same with the threads pinned to CPUs 0 and 1: every wake-up crosses CPUs. */
+bool vkbench_futex_pingpong_cpus(vkbench_run_t *run, uint64_t repeat)
+{
+    cpu_set_t saved;
+    if (sched_getaffinity(0, sizeof(saved), &saved) != 0)
+        return vkbench_unavailable(run, "sched_getaffinity", errno);
+    if (!CPU_ISSET(0, &saved) || !CPU_ISSET(1, &saved))
+        return vkbench_unavailable(run, "needs CPUs 0 and 1", 0);
+    if (!pin_to(0))
+        return vkbench_unavailable(run, "sched_setaffinity", errno);
+    bool ok = futex_pingpong(run, repeat, 1);
+    sched_setaffinity(0, sizeof(saved), &saved);
+    return ok;
 }
 
 /*

@@ -15,6 +15,7 @@
  *   vkbench: start ...
  *   NAME VALUE UNIT        e.g. "getpid 343 insns/op" then "getpid 341 ns/op"
  *   NAME n/a REASON        a syscall the benchmark needs failed (ENOSYS...)
+ *   cpu_job_speedup R ratio/wall   after the two cpu_job benchmarks: their wall-time ratio
  *   vkbench: done
  * TSC figures come from rdtsc, ns figures from clock_gettime(CLOCK_MONOTONIC), both
  * around the same timed region. Every benchmark runs once with a twentieth of its count
@@ -60,6 +61,12 @@ static const vkbench_t benchmarks[] = {
       "sched_yield between two threads (per yield)" },
     { "futex_pingpong_threads", "op", 20000, vkbench_futex_pingpong_threads,
       "futex wake/wait round trip between two threads" },
+    { "futex_pingpong_cpus", "op", 20000, vkbench_futex_pingpong_cpus,
+      "futex round trip between two threads pinned to CPUs 0 and 1 (needs 2 CPUs)" },
+    { "cpu_job_1thread", "job", 4, vkbench_cpu_job_1thread,
+      "a fixed CPU-bound job (xorshift loop) on one thread" },
+    { "cpu_job_2threads", "job", 4, vkbench_cpu_job_2threads,
+      "the same job split between two threads; cpu_job_speedup is the wall-time ratio" },
     { "channel_pingpong_procs", "op", 20000, vkbench_channel_pingpong_procs,
       "16-byte vkernel channel write + read echo between two processes (vkernel only)" },
     { "channel_call_procs", "op", 20000, vkbench_channel_call_procs,
@@ -215,7 +222,8 @@ static bool selected(const char *name, char **filters, int filter_count)
     return false;
 }
 
-static void run_one(const vkbench_t *b, bool quick, bool icount)
+/* Runs one benchmark and prints its figures; returns its ns per op, 0 when n/a. */
+static double run_one(const vkbench_t *b, bool quick, bool icount)
 {
     uint64_t repeat = quick ? b->repeat / QUICK_DIVISOR : b->repeat;
     if (repeat == 0)
@@ -231,23 +239,24 @@ static void run_one(const vkbench_t *b, bool quick, bool icount)
     }
     if (!ok) {
         print_line("%s n/a %s", b->name, run.reason[0] ? run.reason : "failed (no reason given)");
-        return;
+        return 0;
     }
     /* Harness invariants: report n/a rather than a made-up figure. */
     if (!run.started || run.ops == 0) {
         print_line("%s n/a harness: nothing was timed", b->name);
-        return;
+        return 0;
     }
     if (run.tsc_elapsed == 0 || run.ns_elapsed <= 0) {
         print_line("%s n/a clock did not advance (tsc %llu, ns %lld)", b->name,
                    (unsigned long long)run.tsc_elapsed, (long long)run.ns_elapsed);
-        return;
+        return 0;
     }
     char unit[32];
     snprintf(unit, sizeof(unit), "%s/%s", icount ? "insns" : "cycles", b->per);
     print_figure(b->name, (double)run.tsc_elapsed / (double)run.ops, unit);
     snprintf(unit, sizeof(unit), "ns/%s", b->per);
     print_figure(b->name, (double)run.ns_elapsed / (double)run.ops, unit);
+    return (double)run.ns_elapsed / (double)run.ops;
 }
 
 static void power_off_if_linux_init(void)
@@ -304,9 +313,19 @@ int main(int argc, char **argv)
     print_line("vkbench: start; %s; %s; kernel %s %s; pid %d", quick ? "quick" : "full",
                icount ? "tsc counts guest instructions (icount)" : "tsc counts cycles",
                u.sysname, u.release, (int)getpid());
-    for (size_t i = 0; i < sizeof(benchmarks) / sizeof(benchmarks[0]); i++)
-        if (selected(benchmarks[i].name, filters, filter_count))
-            run_one(&benchmarks[i], quick, icount);
+    double job_ns[2] = { 0, 0 }; /* cpu_job on one thread, on two */
+    for (size_t i = 0; i < sizeof(benchmarks) / sizeof(benchmarks[0]); i++) {
+        if (!selected(benchmarks[i].name, filters, filter_count))
+            continue;
+        double ns = run_one(&benchmarks[i], quick, icount);
+        if (strcmp(benchmarks[i].name, "cpu_job_1thread") == 0)
+            job_ns[0] = ns;
+        else if (strcmp(benchmarks[i].name, "cpu_job_2threads") == 0)
+            job_ns[1] = ns;
+    }
+    /* Wall time of the job on one thread over two: the parallel speed-up. */
+    if (job_ns[0] > 0 && job_ns[1] > 0)
+        print_line("cpu_job_speedup %.3f ratio/wall", job_ns[0] / job_ns[1]);
     print_line("vkbench: done");
     power_off_if_linux_init();
     return 0;

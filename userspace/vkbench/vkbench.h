@@ -2,7 +2,8 @@
 /*
  * vkbench: microbenchmarks that run unchanged on vkernel and on Linux (one static musl
  * binary, Linux syscalls only). This header is shared by the harness (vkbench.c) and the
- * benchmark groups (bench_ipc.c, bench_proc.c, bench_mem.c, bench_disk.c).
+ * benchmark groups (bench_ipc.c, bench_proc.c, bench_mem.c, bench_smp.c,
+ * bench_disk.c).
  *
  * A benchmark is a function that sets up, brackets its timed loop with vkbench_start()
  * and vkbench_stop(), tears down, and returns true; or returns false through
@@ -88,6 +89,10 @@ bool vkbench_mmap_munmap_1m(vkbench_run_t *run, uint64_t repeat);
 bool vkbench_mmap_munmap_4k(vkbench_run_t *run, uint64_t repeat);
 bool vkbench_memcpy_16m(vkbench_run_t *run, uint64_t repeat);
 bool vkbench_file_read_16m(vkbench_run_t *run, uint64_t repeat);
+bool vkbench_futex_pingpong_cpus(vkbench_run_t *run, uint64_t repeat); /* needs 2 CPUs */
+/* bench_smp.c: the parallel speed-up. */
+bool vkbench_cpu_job_1thread(vkbench_run_t *run, uint64_t repeat);
+bool vkbench_cpu_job_2threads(vkbench_run_t *run, uint64_t repeat);
 /* bench_disk.c: on a disk filesystem ($VKBENCH_DISK_DIR, else /vkbench). */
 bool vkbench_disk_write_64m(vkbench_run_t *run, uint64_t repeat);
 bool vkbench_disk_read_64m(vkbench_run_t *run, uint64_t repeat);

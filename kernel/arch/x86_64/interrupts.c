@@ -10,6 +10,7 @@
 #include "core/spinlock.h"
 #include "arch/x86_64/lapic.h"
 #include "lib/fmt.h"
+#include "sched/sched.h"
 
 #define VECTOR_FIRST_DEVICE 32
 #define VECTOR_SPURIOUS     0xff
@@ -251,6 +252,14 @@ static void exception(arch_frame_t *f)
     panic_exception(f, exception_names[f->vector]);
 }
 
+/* Handlers may have turned interrupts on (a fault that blocks); IRET restores the
+ * interrupted flags, so turning them off here costs nothing. */
+static void account_user_return(void)
+{
+    arch_irq_disable();
+    sched_account_user_return();
+}
+
 void arch_interrupt_dispatch(arch_frame_t *f)
 {
     /* An interrupt inside a user-copy window arrives with RFLAGS.AC set (interrupt
@@ -263,12 +272,23 @@ void arch_interrupt_dispatch(arch_frame_t *f)
         uint64_t *count = &irq_counts[arch_cpu_index()][f->vector];
         __atomic_store_n(count, *count + 1, __ATOMIC_RELAXED);
     }
+    /* User/kernel time: the thread left ring 3 here (the IST vectors may come with a
+     * user GS in the syscall entry window, but never with a ring-3 frame). */
+    bool from_user = arch_frame_from_user(f) && f->vector != 2 && f->vector != 8 &&
+                     f->vector != 18;
+    if (from_user)
+        sched_account_kernel_entry();
     if (f->vector < VECTOR_FIRST_DEVICE) {
         exception(f);
+        if (from_user)
+            account_user_return();
         return;
     }
-    if (f->vector == VECTOR_SPURIOUS)
+    if (f->vector == VECTOR_SPURIOUS) {
+        if (from_user)
+            account_user_return();
         return; /* spurious: no EOI (SDM 10.9) */
+    }
     arch_irq_handler_t h = __atomic_load_n(&handlers[f->vector], __ATOMIC_ACQUIRE);
     if (h)
         h(f);
@@ -278,4 +298,6 @@ void arch_interrupt_dispatch(arch_frame_t *f)
         lapic_eoi();
     if (arch_frame_from_user(f) && fault_hooks.user_return)
         fault_hooks.user_return(f);
+    if (from_user)
+        account_user_return();
 }

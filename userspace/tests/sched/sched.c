@@ -2,16 +2,21 @@
 /*
  * Scheduling syscalls through musl (docs/sched.md): policies and priorities mapped onto
  * the scheduler's classes, nice values, CPU affinity that really moves a thread, and
- * the errors for bad requests. Run on two CPUs.
+ * the errors for bad requests; CPU-time accounting split into user and kernel time
+ * (getrusage, times, the CPU-time clocks); real-time throttling. Run on two CPUs.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/times.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "../vktest.h"
@@ -135,6 +140,182 @@ static void affinity(void)
     sched_setaffinity(0, sizeof(set), &set);
 }
 
+/* ---- CPU time ------------------------------------------------------------------- */
+
+static volatile int work_stop;
+static struct rusage user_spin_usage, syscall_usage;
+
+static uint64_t tv_ms(struct timeval tv) { return (uint64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000; }
+static uint64_t tv_us(struct timeval tv) { return (uint64_t)tv.tv_sec * 1000000 + tv.tv_usec; }
+
+static void *user_spinner(void *arg)
+{
+    (void)arg;
+    volatile uint64_t n = 0;
+    while (!work_stop)
+        n++;
+    getrusage(RUSAGE_THREAD, &user_spin_usage);
+    return NULL;
+}
+
+/* Big reads of /dev/zero: nearly all of it is the kernel clearing the buffer. */
+static void *syscaller(void *arg)
+{
+    (void)arg;
+    static char buf[65536];
+    int fd = open("/dev/zero", O_RDONLY);
+    while (!work_stop && fd >= 0)
+        if (read(fd, buf, sizeof(buf)) < 0)
+            break;
+    if (fd >= 0)
+        close(fd);
+    getrusage(RUSAGE_THREAD, &syscall_usage);
+    return NULL;
+}
+
+static void cpu_time(void)
+{
+    pthread_t a, b;
+    pthread_create(&a, NULL, user_spinner, NULL);
+    pthread_create(&b, NULL, syscaller, NULL);
+    struct timespec ts = { 0, 600000000 };
+    nanosleep(&ts, NULL);
+    work_stop = 1;
+    pthread_join(a, NULL);
+    pthread_join(b, NULL);
+    char detail[160];
+    uint64_t u = tv_us(user_spin_usage.ru_utime), k = tv_us(user_spin_usage.ru_stime);
+    snprintf(detail, sizeof(detail), "user %llu us, kernel %llu us",
+             (unsigned long long)u, (unsigned long long)k);
+    printf("user spinner: %s\n", detail);
+    vktest_check(u > 0 && u >= 4 * k, "user_spinner_time_is_mostly_user", detail);
+    u = tv_us(syscall_usage.ru_utime);
+    k = tv_us(syscall_usage.ru_stime);
+    snprintf(detail, sizeof(detail), "user %llu us, kernel %llu us",
+             (unsigned long long)u, (unsigned long long)k);
+    printf("/dev/zero reader: %s\n", detail);
+    vktest_check(k > 0 && k >= u, "syscall_loop_time_is_mostly_kernel", detail);
+
+    /* The process total includes both (now exited) threads. */
+    struct rusage self;
+    struct tms t;
+    getrusage(RUSAGE_SELF, &self);
+    clock_t ticks = times(&t);
+    long hz = sysconf(_SC_CLK_TCK);
+    uint64_t threads_user = tv_us(user_spin_usage.ru_utime) + tv_us(syscall_usage.ru_utime);
+    uint64_t threads_kernel = tv_us(user_spin_usage.ru_stime) + tv_us(syscall_usage.ru_stime);
+    snprintf(detail, sizeof(detail), "self %llu/%llu us, threads %llu/%llu us",
+             (unsigned long long)tv_us(self.ru_utime), (unsigned long long)tv_us(self.ru_stime),
+             (unsigned long long)threads_user, (unsigned long long)threads_kernel);
+    vktest_check(tv_us(self.ru_utime) >= threads_user && tv_us(self.ru_stime) >= threads_kernel,
+                 "rusage_self_includes_exited_threads", detail);
+    /* times() counts in whole clock ticks of the same figures. */
+    int64_t du = (int64_t)t.tms_utime * 1000 / hz - (int64_t)tv_ms(self.ru_utime);
+    int64_t dk = (int64_t)t.tms_stime * 1000 / hz - (int64_t)tv_ms(self.ru_stime);
+    snprintf(detail, sizeof(detail), "times %ld/%ld ticks at %ld Hz, rusage %llu/%llu ms",
+             (long)t.tms_utime, (long)t.tms_stime, hz, (unsigned long long)tv_ms(self.ru_utime),
+             (unsigned long long)tv_ms(self.ru_stime));
+    vktest_check(ticks != (clock_t)-1 && du <= 30 && du >= -30 && dk <= 30 && dk >= -30,
+                 "times_agrees_with_getrusage", detail);
+    struct timespec pc, tc;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &pc);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &tc);
+    uint64_t pc_us = (uint64_t)pc.tv_sec * 1000000 + pc.tv_nsec / 1000;
+    uint64_t tc_us = (uint64_t)tc.tv_sec * 1000000 + tc.tv_nsec / 1000;
+    uint64_t self_us = tv_us(self.ru_utime) + tv_us(self.ru_stime);
+    snprintf(detail, sizeof(detail), "process clock %llu us, thread clock %llu us, rusage %llu us",
+             (unsigned long long)pc_us, (unsigned long long)tc_us, (unsigned long long)self_us);
+    vktest_check(pc_us >= self_us && pc_us < self_us + 100000 && tc_us < pc_us,
+                 "cputime_clocks_match_rusage", detail);
+
+    /* A reaped child's time shows under RUSAGE_CHILDREN. */
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct timespec start, now;
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &start);
+        do {
+            for (volatile int i = 0; i < 100000; i++)
+                ;
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+        } while ((now.tv_sec - start.tv_sec) * 1000000000ll + now.tv_nsec - start.tv_nsec <
+                 50000000ll);
+        _exit(0);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    struct rusage children;
+    getrusage(RUSAGE_CHILDREN, &children);
+    times(&t);
+    snprintf(detail, sizeof(detail), "children %llu/%llu us, tms_cutime %ld",
+             (unsigned long long)tv_us(children.ru_utime),
+             (unsigned long long)tv_us(children.ru_stime), (long)t.tms_cutime);
+    vktest_check(tv_us(children.ru_utime) + tv_us(children.ru_stime) >= 50000 &&
+                     tv_us(children.ru_utime) > tv_us(children.ru_stime),
+                 "rusage_children_counts_the_reaped_child", detail);
+    check_errno(getrusage(7, &self), EINVAL, "rusage_bad_who_refused");
+}
+
+/* ---- real-time throttling ------------------------------------------------------- */
+
+static volatile int hog_ready;
+static volatile unsigned long victim_count;
+
+static void pin_self(int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void *fifo_hog(void *arg)
+{
+    (void)arg;
+    pin_self(1);
+    setscheduler(0, SCHED_FIFO, 10);
+    hog_ready = 1;
+    while (!spin_stop)
+        ;
+    return NULL;
+}
+
+static void *victim(void *arg)
+{
+    (void)arg;
+    pin_self(1);
+    while (!spin_stop)
+        victim_count++;
+    return NULL;
+}
+
+static void rt_throttling(void)
+{
+    spin_stop = 0;
+    pin_self(0);
+    pthread_t h, v;
+    pthread_create(&h, NULL, fifo_hog, NULL);
+    while (!hog_ready)
+        sched_yield();
+    pthread_create(&v, NULL, victim, NULL);
+    /* The hog may use 950 ms of each 1 s period: within ~2 s the victim runs. */
+    for (int i = 0; i < 400 && !victim_count; i++) {
+        struct timespec ts = { 0, 10000000 };
+        nanosleep(&ts, NULL);
+    }
+    unsigned long counted = victim_count;
+    spin_stop = 1;
+    pthread_join(h, NULL);
+    pthread_join(v, NULL);
+    char detail[64];
+    snprintf(detail, sizeof(detail), "victim counted %lu", counted);
+    vktest_check(counted > 0, "nice0_thread_progresses_beside_fifo_hog", detail);
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(0, &set);
+    CPU_SET(1, &set);
+    sched_setaffinity(0, sizeof(set), &set);
+}
+
 /* "sleep-precision": run under -icount shift=0,sleep=off, where the guest's clock is
  * exact and host load cannot stretch it, so lateness is the kernel's alone. A sleep
  * of 10 ms must end no earlier and at most 2 ms later (the tick is 10 ms: only the
@@ -190,5 +371,7 @@ int main(int argc, char **argv)
         return sleep_precision();
     policies();
     affinity();
+    cpu_time();
+    rt_throttling();
     return vktest_finish("test-sched");
 }
