@@ -8,10 +8,12 @@
 #ifndef USERSPACE_TESTS_VKTEST_H
 #define USERSPACE_TESTS_VKTEST_H
 
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int vktest_passed, vktest_failed;
 
@@ -33,6 +35,19 @@ static inline int vktest_finish(const char *program)
     printf("%s: %d passed, %d failed\n", program, vktest_passed, vktest_failed);
     fflush(stdout);
     return vktest_failed != 0;
+}
+
+/* Free physical memory as /kobj/mem/free reports it, in bytes; 0 if unreadable. */
+static inline unsigned long long vktest_free_memory(void)
+{
+    char buf[32] = "";
+    int fd = open("/kobj/mem/free", O_RDONLY);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = 0;
+    return strtoull(buf, NULL, 10);
 }
 
 /* The number in a "name=N" argument (decimal, 0x hex or 0 octal), or fallback. */

@@ -43,19 +43,6 @@ static int run(const char *path, const char *arg)
     return status;
 }
 
-/* Free physical memory as /kobj/mem/free reports it, in bytes; 0 if unreadable. */
-static unsigned long long free_memory(void)
-{
-    char buf[32] = "";
-    int fd = open("/kobj/mem/free", O_RDONLY);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    buf[n > 0 ? n : 0] = 0;
-    return strtoull(buf, NULL, 10);
-}
-
 static void sleep_ms(long ms)
 {
     struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -244,9 +231,9 @@ int main(void)
         if (round == 0) {
             vktest_check(bomb, "fork_bomb_bounded_by_process_limit", "no EAGAIN, or no fork after");
             vktest_check(hog, "memory_hog_killed_when_memory_runs_out", "the hog was not killed");
-            after_first = free_memory();
+            after_first = vktest_free_memory();
         } else {
-            unsigned long long now = free_memory();
+            unsigned long long now = vktest_free_memory();
             char detail[96];
             snprintf(detail, sizeof(detail), "free %llu KiB after the first round, %llu after the second",
                      after_first >> 10, now >> 10);
