@@ -237,12 +237,12 @@ void time_event_at(uint64_t deadline_ns)
 {
     if (!tick_vector)
         return; /* no timer: deadlines are met by whatever interrupt comes next */
-    uint64_t f;
-    __asm__ volatile("pushfq; popq %0; cli" : "=r"(f) : : "memory");
+    bool irq = arch_irq_enabled();
+    arch_irq_disable();
     if (deadline_ns < cpu_timer[arch_cpu_index()].armed_ns)
         arm(deadline_ns, time_monotonic_ns());
-    if (f & 0x200)
-        __asm__ volatile("sti" ::: "memory");
+    if (irq)
+        arch_irq_enable();
 }
 
 static void tick_handler(arch_frame_t *frame)
