@@ -59,6 +59,7 @@ _Static_assert(sizeof(vk_task_info_t) == 64, "vk_task_info_t");
 typedef struct vk_api {
     vk_api_header_t header;
     /* revision 1 */
+    /* One line into the kernel log; rate-limited per process (docs/abi.md). */
     int64_t (*log_write)(const char *text, uint64_t len);
     int64_t (*framebuffer_info)(vk_fb_info_t *out);
     int64_t (*task_snapshot)(vk_task_info_t *out, uint64_t max_tasks); /* tasks written */

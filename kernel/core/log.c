@@ -91,6 +91,30 @@ void log_write(int level, const char *fmt, ...)
     va_end(ap);
 }
 
+static spinlock_t ratelimit_lock = SPINLOCK_INIT;
+
+bool log_ratelimit(log_ratelimit_t *rl, uint32_t *suppressed)
+{
+    uint64_t now = clock_ns ? clock_ns() : 0;
+    bool allowed = false;
+    *suppressed = 0;
+    uint64_t f = spinlock_lock_irqsave(&ratelimit_lock);
+    if (!rl->window_start_ns || now - rl->window_start_ns >= LOG_RATELIMIT_WINDOW_NS) {
+        rl->window_start_ns = now ? now : 1;
+        rl->used = 0;
+    }
+    if (rl->used < LOG_RATELIMIT_BURST) {
+        rl->used++;
+        *suppressed = rl->suppressed;
+        rl->suppressed = 0;
+        allowed = true;
+    } else {
+        rl->suppressed++;
+    }
+    spinlock_unlock_irqrestore(&ratelimit_lock, f);
+    return allowed;
+}
+
 void log_printf(const char *fmt, ...)
 {
     char buf[CONFIG_LOG_LINE_MAX];

@@ -8,6 +8,7 @@
 #define KERNEL_CORE_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,34 @@ void log_set_level(int level);
 int log_level(void);
 void log_set_route(unsigned route);
 unsigned log_route(void);
+
+/* A rate limit for lines that programs can cause (their own messages through
+ * vk_log_write, reports of calls they make or faults they take), so no program can
+ * flood the console: at most LOG_RATELIMIT_BURST lines per LOG_RATELIMIT_WINDOW_NS.
+ * Zero-initialise; any CPU may call (one internal lock serialises every state). */
+typedef struct {
+    uint64_t window_start_ns;
+    uint32_t used;       /* lines allowed in this window */
+    uint32_t suppressed; /* lines dropped since the last one allowed */
+} log_ratelimit_t;
+
+#define LOG_RATELIMIT_WINDOW_NS 5000000000ull
+#define LOG_RATELIMIT_BURST     50u
+
+/* True when a line may go out now; *suppressed becomes the number dropped before it
+ * (usually 0), for the caller to mention. */
+bool log_ratelimit(log_ratelimit_t *rl, uint32_t *suppressed);
+/* log_write through a rate limit of its own call site. */
+#define log_write_ratelimited(level, ...)                                                 \
+    do {                                                                                  \
+        static log_ratelimit_t rl_;                                                       \
+        uint32_t dropped_;                                                                \
+        if (log_ratelimit(&rl_, &dropped_)) {                                             \
+            if (dropped_)                                                                 \
+                log_write(level, "(%u lines like the next suppressed)", dropped_);       \
+            log_write(level, __VA_ARGS__);                                                \
+        }                                                                                 \
+    } while (0)
 
 /* The clock used for timestamps (set once timers run; 0 before). */
 void log_set_clock(uint64_t (*fn)(void));

@@ -180,7 +180,7 @@ int exec_load(process_t *p, const void *elf, size_t size, const char *path,
     }
     elf64_error_t e = elf64_check(elf, size, &policy, &img);
     if (e != ELF64_OK) {
-        log_warn("exec: %s: %s", path, elf64_error_string(e));
+        log_write_ratelimited(LOG_LEVEL_WARN, "exec: %s: %s", path, elf64_error_string(e));
         return e == ELF64_E_INTERP ? -VK_ENOEXEC : -VK_ENOEXEC;
     }
     uint64_t bias = policy.type == ELF64_ET_DYN ? EXEC_PIE_BASE - img.vaddr_lo : 0;
@@ -211,7 +211,7 @@ int exec_read_file(vnode_t *cwd, const char *path, void **bytes, size_t *size)
     if (!err && (v->type != VNODE_REG || !(st.mode & 0111)))
         err = -VK_EACCES;
     else if (!err && st.size > CONFIG_EXEC_FILE_MAX) {
-        log_warn("exec: %s: %llu bytes is above CONFIG_EXEC_FILE_MAX", path,
+        log_write_ratelimited(LOG_LEVEL_WARN, "exec: %s: %llu bytes is above CONFIG_EXEC_FILE_MAX", path,
                  (unsigned long long)st.size);
         err = -VK_ENOEXEC;
     }

@@ -490,6 +490,7 @@ struct report {
     char text[CRASH_REPORT_MAX];
     size_t length;
     bool full;
+    bool quiet; /* over the console's rate limit: kept in KObj only */
 };
 
 __attribute__((format(printf, 2, 3))) static void report_line(struct report *r,
@@ -502,7 +503,8 @@ __attribute__((format(printf, 2, 3))) static void report_line(struct report *r,
     va_end(ap);
     if (n >= sizeof(line))
         n = sizeof(line) - 1;
-    log_error("%s", line);
+    if (!r->quiet)
+        log_error("%s", line);
     static const char more[] = "...\n";
     if (r->full)
         return;
@@ -568,6 +570,14 @@ void proc_kill_on_fault(const arch_frame_t *f, int sig, const char *what)
     KASSERT(p != NULL);
     struct report report = { .length = 0 }; /* about 1 KiB of the 16 KiB kernel stack */
     struct report *r = &report;
+    /* A program that crashes children in a loop must not flood the console: reports
+     * over the rate limit are only counted and kept in /kobj/crash. */
+    static log_ratelimit_t console_budget;
+    uint32_t dropped;
+    r->quiet = !log_ratelimit(&console_budget, &dropped);
+    if (!r->quiet && dropped)
+        log_error("(%u crash reports suppressed on the console; /kobj/crash/count has them all)",
+                  dropped);
     char where[64] = "";
     if (f->rip >= p->image_base && f->rip < p->image_end)
         fmt_snprintf(where, sizeof(where), " (image+0x%llx)",

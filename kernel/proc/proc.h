@@ -18,6 +18,7 @@
 #include "mm/aspace.h"
 #include "arch/x86_64/arch.h"
 #include "fs/vfs.h"
+#include "core/log.h"
 
 #define PROC_NAME_MAX 32
 #define PROC_EXE_MAX 256
@@ -112,6 +113,7 @@ struct process {
     sched_wait_queue_t thread_ended; /* woken as each thread ends (execve waits) */
     proc_cpu_times_t exited_times;   /* of its threads that ended */
     proc_cpu_times_t children_times; /* of its reaped children (theirs, with their children's) */
+    log_ratelimit_t log_budget; /* its vk_log_write lines (kernel/sys/sys_vk.c) */
 
     struct process *next;       /* all processes, newest first (zombies until reaped) */
 };
@@ -222,6 +224,9 @@ unsigned proc_live_count(void);
  * process locked, so it cannot end meanwhile: fn must not block. fn's result, or
  * -VK_ESRCH when there is no such thread. */
 int proc_with_thread(long tid, int (*fn)(proc_thread_t *t, void *arg), void *arg);
+/* True when p is ancestor or one of its descendants (children, their children...).
+ * Call with the process table locked, as proc_with_thread's fn is (session.c). */
+bool proc_is_self_or_descendant_locked(const process_t *ancestor, const process_t *p);
 
 /* ---- process groups and sessions (session.c, docs/tty.md) ------------------------ */
 

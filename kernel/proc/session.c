@@ -21,6 +21,19 @@ static process_t *find_locked(long pid)
     return NULL;
 }
 
+bool proc_is_self_or_descendant_locked(const process_t *ancestor, const process_t *p)
+{
+    /* Bounded: parent links never form a cycle, but a bound costs nothing. */
+    for (unsigned depth = 0; p && depth <= CONFIG_PROC_MAX; depth++) {
+        if (p == ancestor)
+            return true;
+        if (!p->parent_pid || p->parent_pid == PROC_ORPHAN)
+            return false;
+        p = find_locked(p->parent_pid);
+    }
+    return false;
+}
+
 static bool group_in_session_locked(long pgid, uint32_t sid)
 {
     for (process_t *p = proc_table; p; p = p->next)

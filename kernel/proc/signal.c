@@ -312,8 +312,11 @@ bool signal_deliver_pending(arch_frame_t *f, bool interrupted, uint64_t nr)
         if (act->handler == SIG_DFL) {
             /* Signals people send on purpose (^C, kill) are not news on the console. */
             bool asked = sig == 1 || sig == 2 || sig == 9 || sig == 13 || sig == 15;
-            log_write(asked ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO, "%s[%u] terminated by signal %d",
-                      p->name, p->pid, sig);
+            if (asked)
+                log_debug("%s[%u] terminated by signal %d", p->name, p->pid, sig);
+            else
+                log_write_ratelimited(LOG_LEVEL_INFO, "%s[%u] terminated by signal %d",
+                                      p->name, p->pid, sig);
             proc_exit(sig);
         }
         if (interrupted && (act->flags & SA_RESTART) && !never_restarted(nr))

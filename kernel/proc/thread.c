@@ -137,8 +137,7 @@ static void clear_child_tid(proc_thread_t *t)
 static void thread_main(void *arg)
 {
     proc_thread_t *t = arg;
-    process_t *p = t->process;
-    t->sched = sched_current();
+    process_t *p = t->process; /* t->sched was set by proc_thread_start */
     sched_thread_set_owner(sched_current(), t);
     arch_set_cpu_process(t); /* the switch into this thread saw no owner yet */
     aspace_activate(p->aspace);
@@ -190,9 +189,17 @@ int proc_thread_start(proc_thread_t *t, uint32_t tid)
 {
     t->tid = tid;
     add_thread(t->process, t);
+    /* t->sched is set before the thread can run, so the scheduling calls find it from
+     * the moment fork or clone returns. A thread made by a program (fork, clone,
+     * vk_spawn) inherits its creator's priority, policy and CPU affinity, as on Linux;
+     * one the kernel starts (init) gets the defaults. */
+    sched_thread_t *creator = proc_thread_current() ? sched_current() : NULL;
     sched_thread_params_t params = {
         .name = t->process->name, .entry = thread_main, .arg = t,
-        .priority = SCHED_PRIORITY_DEFAULT, .detached = true,
+        .priority = creator ? sched_thread_priority(creator) : SCHED_PRIORITY_DEFAULT,
+        .policy = creator ? sched_thread_policy(creator) : SCHED_POLICY_RR,
+        .affinity = creator ? sched_thread_affinity(creator) : 0,
+        .detached = true, .publish = &t->sched,
     };
     if (!sched_thread_spawn(&params)) {
         remove_thread(t->process, t);

@@ -83,6 +83,7 @@ typedef struct {
     sched_policy_t policy; /* real-time only */
     uint64_t affinity;     /* bit n = may run on CPU n; 0 means every CPU */
     bool detached;         /* freed as soon as it exits; cannot be joined */
+    sched_thread_t **publish; /* when set, *publish = the new thread before it can run */
 } sched_thread_params_t;
 
 /* Create a thread and make it runnable at once (it may run before this returns, when it

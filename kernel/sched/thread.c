@@ -212,6 +212,8 @@ sched_thread_t *sched_thread_spawn(const sched_thread_params_t *params)
                      ? "out of memory" : "bad parameters");
         return NULL;
     }
+    if (params->publish)
+        __atomic_store_n(params->publish, t, __ATOMIC_RELEASE);
     uint64_t f = sched_irq_save();
     sched_make_runnable(t);
     sched_irq_restore(f);

@@ -8,11 +8,16 @@
  *   SCHED_BATCH           nice n              ->  batch 160 + n
  *   SCHED_IDLE                                 ->  batch 199, the last of all
  *
- * Everyone may ask for anything: vkernel has no users or capabilities for this yet.
+ * Who may ask (docs/sched.md "Who may ask"): anyone may read. Changing a thread needs
+ * the thread to be in the caller's process or a descendant of it, and making a thread
+ * more urgent than SCHED_PRIORITY_DEFAULT (nice below 0, real-time) needs the
+ * KObj-write right, the one administrative right; otherwise EPERM. Priority is
+ * strict, so without these rules any program could starve any other, init included.
  */
 #include "sys/syscall.h"
 #include "proc/proc.h"
 #include "sched/sched.h"
+#include "kobj/kobj.h"
 #include "mm/usercopy.h"
 #include "arch/x86_64/arch.h"
 #include <vk/errno.h>
@@ -32,8 +37,16 @@ typedef struct {
     int policy;   /* SCHED_*, or -1 to keep the thread's */
     int value;    /* real-time priority 1..99, or a nice value */
     bool set;     /* set (else: read into the fields) */
+    bool admin;   /* the caller holds the KObj-write right (set by sched_request) */
     uint64_t mask;
 } sched_request_t;
+
+/* The caller may change t: its own process's thread, a descendant's, or any with the
+ * right. The process table is locked (proc_with_thread). */
+static bool may_change(const proc_thread_t *t, bool admin)
+{
+    return admin || proc_is_self_or_descendant_locked(proc_current(), t->process);
+}
 
 static bool realtime(int policy) { return policy == SCHED_FIFO || policy == SCHED_RR; }
 
@@ -83,6 +96,12 @@ static int on_thread(proc_thread_t *t, void *arg)
         int nice = r->value < NICE_MIN ? NICE_MIN : r->value > NICE_MAX ? NICE_MAX : r->value;
         priority = (policy == SCHED_BATCH ? 160 : 120) + nice;
     }
+    if (!may_change(t, r->admin))
+        return -VK_EPERM;
+    /* More urgent than the default, and more than it is now: the right's business (as
+     * Linux asks for CAP_SYS_NICE beyond RLIMIT_NICE and RLIMIT_RTPRIO, both 0). */
+    if (!r->admin && priority < SCHED_PRIORITY_DEFAULT && priority < sched_thread_priority(s))
+        return -VK_EPERM;
     int err = sched_set_priority(s, priority);
     if (!err && realtime(policy))
         err = sched_set_policy(s, policy == SCHED_FIFO ? SCHED_POLICY_FIFO : SCHED_POLICY_RR);
@@ -93,6 +112,8 @@ static long sched_request(uint64_t tid, sched_request_t *r)
 {
     if ((int32_t)tid < 0)
         return -VK_EINVAL;
+    if (r->set)
+        r->admin = kobj_write_allowed(); /* before the table lock: it takes others */
     return proc_with_thread((long)(int32_t)tid, on_thread, r);
 }
 
@@ -220,7 +241,10 @@ long sys_sched_getaffinity(const syscall_args_t *a)
 
 static int set_affinity(proc_thread_t *t, void *arg)
 {
-    return sched_set_affinity(t->sched, *(uint64_t *)arg);
+    sched_request_t *r = arg;
+    if (!may_change(t, r->admin))
+        return -VK_EPERM;
+    return sched_set_affinity(t->sched, r->mask);
 }
 
 long sys_sched_setaffinity(const syscall_args_t *a)
@@ -237,7 +261,8 @@ long sys_sched_setaffinity(const syscall_args_t *a)
         return -VK_EINVAL;
     if ((int32_t)a->arg[0] < 0)
         return -VK_EINVAL;
-    return proc_with_thread((long)(int32_t)a->arg[0], set_affinity, &mask);
+    sched_request_t r = { .set = true, .admin = kobj_write_allowed(), .mask = mask };
+    return proc_with_thread((long)(int32_t)a->arg[0], set_affinity, &r);
 }
 
 /* getcpu(cpu, node, cache): where the caller runs now (it may move at once). */

@@ -24,8 +24,18 @@ long sys_vk_log_write(const syscall_args_t *a)
     for (uint64_t i = 0; i < len; i++)
         if ((uint8_t)text[i] < 0x20 || (uint8_t)text[i] == 0x7f)
             text[i] = '?';
+    /* Each process gets LOG_RATELIMIT_BURST lines per window; the rest are dropped (and
+     * counted in the next line that goes out), but the call still succeeds, as a write
+     * to Linux's rate-limited /dev/kmsg does. */
     process_t *p = proc_current();
-    log_info("%s[%u]: %s", p->name, p->pid, text);
+    uint32_t dropped;
+    bool allowed = log_ratelimit(&p->log_budget, &dropped);
+    if (allowed && dropped)
+        log_info("%s[%u]: (%u lines suppressed: more than %u in %llu s)", p->name, p->pid,
+                 dropped, LOG_RATELIMIT_BURST,
+                 (unsigned long long)(LOG_RATELIMIT_WINDOW_NS / 1000000000ull));
+    if (allowed)
+        log_info("%s[%u]: %s", p->name, p->pid, text);
     return (long)a->arg[1];
 }
 

@@ -628,6 +628,14 @@ def user_programs():
           re.search(r'test-isolation\.vbin\[\d+\]: log-probe\?\[    0\.000000\] forged-kernel-line\?\[2J end\n', out)
           is not None and '\n[    0.000000] forged-kernel-line' not in out,
           'the probe text was not logged as one sanitised line')
+    flood = re.findall(r'test-isolation\.vbin\[\d+\]: flood-line (\d+)\n', out)
+    check('isolation.log_flood_rate_limited',
+          [int(n) for n in flood] == list(range(50)),
+          'expected flood lines 0..49 only, got %d lines' % len(flood))
+    check('isolation.log_flood_drops_counted',
+          re.search(r'test-isolation\.vbin\[\d+\]: \(150 lines suppressed: more than 50 in 5 s\)\n'
+                    r'[^\n]*test-isolation\.vbin\[\d+\]: flood-after-window\n', out) is not None,
+          'no "150 lines suppressed" line before the one after the window')
     check('isolation.kill_reports_logged', len(re.findall(r'test-crash.vbin\[\d+\] killed by SIG', out)) >= 8,
           'expected a kill report per crash')
     # Each report names the faulting function and walks back through the callers.

@@ -183,6 +183,22 @@ int main(void)
               "expected ECHILD");
     }
 
+    /* A log flood: a child (its own budget) writes 200 lines at once. The runner checks
+     * that only the first 50 (LOG_RATELIMIT_BURST) reach the log, and that its line
+     * after the 5 s window says how many were dropped. It runs beside the tests below. */
+    fflush(stdout);
+    pid_t flooder = fork();
+    if (flooder == 0) {
+        char line[32];
+        for (int i = 0; i < 200; i++) {
+            int n = snprintf(line, sizeof(line), "flood-line %d", i);
+            if (api->log_write(line, (uint64_t)n) != n)
+                _exit(1);
+        }
+        sleep_ms(5200);
+        _exit(api->log_write("flood-after-window", 18) == 18 ? 0 : 1);
+    }
+
     /* Powering off needs the KObj-write right: a forked child does not inherit ours
      * (it is not marked inheritable), so its reboot(2) must fail with EPERM. If the
      * check were missing, the machine would power off here and the suite fail. */
@@ -219,6 +235,11 @@ int main(void)
     int fpu_status = run("/bin/test-crash.vbin", "fpu-check");
     vktest_check(fpu_status >= 0 && WIFEXITED(fpu_status) && WEXITSTATUS(fpu_status) == 0,
           "fpu_child_starts_clean", "the child saw the parent's xmm8 or MXCSR");
+
+    int flood_status = -1;
+    vktest_check(flooder > 0 && waitpid(flooder, &flood_status, 0) == flooder &&
+                     WIFEXITED(flood_status) && WEXITSTATUS(flood_status) == 0,
+                 "log_flood_writes_all_succeed", "a rate-limited log_write failed");
 
     /* Resource exhaustion, twice: the first round lets caches and the kernel's stack
      * pool reach their working size; after the second, free memory must be back where

@@ -10,9 +10,11 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/times.h>
@@ -323,6 +325,86 @@ static void rt_throttling(void)
 #define SLEEP_NS 10000000L
 #define LATE_MAX_NS 2000000L
 
+/* Who may change scheduling (docs/sched.md "Who may ask"): a forked child holds no
+ * KObj-write right (init does not mark it inheritable), so it may change itself and its
+ * own children, never its parent, and may not make itself more urgent than nice 0. Its
+ * children inherit its nice value and are found by the calls from the moment fork
+ * returns. Each check's result is one bit of a shared word. */
+enum {
+    PERM_PARENT_NICE, PERM_PARENT_IDLE, PERM_PARENT_AFFINITY, PERM_SELF_NICE_NEGATIVE,
+    PERM_SELF_FIFO, PERM_SELF_NICE_UP_DOWN, PERM_CHILD_INHERITS, PERM_CHILD_NICE,
+    PERM_PARENT_READABLE, PERM_COUNT
+};
+
+static void permission_child(volatile unsigned *ok)
+{
+    pid_t parent = getppid();
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(0, &set);
+    errno = 0;
+    *ok |= (setpriority(PRIO_PROCESS, parent, 19) == -1 && errno == EPERM) << PERM_PARENT_NICE;
+    errno = 0;
+    *ok |= (setscheduler(parent, SCHED_IDLE, 0) == -1 && errno == EPERM) << PERM_PARENT_IDLE;
+    errno = 0;
+    *ok |= (sched_setaffinity(parent, sizeof(set), &set) == -1 && errno == EPERM)
+           << PERM_PARENT_AFFINITY;
+    errno = 0;
+    *ok |= (setpriority(PRIO_PROCESS, 0, -1) == -1 && errno == EPERM) << PERM_SELF_NICE_NEGATIVE;
+    errno = 0;
+    *ok |= (setscheduler(0, SCHED_FIFO, 10) == -1 && errno == EPERM) << PERM_SELF_FIFO;
+    /* Less urgent, then back towards the default: both its own business. */
+    *ok |= (setpriority(PRIO_PROCESS, 0, 10) == 0 && setpriority(PRIO_PROCESS, 0, 0) == 0 &&
+            getpriority(PRIO_PROCESS, 0) == 0)
+           << PERM_SELF_NICE_UP_DOWN;
+    setpriority(PRIO_PROCESS, 0, 10);
+    pid_t grandchild = fork();
+    if (grandchild == 0) {
+        pause();
+        _exit(0);
+    }
+    errno = 0;
+    *ok |= (grandchild > 0 && getpriority(PRIO_PROCESS, grandchild) == 10 && errno == 0)
+           << PERM_CHILD_INHERITS;
+    *ok |= (grandchild > 0 && setpriority(PRIO_PROCESS, grandchild, 12) == 0 &&
+            getpriority(PRIO_PROCESS, grandchild) == 12)
+           << PERM_CHILD_NICE;
+    if (grandchild > 0) {
+        kill(grandchild, SIGKILL);
+        waitpid(grandchild, NULL, 0);
+    }
+    errno = 0;
+    *ok |= (getpriority(PRIO_PROCESS, parent) == 0 && errno == 0) << PERM_PARENT_READABLE;
+}
+
+static void permissions(void)
+{
+    static const char *const names[PERM_COUNT] = {
+        "child_cannot_renice_its_parent", "child_cannot_make_its_parent_idle",
+        "child_cannot_pin_its_parent", "nice_below_0_needs_the_right",
+        "real_time_needs_the_right", "own_nice_up_and_back_to_0",
+        "fork_child_inherits_nice_and_is_found_at_once", "child_may_renice_its_own_child",
+        "child_may_read_its_parents_priority",
+    };
+    volatile unsigned *ok = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (ok == MAP_FAILED) {
+        vktest_check(0, "permission_result_page", "mmap(MAP_SHARED) failed");
+        return;
+    }
+    *ok = 0;
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        permission_child(ok);
+        _exit(0);
+    }
+    int status = 0;
+    int ended = pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status);
+    for (int i = 0; i < PERM_COUNT; i++)
+        vktest_check(ended && (*ok >> i & 1), names[i], "see docs/sched.md, Who may ask");
+    munmap((void *)ok, 4096);
+}
+
 static long ns_between(const struct timespec *a, const struct timespec *b)
 {
     return (b->tv_sec - a->tv_sec) * 1000000000L + (b->tv_nsec - a->tv_nsec);
@@ -370,6 +452,7 @@ int main(int argc, char **argv)
     if (argc > 1 && !strcmp(argv[1], "sleep-precision"))
         return sleep_precision();
     policies();
+    permissions();
     affinity();
     cpu_time();
     rt_throttling();
