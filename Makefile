@@ -209,12 +209,14 @@ fuzz: $(FUZZERS)
 	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
 # The in-guest syscall fuzzer and malformed-ELF test (userspace/tests/fuzz); SEED empty
-# lets the guest pick one (it prints it).
+# lets the guest pick one (it prints it). SEEDS=N fuzzes CALLS calls of each of the
+# seeds SEED..SEED+N-1 in one boot.
 SEED ?=
+SEEDS ?= 1
 CALLS ?= 200000
 ELFS ?= 1000
 fuzz-guest: disk
-	@$(PYTHON) scripts/fuzz_guest.py '$(SEED)' $(CALLS) $(ELFS) $(SMP)
+	@$(PYTHON) scripts/fuzz_guest.py '$(SEED)' $(CALLS) $(ELFS) '$(SMP)' $(SEEDS)
 
 # The SMP stress run (userspace/tests/stress, scripts/stress.py): not part of `make test`.
 # STRESS_KERNEL=build/debug/kernel boots the DEBUG=1 kernel (make debug-kernel first).

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """`make fuzz-guest`: boot vkernel headless with init=test-fuzz (userspace/tests/fuzz) and
-report. Usage: fuzz_guest.py SEED CALLS ELFS [SMP]; SEED may be empty (the guest picks
-one and prints it). Prints the fuzzer's lines, the kernel's error lines and the end of
+report. Usage: fuzz_guest.py SEED CALLS ELFS [SMP] [SEEDS]; SEED may be empty (the guest
+picks one and prints it); SEEDS > 1 runs CALLS calls of each of the seeds SEED,
+SEED+1, ... in one boot. Prints the fuzzer's lines, the kernel's error lines and the end of
 the serial log; the whole log goes to build/fuzz-guest.log. Exit status 0 when the
 kernel did not panic and the fuzzer exited 0. With FUZZ_DEBUG_KERNEL=1 in the
 environment it boots the DEBUG=1 kernel (make debug-kernel: KASAN-lite heap, UBSan)
-instead of the disk's own."""
+instead of the disk's own. FUZZ_GUEST_LOG names another log file (for runs side by
+side)."""
 import os
 import re
 import sys
@@ -22,10 +24,11 @@ EXIT_INIT_OK = 0x20  # kernel/core/main.c run_init
 def main():
     seed, calls, elfs = sys.argv[1], sys.argv[2], sys.argv[3]
     smp = int(sys.argv[4]) if len(sys.argv) > 4 and sys.argv[4] else 1
-    args = 'calls=%s elfs=%s' % (calls, elfs) + (' seed=%s' % seed if seed else '')
+    seeds = int(sys.argv[5]) if len(sys.argv) > 5 and sys.argv[5] else 1
+    args = 'calls=%s elfs=%s seeds=%d' % (calls, elfs, seeds) + (' seed=%s' % seed if seed else '')
     # Roughly 1,400 calls and 25 executables a second under TCG on a slow host; the
     # timeout allows for a host several times slower.
-    timeout = 120 + int(calls) // 250 + int(elfs) // 5
+    timeout = 120 + int(calls) * seeds // 250 + int(elfs) // 5
     replace = None
     if os.environ.get('FUZZ_DEBUG_KERNEL') == '1':
         d = os.path.join(ROOT, 'build', 'debug', 'kernel')
@@ -41,7 +44,7 @@ def main():
         print('fuzz-guest: %s' % e)
     out = g.text()
     g.close()
-    log = os.path.join(ROOT, 'build', 'fuzz-guest.log')
+    log = os.environ.get('FUZZ_GUEST_LOG') or os.path.join(ROOT, 'build', 'fuzz-guest.log')
     with open(log, 'w') as f:
         f.write(out)
     for line in out.splitlines():

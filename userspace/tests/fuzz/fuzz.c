@@ -2,14 +2,16 @@
 /*
  * test-fuzz: the in-guest syscall fuzzer and malformed-ELF exec test.
  *
- *   test-fuzz.vbin [seed=N] [calls=N] [start=N] [batch=N] [elfs=N] [timeout_ms=N]
+ *   test-fuzz.vbin [seed=N] [seeds=N] [calls=N] [start=N] [batch=N] [elfs=N] [timeout_ms=N]
  *
  * Calls [start, start+calls) of the stream `seed` run in forked batch children of
  * `batch` calls each. A child may block, die or exec; the parent (never fuzzed itself)
  * watches each child's progress word (fuzz.h), SIGKILLs one whose call makes no progress
  * for timeout_ms (default 100), and starts the next child after the last call reported. A child that
  * survives SIGKILL is a hung kernel and fails the run. Then `elfs` corrupted copies of
- * /bin/hello.vbin are exec'd (elf.c). Prints the seed so a run can be replayed, and
+ * /bin/hello.vbin are exec'd (elf.c). seeds=N runs the streams seed, seed+1, ...,
+ * seed+N-1 one after another in the same boot (so long runs spend their time fuzzing,
+ * not booting), each replayable alone. Prints each seed so a run can be replayed, and
  * "test-fuzz: N passed, N failed".
  */
 #define _GNU_SOURCE
@@ -211,6 +213,7 @@ int main(int argc, char **argv)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     uint64_t seed = vktest_option(argc, argv, "seed", (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 32);
+    uint64_t seeds = vktest_option(argc, argv, "seeds", 1);
     uint64_t calls = vktest_option(argc, argv, "calls", 20000);
     uint64_t start = vktest_option(argc, argv, "start", 0);
     uint64_t batch = vktest_option(argc, argv, "batch", 2000);
@@ -218,25 +221,30 @@ int main(int argc, char **argv)
     int timeout_ms = (int)vktest_option(argc, argv, "timeout_ms", 100);
     if (!batch)
         batch = 1;
-    printf("fuzz: seed=%llu start=%llu calls=%llu batch=%llu timeout_ms=%d elfs=%llu\n",
-           (unsigned long long)seed, (unsigned long long)start, (unsigned long long)calls,
-           (unsigned long long)batch, timeout_ms, (unsigned long long)elfs);
-
     if (fuzz_progress_init()) {
         vktest_check(0, "fuzz_progress_page_mapped", "mmap(MAP_SHARED) failed");
         return vktest_finish("test-fuzz");
     }
-    fuzz_stats_t st = { 0 };
-    uint64_t t0 = now_ms();
-    int hung = fuzz_syscalls(seed, start, calls, batch, timeout_ms, &st);
-    uint64_t t1 = now_ms();
-    printf("fuzz: syscalls: %llu calls in %llu ms, %llu children, %llu blocked and killed, "
-           "%llu killed by a signal, %llu exited early\n",
-           (unsigned long long)st.calls, (unsigned long long)(t1 - t0),
-           (unsigned long long)st.children, (unsigned long long)st.blocked,
-           (unsigned long long)st.signalled, (unsigned long long)st.exited_early);
+    int hung = 0;
+    uint64_t made = 0;
+    for (uint64_t k = 0; k < (seeds ? seeds : 1) && !hung; k++) {
+        printf("fuzz: seed=%llu start=%llu calls=%llu batch=%llu timeout_ms=%d elfs=%llu\n",
+               (unsigned long long)(seed + k), (unsigned long long)start,
+               (unsigned long long)calls, (unsigned long long)batch, timeout_ms,
+               (unsigned long long)elfs);
+        fuzz_stats_t st = { 0 };
+        uint64_t t0 = now_ms();
+        hung = fuzz_syscalls(seed + k, start, calls, batch, timeout_ms, &st);
+        uint64_t t1 = now_ms();
+        printf("fuzz: syscalls: %llu calls in %llu ms, %llu children, %llu blocked and killed, "
+               "%llu killed by a signal, %llu exited early\n",
+               (unsigned long long)st.calls, (unsigned long long)(t1 - t0),
+               (unsigned long long)st.children, (unsigned long long)st.blocked,
+               (unsigned long long)st.signalled, (unsigned long long)st.exited_early);
+        made += st.calls;
+    }
     vktest_check(hung == 0, "fuzz_no_child_survives_sigkill", "a child hung: see above");
-    vktest_check(st.calls == calls, "fuzz_all_calls_made", "stopped early");
+    vktest_check(made == calls * (seeds ? seeds : 1), "fuzz_all_calls_made", "stopped early");
 
     int bad = fuzz_elf_run(seed, (unsigned)elfs, "/bin/hello.vbin");
     vktest_check(bad == 0, "fuzz_malformed_elf_exec_survived", "see the elf lines above");
