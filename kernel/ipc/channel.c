@@ -372,9 +372,9 @@ static long take_handles(endpoint_t *e, message_t *m, const uint32_t *handles,
  * the same critical section. answered: see deliver_locked. *queued: m went to the
  * peer's queue, whose readers the caller must wake. On failure m is still the
  * caller's, with none of its handles taken. */
-static long write_locked(endpoint_t *e, message_t *m, const uint32_t *handles,
-                         const ipc_capability_t *caps, uint64_t deadline_ns,
-                         call_waiter_t *waiter, call_waiter_t **answered, bool *queued)
+static inline __attribute__((always_inline)) long
+write_locked(endpoint_t *e, message_t *m, const uint32_t *handles, const ipc_capability_t *caps,
+             uint64_t deadline_ns, call_waiter_t *waiter, call_waiter_t **answered, bool *queued)
 {
     endpoint_t *peer = peer_of(e);
     long err = wait_room(e->channel, peer, deadline_ns);
@@ -480,7 +480,8 @@ static long copy_out(const message_t *m, vk_channel_msg_t *msg)
 /* Waits until e has a message (0) or its peer is gone with nothing queued (-VK_EPIPE).
  * Lock held. handoff: threads to wake first (a call just answered), directly switched
  * to if this read blocks (sched_wait_handoff), else woken normally. */
-static long wait_readable(endpoint_t *e, bool nonblock, sched_wait_queue_t *handoff)
+static inline __attribute__((always_inline)) long
+wait_readable(endpoint_t *e, bool nonblock, sched_wait_queue_t *handoff)
 {
     channel_t *c = e->channel;
     long err = 0;
@@ -489,8 +490,10 @@ static long wait_readable(endpoint_t *e, bool nonblock, sched_wait_queue_t *hand
             err = -VK_EPIPE;
         else if (nonblock)
             err = -VK_EAGAIN;
-        else
+        else if (handoff)
             err = sched_wait_handoff(&e->readers, &c->lock, SCHED_WAIT_FOREVER, handoff);
+        else /* the plain read: the wait without the handoff code */
+            err = sched_wait_interruptible(&e->readers, &c->lock, SCHED_WAIT_FOREVER);
         handoff = NULL; /* woken by the wait, whatever it returned */
     }
     if (handoff)
