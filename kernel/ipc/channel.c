@@ -27,10 +27,13 @@
  *     the pair's lock and in the same critical section that queues the request. A write
  *     arriving at that end whose first four bytes match a waiting transaction id goes
  *     into the waiter, not the queue, and the waiter is woken while the lock is held
- *     (so it cannot return and free the waiter first). The fast path: when the server is
- *     blocked reading, the request wakes exactly that thread, and the caller then blocks
- *     on its own waiter, so the scheduler switches straight to the server; the reply
- *     wakes exactly the caller. Nothing else is woken except poll's generation bump.
+ *     (so it cannot return and free the waiter first). The fast path, a directed
+ *     switch: the call queues the request and waits for the reply in one critical
+ *     section with sched_wait_handoff, which hands the CPU straight to the server
+ *     blocked reading the peer end. reply_read puts the reply into the waiter and
+ *     blocks for the next request the same way, handing the CPU back to the caller.
+ *     Either falls back to a normal wake-up when the scheduler says the target cannot
+ *     run here at once. Nothing else is woken except poll's generation bump.
  *   - Cycles: a channel end with channel ends queued at it cannot be sent (EBUSY), and
  *     an end cannot be sent through its own channel (ENOTSUP). A reference cycle needs
  *     a closing send of an end X into some queue while an end of the cycle is already

@@ -457,13 +457,14 @@ static bool handoff_allowed(sched_cpu_t *self, sched_cpu_t *from, sched_thread_t
         t == from->current || !(t->affinity & (1ull << cpu_index_of(self))) ||
         __atomic_load_n(&t->interrupt_pending, __ATOMIC_ACQUIRE))
         return false;
-    int level = sched_effective_priority(t);
+    if (self->rq.count == 0)
+        return true; /* the usual case: nothing else waits here */
     /* A throttled CPU serves a waiting lower class before real-time. */
     if (self->rt_throttled && sched_priority_class(t->priority) == SCHED_CLASS_REALTIME &&
         sched_rq_best_level_from(&self->rq, SCHED_PRIORITY_INTERACTIVE_MIN) >= 0)
         return false;
     int best = sched_rq_best_level(&self->rq);
-    return best < 0 || best >= level;
+    return best < 0 || best >= sched_effective_priority(t);
 }
 
 sched_cpu_t *sched_handoff_claim(sched_thread_t *t)
