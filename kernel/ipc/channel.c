@@ -533,6 +533,15 @@ static long read_head(endpoint_t *e, vk_channel_msg_t *msg)
     return 0;
 }
 
+/* read_head under the end's read mutex. */
+static long read_head_serialised(endpoint_t *e, vk_channel_msg_t *msg)
+{
+    sched_mutex_lock(&e->read_mutex);
+    long err = read_head(e, msg);
+    sched_mutex_unlock(&e->read_mutex);
+    return err;
+}
+
 long ipc_channel_read(ipc_object_t *end, vk_channel_msg_t *msg, bool nonblock)
 {
     endpoint_t *e = endpoint_of(end);
@@ -543,9 +552,7 @@ long ipc_channel_read(ipc_object_t *end, vk_channel_msg_t *msg, bool nonblock)
         spinlock_unlock_irqrestore(&c->lock, f);
         if (err)
             return err;
-        sched_mutex_lock(&e->read_mutex);
-        err = read_head(e, msg);
-        sched_mutex_unlock(&e->read_mutex);
+        err = read_head_serialised(e, msg);
         if (err != -VK_EAGAIN)
             return err;
     }
@@ -639,9 +646,7 @@ long ipc_channel_reply_read(ipc_object_t *end, uint64_t user_bytes, uint32_t num
     spinlock_unlock_irqrestore(&c->lock, f);
     if (err)
         return err;
-    sched_mutex_lock(&e->read_mutex);
-    err = read_head(e, next);
-    sched_mutex_unlock(&e->read_mutex);
+    err = read_head_serialised(e, next);
     if (err != -VK_EAGAIN)
         return err;
     return ipc_channel_read(end, next, nonblock); /* another reader took it */

@@ -141,13 +141,17 @@ static void stop_server(sched_thread_t *t)
     sched_thread_join(t);
 }
 
-static unsigned this_cpu(void)
+/* A server thread of the given priority on the CPUs of `affinity`, waiting for its
+ * first request; NULL (a failed expectation) when out of memory. */
+static sched_thread_t *start_server(const char *name, int priority, uint64_t affinity)
 {
-    uint64_t f = sched_irq_save();
-    unsigned i = arch_cpu_index();
-    sched_irq_restore(f);
-    return i;
+    sched_thread_t *t = sched_test_spawn(name, server, NULL, priority, affinity);
+    KTEST_EXPECT(t != NULL);
+    if (t)
+        wait_server_blocked(t);
+    return t;
 }
+
 
 static unsigned run_rounds(void)
 {
@@ -159,14 +163,11 @@ static unsigned run_rounds(void)
 
 KTEST(sched_handoff_switches_directly_both_ways_on_one_cpu)
 {
-    unsigned cpu = this_cpu();
+    unsigned cpu = sched_test_this_cpu();
     reset_channel((int)cpu);
-    sched_thread_t *t = sched_test_spawn("handoff-server", server, NULL, SCHED_PRIORITY_DEFAULT,
-                                         1ull << cpu);
-    KTEST_EXPECT(t != NULL);
+    sched_thread_t *t = start_server("handoff-server", SCHED_PRIORITY_DEFAULT, 1ull << cpu);
     if (!t)
         return;
-    wait_server_blocked(t);
     sched_cpu_info_t before, after;
     sched_cpu_info(cpu, &before);
     unsigned ok = run_rounds();
@@ -187,14 +188,12 @@ KTEST(sched_handoff_switches_directly_both_ways_on_one_cpu)
 
 KTEST(sched_handoff_to_a_lower_priority_server_still_switches_directly)
 {
-    unsigned cpu = this_cpu();
+    unsigned cpu = sched_test_this_cpu();
     reset_channel((int)cpu);
-    sched_thread_t *t = sched_test_spawn("handoff-batch", server, NULL, SCHED_PRIORITY_BATCH_MIN + 10,
-                                         1ull << cpu);
-    KTEST_EXPECT(t != NULL);
+    sched_thread_t *t = start_server("handoff-batch", SCHED_PRIORITY_BATCH_MIN + 10,
+                                     1ull << cpu);
     if (!t)
         return;
-    wait_server_blocked(t);
     uint64_t before = handoffs_total();
     unsigned ok = run_rounds();
     uint64_t direct = handoffs_total() - before;
@@ -222,7 +221,7 @@ static void urgent(void *arg)
 
 KTEST(sched_handoff_falls_back_when_a_more_urgent_thread_is_queued_here)
 {
-    unsigned cpu = this_cpu();
+    unsigned cpu = sched_test_this_cpu();
     reset_channel((int)cpu);
     sched_wait_queue_init(&urgent_wq);
     urgent_lock = (spinlock_t)SPINLOCK_INIT;
@@ -230,8 +229,8 @@ KTEST(sched_handoff_falls_back_when_a_more_urgent_thread_is_queued_here)
     urgent_ran = 0;
     sched_thread_t *s = sched_test_spawn("handoff-server", server, NULL, SCHED_PRIORITY_DEFAULT,
                                          1ull << cpu);
-    sched_thread_t *u = sched_test_spawn("handoff-urgent", urgent, NULL, SCHED_PRIORITY_REALTIME_MAX,
-                                         1ull << cpu);
+    sched_thread_t *u = sched_test_spawn("handoff-urgent", urgent, NULL,
+                                         SCHED_PRIORITY_REALTIME_MAX, 1ull << cpu);
     KTEST_EXPECT(s != NULL && u != NULL);
     if (!s || !u)
         return;
@@ -258,14 +257,11 @@ KTEST(sched_handoff_falls_back_when_a_more_urgent_thread_is_queued_here)
 
 KTEST(sched_handoff_falls_back_when_the_target_has_an_interrupt_pending)
 {
-    unsigned cpu = this_cpu();
+    unsigned cpu = sched_test_this_cpu();
     reset_channel((int)cpu);
-    sched_thread_t *t = sched_test_spawn("handoff-server", server, NULL, SCHED_PRIORITY_DEFAULT,
-                                         1ull << cpu);
-    KTEST_EXPECT(t != NULL);
+    sched_thread_t *t = start_server("handoff-server", SCHED_PRIORITY_DEFAULT, 1ull << cpu);
     if (!t)
         return;
-    wait_server_blocked(t);
     /* An interrupt for the server while it is not in an interruptible wait is only
      * noted; make it arrive between its waits by setting the flag as
      * sched_thread_interrupt does first. */
@@ -282,18 +278,13 @@ KTEST(sched_handoff_falls_back_when_the_target_has_an_interrupt_pending)
 
 KTEST(smp_handoff_to_a_thread_pinned_elsewhere_falls_back)
 {
-    if (arch_cpu_count() < 2) {
-        log_printf("ktest:   one CPU online: nothing to check\n");
+    if (!sched_test_several_cpus())
         return;
-    }
     unsigned other = arch_cpu_count() - 1;
     reset_channel((int)other);
-    sched_thread_t *t = sched_test_spawn("handoff-far", server, NULL, SCHED_PRIORITY_DEFAULT,
-                                         1ull << other);
-    KTEST_EXPECT(t != NULL);
+    sched_thread_t *t = start_server("handoff-far", SCHED_PRIORITY_DEFAULT, 1ull << other);
     if (!t)
         return;
-    wait_server_blocked(t);
     uint64_t before = handoffs_total();
     unsigned ok = run_rounds();
     uint64_t direct = handoffs_total() - before;
@@ -305,19 +296,14 @@ KTEST(smp_handoff_to_a_thread_pinned_elsewhere_falls_back)
 
 KTEST(smp_handoff_pulls_a_blocked_thread_from_another_cpu)
 {
-    if (arch_cpu_count() < 2) {
-        log_printf("ktest:   one CPU online: nothing to check\n");
+    if (!sched_test_several_cpus())
         return;
-    }
-    unsigned cpu = this_cpu(), other = cpu == 0 ? 1 : 0;
+    unsigned cpu = sched_test_this_cpu(), other = cpu == 0 ? 1 : 0;
     reset_channel((int)cpu);
     /* The server blocks on the other CPU, then may run anywhere. */
-    sched_thread_t *t = sched_test_spawn("handoff-moved", server, NULL, SCHED_PRIORITY_DEFAULT,
-                                         1ull << other);
-    KTEST_EXPECT(t != NULL);
+    sched_thread_t *t = start_server("handoff-moved", SCHED_PRIORITY_DEFAULT, 1ull << other);
     if (!t)
         return;
-    wait_server_blocked(t);
     KTEST_EXPECT_EQ(sched_set_affinity(t, sched_online_mask()), 0);
     sched_cpu_info_t before, after;
     sched_cpu_info(cpu, &before);

@@ -70,8 +70,9 @@ static sched_thread_t *take_handoff_target(sched_wait_queue_t *handoff)
  * sched_handoff_claim allows, gets this CPU directly (sched_wait_handoff). Inlined into
  * each caller, so the plain waits compile without the handoff code (its constant NULL
  * folds it away): it cost the plain channel round trip 150 instructions otherwise. */
-static inline __attribute__((always_inline)) int wait_common(sched_wait_queue_t *wq, spinlock_t *lock, uint64_t deadline_ns,
-                       bool interruptible, sched_wait_queue_t *handoff)
+static inline __attribute__((always_inline)) int
+wait_common(sched_wait_queue_t *wq, spinlock_t *lock, uint64_t deadline_ns, bool interruptible,
+            sched_wait_queue_t *handoff)
 {
     KASSERT(sched_ready() && lock && lock != &wq->lock);
     sched_thread_t *cur = sched_current();
