@@ -27,10 +27,13 @@
  *     the pair's lock and in the same critical section that queues the request. A write
  *     arriving at that end whose first four bytes match a waiting transaction id goes
  *     into the waiter, not the queue, and the waiter is woken while the lock is held
- *     (so it cannot return and free the waiter first). The fast path: when the server is
- *     blocked reading, the request wakes exactly that thread, and the caller then blocks
- *     on its own waiter, so the scheduler switches straight to the server; the reply
- *     wakes exactly the caller. Nothing else is woken except poll's generation bump.
+ *     (so it cannot return and free the waiter first). The fast path, a directed
+ *     switch: the call queues the request and waits for the reply in one critical
+ *     section with sched_wait_handoff, which hands the CPU straight to the server
+ *     blocked reading the peer end. reply_read puts the reply into the waiter and
+ *     blocks for the next request the same way, handing the CPU back to the caller.
+ *     Either falls back to a normal wake-up when the scheduler says the target cannot
+ *     run here at once. Nothing else is woken except poll's generation bump.
  *   - Cycles: a channel end with channel ends queued at it cannot be sent (EBUSY), and
  *     an end cannot be sent through its own channel (ENOTSUP). A reference cycle needs
  *     a closing send of an end X into some queue while an end of the cycle is already
@@ -318,13 +321,18 @@ static call_waiter_t *take_caller(endpoint_t *dest, const message_t *m)
 }
 
 /* Puts m at dest: into a waiting call, or at the tail of the queue (room checked).
- * Pair's lock held; m's handles are in place. Returns whether it was queued. */
-static bool deliver_locked(endpoint_t *dest, message_t *m)
+ * Pair's lock held; m's handles are in place. Returns whether it was queued. A call it
+ * answers is woken here, or, with `answered`, left to the caller to wake (with a
+ * directed switch) before it drops the lock. */
+static bool deliver_locked(endpoint_t *dest, message_t *m, call_waiter_t **answered)
 {
     call_waiter_t *w = take_caller(dest, m);
     if (w) {
         w->reply = m;
-        sched_wake_one(&w->wq); /* under the lock: w cannot go away first */
+        if (answered)
+            *answered = w;
+        else
+            sched_wake_one(&w->wq); /* under the lock: w cannot go away first */
         return false;
     }
     if (dest->tail)
@@ -361,19 +369,20 @@ static long take_handles(endpoint_t *e, message_t *m, const uint32_t *handles,
     return err;
 }
 
-/* The write path shared by writes, kernel writes and calls. `handles` (user values) or
- * `caps` (kernel capabilities) describe m's handles. It waits for room until
- * deadline_ns (0: not at all). waiter: a call to register at e in the same critical
- * section. Consumes m on failure (its handles untouched). */
-static long write_message(endpoint_t *e, message_t *m, const uint32_t *handles,
-                          const ipc_capability_t *caps, uint64_t deadline_ns,
-                          call_waiter_t *waiter)
+/* The write path shared by writes, kernel writes, calls and replies, pair's lock held.
+ * `handles` (user values) or `caps` (kernel capabilities) describe m's handles. It
+ * waits for room until deadline_ns (0: not at all). waiter: a call to register at e in
+ * the same critical section. answered: see deliver_locked. *queued: m went to the
+ * peer's queue, whose readers the caller must wake. On failure m is still the
+ * caller's, with none of its handles taken. */
+static inline __attribute__((always_inline)) long
+write_locked(endpoint_t *e, message_t *m, const uint32_t *handles, const ipc_capability_t *caps,
+             uint64_t deadline_ns, call_waiter_t *waiter, call_waiter_t **answered, bool *queued)
 {
     endpoint_t *peer = peer_of(e);
-    channel_t *c = e->channel;
-    uint64_t f = spinlock_lock_irqsave(&c->lock);
-    long err = wait_room(c, peer, deadline_ns);
-    bool queued = false, transferring = !err && m->num_handles;
+    long err = wait_room(e->channel, peer, deadline_ns);
+    bool transferring = !err && m->num_handles;
+    *queued = false;
     if (transferring) {
         /* The check and the destination's count move in one step (design notes). */
         spinlock_lock(&transfer_lock);
@@ -384,18 +393,35 @@ static long write_message(endpoint_t *e, message_t *m, const uint32_t *handles,
             waiter->next = e->callers;
             e->callers = waiter;
         }
-        queued = deliver_locked(peer, m);
+        *queued = deliver_locked(peer, m, answered);
     }
     if (transferring)
         spinlock_unlock(&transfer_lock);
+    return err;
+}
+
+/* A failed write gives m back: nothing was taken. */
+static long write_failed(message_t *m, long err)
+{
+    m->num_handles = 0;
+    message_free(m);
+    return err;
+}
+
+/* write_locked with the lock taken and the receivers woken. Consumes m. */
+static long write_message(endpoint_t *e, message_t *m, const uint32_t *handles,
+                          const ipc_capability_t *caps, uint64_t deadline_ns)
+{
+    endpoint_t *peer = peer_of(e);
+    channel_t *c = e->channel;
+    uint64_t f = spinlock_lock_irqsave(&c->lock);
+    bool queued;
+    long err = write_locked(e, m, handles, caps, deadline_ns, NULL, NULL, &queued);
     if (queued)
         sched_wake_all(&peer->readers); /* the receiver, if one is blocked */
     spinlock_unlock_irqrestore(&c->lock, f);
-    if (err) {
-        m->num_handles = 0; /* nothing was taken */
-        message_free(m);
-        return err;
-    }
+    if (err)
+        return write_failed(m, err);
     if (queued)
         vfs_poll_notify();
     return 0;
@@ -409,7 +435,7 @@ long ipc_channel_write(ipc_object_t *end, uint64_t user_bytes, uint32_t num_byte
     if (err)
         return err;
     return write_message(endpoint_of(end), m, handles, NULL,
-                         nonblock ? 0 : SCHED_WAIT_FOREVER, NULL);
+                         nonblock ? 0 : SCHED_WAIT_FOREVER);
 }
 
 long ipc_channel_write_kernel(ipc_object_t *end, const void *bytes, uint32_t num_bytes,
@@ -421,7 +447,7 @@ long ipc_channel_write_kernel(ipc_object_t *end, const void *bytes, uint32_t num
         return -VK_ENOMEM;
     if (num_bytes)
         memcpy(m->bytes, bytes, num_bytes);
-    return write_message(endpoint_of(end), m, NULL, caps, deadline_ns, NULL);
+    return write_message(endpoint_of(end), m, NULL, caps, deadline_ns);
 }
 
 /* Copies m out to the user buffers msg describes and installs its handles (the table
@@ -455,20 +481,27 @@ static long copy_out(const message_t *m, vk_channel_msg_t *msg)
 }
 
 /* Waits until e has a message (0) or its peer is gone with nothing queued (-VK_EPIPE).
- * Lock held. */
-static long wait_readable(endpoint_t *e, bool nonblock)
+ * Lock held. handoff: threads to wake first (a call just answered), directly switched
+ * to if this read blocks (sched_wait_handoff), else woken normally. */
+static inline __attribute__((always_inline)) long
+wait_readable(endpoint_t *e, bool nonblock, sched_wait_queue_t *handoff)
 {
     channel_t *c = e->channel;
-    while (!e->head) {
+    long err = 0;
+    while (!e->head && !err) {
         if (peer_of(e)->closed)
-            return -VK_EPIPE;
-        if (nonblock)
-            return -VK_EAGAIN;
-        long err = sched_wait_interruptible(&e->readers, &c->lock, SCHED_WAIT_FOREVER);
-        if (err)
-            return err;
+            err = -VK_EPIPE;
+        else if (nonblock)
+            err = -VK_EAGAIN;
+        else if (handoff)
+            err = sched_wait_handoff(&e->readers, &c->lock, SCHED_WAIT_FOREVER, handoff);
+        else /* the plain read: the wait without the handoff code */
+            err = sched_wait_interruptible(&e->readers, &c->lock, SCHED_WAIT_FOREVER);
+        handoff = NULL; /* woken by the wait, whatever it returned */
     }
-    return 0;
+    if (handoff)
+        sched_wake_all(handoff);
+    return err;
 }
 
 /* Delivers the head message, read mutex held: -VK_EAGAIN when another reader took it. */
@@ -500,19 +533,26 @@ static long read_head(endpoint_t *e, vk_channel_msg_t *msg)
     return 0;
 }
 
+/* read_head under the end's read mutex. */
+static long read_head_serialised(endpoint_t *e, vk_channel_msg_t *msg)
+{
+    sched_mutex_lock(&e->read_mutex);
+    long err = read_head(e, msg);
+    sched_mutex_unlock(&e->read_mutex);
+    return err;
+}
+
 long ipc_channel_read(ipc_object_t *end, vk_channel_msg_t *msg, bool nonblock)
 {
     endpoint_t *e = endpoint_of(end);
     channel_t *c = e->channel;
     for (;;) {
         uint64_t f = spinlock_lock_irqsave(&c->lock);
-        long err = wait_readable(e, nonblock);
+        long err = wait_readable(e, nonblock, NULL);
         spinlock_unlock_irqrestore(&c->lock, f);
         if (err)
             return err;
-        sched_mutex_lock(&e->read_mutex);
-        err = read_head(e, msg);
-        sched_mutex_unlock(&e->read_mutex);
+        err = read_head_serialised(e, msg);
         if (err != -VK_EAGAIN)
             return err;
     }
@@ -523,6 +563,7 @@ long ipc_channel_call(ipc_object_t *end, uint64_t user_bytes, uint32_t num_bytes
                       vk_channel_msg_t *reply, uint64_t deadline_ns)
 {
     endpoint_t *e = endpoint_of(end);
+    endpoint_t *peer = peer_of(e);
     channel_t *c = e->channel;
     if (num_bytes < sizeof(uint32_t))
         return -VK_EINVAL;
@@ -534,17 +575,29 @@ long ipc_channel_call(ipc_object_t *end, uint64_t user_bytes, uint32_t num_bytes
                                 __atomic_add_fetch(&next_txid, 1, __ATOMIC_RELAXED) };
     sched_wait_queue_init(&w.wq);
     memcpy(m->bytes, &w.txid, sizeof(w.txid));
-    err = write_message(e, m, handles, NULL, SCHED_WAIT_FOREVER, &w);
-    if (err)
-        return err;
 
+    /* The request and the wait for its reply are one critical section: the server
+     * blocked reading the peer end is not woken by the write but handed this CPU by
+     * the wait (the directed switch, design notes). */
     uint64_t f = spinlock_lock_irqsave(&c->lock);
+    bool queued;
+    err = write_locked(e, m, handles, NULL, SCHED_WAIT_FOREVER, &w, NULL, &queued);
+    if (err) {
+        spinlock_unlock_irqrestore(&c->lock, f);
+        return write_failed(m, err);
+    }
+    if (queued)
+        vfs_poll_notify(); /* pollers must not wait for the round trip */
+    sched_wait_queue_t *handoff = queued ? &peer->readers : NULL;
     while (!w.reply && !err) {
-        if (peer_of(e)->closed)
+        if (peer->closed)
             err = -VK_EPIPE;
         else
-            err = sched_wait_interruptible(&w.wq, &c->lock, deadline_ns);
+            err = sched_wait_handoff(&w.wq, &c->lock, deadline_ns, handoff);
+        handoff = NULL; /* woken by the wait, whatever it returned */
     }
+    if (handoff)
+        sched_wake_all(handoff);
     if (!w.reply) {
         for (call_waiter_t **link = &e->callers; *link; link = &(*link)->next)
             if (*link == &w) {
@@ -564,10 +617,37 @@ long ipc_channel_reply_read(ipc_object_t *end, uint64_t user_bytes, uint32_t num
                             const uint32_t *handles, uint32_t num_handles,
                             vk_channel_msg_t *next, bool nonblock, bool *replied)
 {
+    endpoint_t *e = endpoint_of(end);
+    endpoint_t *peer = peer_of(e);
+    channel_t *c = e->channel;
     *replied = false;
-    long err = ipc_channel_write(end, user_bytes, num_bytes, handles, num_handles, nonblock);
+    message_t *m;
+    long err = message_from_user(e, user_bytes, num_bytes, num_handles, &m);
     if (err)
         return err;
+    /* The reply and the wait for the next request are one critical section: a call the
+     * reply answers is not woken by the write but handed this CPU by the wait, when
+     * the read blocks (the directed switch, design notes). */
+    uint64_t f = spinlock_lock_irqsave(&c->lock);
+    call_waiter_t *answered = NULL;
+    bool queued;
+    err = write_locked(e, m, handles, NULL, nonblock ? 0 : SCHED_WAIT_FOREVER, NULL,
+                       &answered, &queued);
+    if (err) {
+        spinlock_unlock_irqrestore(&c->lock, f);
+        return write_failed(m, err);
+    }
     *replied = true;
-    return ipc_channel_read(end, next, nonblock);
+    if (queued) {
+        sched_wake_all(&peer->readers);
+        vfs_poll_notify(); /* before this thread may block below */
+    }
+    err = wait_readable(e, nonblock, answered ? &answered->wq : NULL);
+    spinlock_unlock_irqrestore(&c->lock, f);
+    if (err)
+        return err;
+    err = read_head_serialised(e, next);
+    if (err != -VK_EAGAIN)
+        return err;
+    return ipc_channel_read(end, next, nonblock); /* another reader took it */
 }

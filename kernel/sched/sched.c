@@ -215,6 +215,10 @@ static void finish_switch(void)
     }
 }
 
+static inline __attribute__((always_inline)) void
+switch_to(sched_cpu_t *cpu, sched_thread_t *prev, sched_thread_t *next, uint64_t now,
+          sched_switch_reason_t reason, bool migrate);
+
 /* Pick and switch; CPU lock held, interrupts off. Returns with the lock released, when
  * this thread runs again. */
 static void switch_locked(sched_cpu_t *cpu, sched_switch_reason_t reason)
@@ -262,7 +266,17 @@ static void switch_locked(sched_cpu_t *cpu, sched_switch_reason_t reason)
         spinlock_unlock(&cpu->lock);
         return;
     }
+    switch_to(cpu, prev, next, now, reason, migrate);
+}
 
+/* The second half of a switch, shared by switch_locked and the directed switch: prev
+ * has been charged its slice and requeued (or not), next is RUNNING and off every run
+ * queue. CPU lock held, interrupts off. Returns with the lock released, when prev runs
+ * again. */
+static inline __attribute__((always_inline)) void
+switch_to(sched_cpu_t *cpu, sched_thread_t *prev, sched_thread_t *next, uint64_t now,
+          sched_switch_reason_t reason, bool migrate)
+{
     /* Accounting: the interval since the last switch belongs to prev. */
     uint64_t delta = now - cpu->last_switch_ns;
     cpu->last_switch_ns = now;
@@ -390,6 +404,20 @@ static uint32_t pick_for_wake(sched_thread_t *t, uint32_t from)
     return least_loaded(t->affinity, from);
 }
 
+/* The bookkeeping of a wake-up of t (on cpu) to run on `to`: both locks held. */
+static void note_wake(sched_cpu_t *cpu, sched_cpu_t *to, sched_thread_t *t,
+                      sched_wake_reason_t reason, uint64_t now)
+{
+    t->wake_reason = reason;
+    t->interruptible = false;
+    t->wakeups++;
+    to->wakeups++;
+    t->last_wake_ns = now;
+    t->last_wake_tick = cpu->ticks;
+    if (sched_priority_class(t->priority) == SCHED_CLASS_INTERACTIVE)
+        t->boost = SCHED_INTERACTIVE_BOOST;
+}
+
 /* With t's CPU and the target CPU locked (lock_thread_and_target): wakes t if it is
  * blocked or sleeping (and, when only_interruptible, blocked in an interruptible wait). */
 static bool wake_locked(sched_cpu_t *cpu, sched_cpu_t *to, sched_thread_t *t,
@@ -399,14 +427,7 @@ static bool wake_locked(sched_cpu_t *cpu, sched_cpu_t *to, sched_thread_t *t,
         return false;
     if (only_interruptible && (t->state != SCHED_THREAD_BLOCKED || !t->interruptible))
         return false;
-    t->wake_reason = reason;
-    t->interruptible = false;
-    t->wakeups++;
-    to->wakeups++;
-    t->last_wake_ns = time_monotonic_ns();
-    t->last_wake_tick = cpu->ticks;
-    if (sched_priority_class(t->priority) == SCHED_CLASS_INTERACTIVE)
-        t->boost = SCHED_INTERACTIVE_BOOST;
+    note_wake(cpu, to, t, reason, time_monotonic_ns());
     t->state = SCHED_THREAD_RUNNABLE;
     /* Still current: it set its blocking state but has not switched yet (another CPU is
      * waking it). switch_locked sees RUNNABLE and lets it continue there. Otherwise its
@@ -423,6 +444,79 @@ bool sched_wake_thread(sched_thread_t *t, sched_wake_reason_t reason)
     bool woke = wake_locked(cpu, to, t, reason, false);
     unlock_two(cpu, to);
     return woke;
+}
+
+/* ---- the directed switch (docs/sched.md, "Directed switch") ------------------------ */
+
+/* Would t, woken now, be what this CPU picks next once its current thread blocks? Both
+ * CPU locks held; t's boost is the one it would have after the wake-up. */
+static bool handoff_allowed(sched_cpu_t *self, sched_cpu_t *from, sched_thread_t *t)
+{
+    sched_thread_t *cur = self->current;
+    if (cur->state != SCHED_THREAD_BLOCKED || t->state != SCHED_THREAD_BLOCKED ||
+        t == from->current || !(t->affinity & (1ull << cpu_index_of(self))) ||
+        __atomic_load_n(&t->interrupt_pending, __ATOMIC_ACQUIRE))
+        return false;
+    if (self->rq.count == 0)
+        return true; /* the usual case: nothing else waits here */
+    /* A throttled CPU serves a waiting lower class before real-time. */
+    if (self->rt_throttled && sched_priority_class(t->priority) == SCHED_CLASS_REALTIME &&
+        sched_rq_best_level_from(&self->rq, SCHED_PRIORITY_INTERACTIVE_MIN) >= 0)
+        return false;
+    int best = sched_rq_best_level(&self->rq);
+    return best < 0 || best >= sched_effective_priority(t);
+}
+
+sched_cpu_t *sched_handoff_claim(sched_thread_t *t)
+{
+    sched_cpu_t *self = sched_this_cpu();
+    uint32_t index = cpu_index_of(self);
+    /* Cheap refusals first; all of them are checked again under the locks. */
+    if (t->is_idle || t == self->current || !(t->affinity & (1ull << index)))
+        return NULL;
+    sched_cpu_t *from;
+    for (;;) {
+        uint32_t f = __atomic_load_n(&t->cpu, __ATOMIC_ACQUIRE);
+        from = &sched_cpus[f];
+        lock_two(from, self);
+        if (t->cpu == f)
+            break;
+        unlock_two(from, self);
+    }
+    int boost = t->boost;
+    if (sched_priority_class(t->priority) == SCHED_CLASS_INTERACTIVE)
+        t->boost = SCHED_INTERACTIVE_BOOST; /* as the wake-up would */
+    if (!handoff_allowed(self, from, t)) {
+        t->boost = boost;
+        unlock_two(from, self);
+        return NULL;
+    }
+    note_wake(from, self, t, SCHED_WAKE_SIGNALLED, time_monotonic_ns());
+    t->state = SCHED_THREAD_RUNNING;
+    t->slice_left_ns = sched_slice_ns(t); /* the fresh slice enqueue would give */
+    t->slice_expired = false;
+    if (from != self) {
+        __atomic_store_n(&t->cpu, index, __ATOMIC_RELEASE);
+        self->migrations_in++;
+        spinlock_unlock(&from->lock);
+    }
+    return self;
+}
+
+void sched_handoff_switch(sched_cpu_t *cpu, sched_thread_t *next)
+{
+    sched_thread_t *prev = cpu->current;
+    KASSERT(prev->state == SCHED_THREAD_BLOCKED && next->state == SCHED_THREAD_RUNNING);
+    uint64_t now = next->last_wake_ns; /* read by sched_handoff_claim a moment ago */
+    uint64_t ran = now - prev->slice_start_ns;
+    prev->slice_left_ns = ran >= prev->slice_left_ns ? 0 : prev->slice_left_ns - ran;
+    prev->slice_start_ns = now;
+    /* The claim checked that nothing queued here is more urgent than next: this is the
+     * pick switch_locked would have made. */
+    __atomic_store_n(&cpu->need_resched, false, __ATOMIC_RELAXED);
+    cpu->handoffs++;
+    switch_to(cpu, prev, next, now, SCHED_SWITCH_BLOCK, false);
+    switch_while_needed();
 }
 
 bool sched_set_current_blocked_interruptible(void)
@@ -846,6 +940,7 @@ bool sched_cpu_info(unsigned index, sched_cpu_info_t *out)
     out->migrations_in = cpu->migrations_in;
     out->wakeups = cpu->wakeups;
     out->steals = cpu->steals;
+    out->handoffs = cpu->handoffs;
     out->current_id = cpu->current->id;
     spinlock_unlock(&cpu->lock);
     sched_irq_restore(f);

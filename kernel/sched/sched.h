@@ -171,6 +171,16 @@ int sched_wait_timeout(sched_wait_queue_t *wq, spinlock_t *lock, uint64_t timeou
  * (sched_interrupt_clear). kernel/proc interrupts a thread when a signal arrives for
  * it, so blocking syscalls use this and return EINTR. */
 int sched_wait_interruptible(sched_wait_queue_t *wq, spinlock_t *lock, uint64_t deadline_ns);
+/* sched_wait_interruptible that first wakes every thread blocked on `handoff` (its
+ * caller has just made work for them under `lock`) and hands this CPU straight to the
+ * first of them, without a run-queue pass, when it may run here at once: the directed
+ * switch of a synchronous call (kernel/ipc). When it may not (its affinity, another CPU
+ * still switching it out, a pending interrupt, a more urgent thread queued here, the
+ * real-time throttle), it is woken normally and this thread blocks as usual. The
+ * wake-up happens in every case, also when the wait itself ends at once with
+ * -VK_EINTR. handoff may be NULL (a plain interruptible wait). */
+int sched_wait_handoff(sched_wait_queue_t *wq, spinlock_t *lock, uint64_t deadline_ns,
+                       sched_wait_queue_t *handoff);
 /* Sleeps until the deadline or an interrupt: 0 or -VK_EINTR. */
 int sched_sleep_interruptible(uint64_t deadline_ns);
 /* Marks t interrupted and wakes it if it is in an interruptible wait. From anywhere. */
@@ -275,6 +285,7 @@ typedef struct {
     uint64_t migrations_in;  /* threads moved here from another CPU (wake-up, affinity, steal) */
     uint64_t steals;         /* of those, taken by this CPU's idle thread from a busier one */
     uint64_t wakeups;        /* threads woken to run on this CPU */
+    uint64_t handoffs;       /* of those, switched to directly (sched_wait_handoff) */
     uint64_t current_id;
 } sched_cpu_info_t;
 

@@ -148,6 +148,7 @@ typedef struct {
     uint64_t migrations_in, steals;
     uint64_t wakeups;            /* threads woken onto this CPU's queue (wake_locked) */
     uint64_t balance_pulls;      /* threads the periodic balancer pulled here */
+    uint64_t handoffs;           /* directed switches (sched_handoff_switch) */
     /* Real-time throttling: real-time run time in the current period and its start. */
     uint64_t rt_period_start_ns, rt_used_ns;
     bool rt_throttled;           /* budget used up: lower classes run until the period ends */
@@ -210,6 +211,16 @@ void sched_set_current_state(sched_thread_state_t state);
 /* Same for an interruptible block: false (and nothing changed) when an interrupt is
  * already pending. */
 bool sched_set_current_blocked_interruptible(void);
+/* The directed switch, for wait.c's sched_wait_handoff (docs/sched.md). Interrupts
+ * off, the current thread BLOCKED. claim: when t (a thread the caller has just unlinked
+ * from a wait queue, still BLOCKED) can run here at once with nothing differing from a
+ * normal wake-up and pick, it is woken, moved to this CPU and marked RUNNING, and this
+ * CPU comes back locked; otherwise NULL, nothing changed and no lock held (the caller
+ * then wakes t normally). switch: with that lock held, switches to t; returns, the lock
+ * released, when the current thread runs again. The caller may release its own locks
+ * in between, not take any. */
+sched_cpu_t *sched_handoff_claim(sched_thread_t *t);
+void sched_handoff_switch(sched_cpu_t *cpu, sched_thread_t *next);
 /* The CPU a new thread starts on: the least loaded one its affinity allows. */
 uint32_t sched_pick_cpu(uint64_t affinity);
 /* Ring-3 time of t in ns, the interval in progress included. t's CPU lock held. */

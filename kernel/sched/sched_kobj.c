@@ -16,7 +16,7 @@
 
 enum { CPU_ONLINE, CPU_IDLE, CPU_BUSY, CPU_SWITCHES, CPU_PREEMPTIONS, CPU_RUNNABLE,
        CPU_TICKS, CPU_MIGRATIONS, CPU_WAKEUPS, CPU_USER, CPU_KERNEL, CPU_BALANCE_PULLS,
-       CPU_RT_THROTTLED };
+       CPU_RT_THROTTLED, CPU_HANDOFFS };
 enum { TASK_NAME, TASK_STATE, TASK_PRIORITY, TASK_CPU, TASK_RUN, TASK_SWITCHES,
        TASK_CLASS, TASK_EFFECTIVE_PRIORITY, TASK_VOLUNTARY, TASK_INVOLUNTARY, TASK_WAKEUPS,
        TASK_PID, TASK_TID, TASK_PROCESS, TASK_RESIDENT, TASK_USER, TASK_KERNEL };
@@ -72,6 +72,7 @@ static int cpu_get(const kobj_node_t *node, uint64_t key, kobj_value_t *out)
     case CPU_KERNEL: out->u = info.kernel_ns; break;
     case CPU_BALANCE_PULLS: out->u = info.balance_pulls; break;
     case CPU_RT_THROTTLED: out->u = info.rt_throttled; break;
+    case CPU_HANDOFFS: out->u = info.handoffs; break;
     default: out->u = info.runnable; break;
     }
     return 0;
@@ -184,6 +185,9 @@ static kobj_node_t sched_nodes[] = {
       .description = "Threads moved here from another CPU (wake-up, affinity, steal)" },
     { .path = "/cpu/*/wakeups", .type = KOBJ_UINT, .access = RV, .get = cpu_get,
       .field = CPU_WAKEUPS, .description = "Threads woken from a wait or sleep to run on this CPU" },
+    { .path = "/cpu/*/handoffs", .type = KOBJ_UINT, .access = RV, .get = cpu_get,
+      .field = CPU_HANDOFFS,
+      .description = "Of those, switched to directly by a blocking thread (IPC calls)" },
     { .path = "/sched", .type = KOBJ_DIR, .access = R, .description = "The scheduler" },
     { .path = "/sched/classes", .type = KOBJ_DIR, .access = R, .enumerate = class_enumerate,
       .description = "Scheduling classes, most urgent first; a priority picks the class" },

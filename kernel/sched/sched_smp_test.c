@@ -28,23 +28,6 @@ static unsigned cpus(void)
     return arch_cpu_count();
 }
 
-static bool several_cpus(void)
-{
-    if (cpus() > 1)
-        return true;
-    log_printf("ktest:   one CPU online: nothing to check\n");
-    return false;
-}
-
-static unsigned this_cpu(void)
-{
-    uint64_t f = sched_irq_save();
-    unsigned i = arch_cpu_index();
-    sched_irq_restore(f);
-    return i;
-}
-
-
 /* ---- CPUs and pinning --------------------------------------------------------------- */
 
 KTEST(smp_every_started_cpu_is_online_with_its_own_tick)
@@ -67,7 +50,7 @@ static void record_cpu(void *arg)
 {
     unsigned want = (unsigned)(uintptr_t)arg;
     for (int i = 0; i < 20; i++) {
-        if (this_cpu() != want)
+        if (sched_test_this_cpu() != want)
             __atomic_fetch_add(&pinned_wrong, 1, __ATOMIC_RELAXED);
         if (i % 2)
             sched_yield();
@@ -79,7 +62,7 @@ static void record_cpu(void *arg)
 
 KTEST(smp_pinned_threads_run_only_on_their_cpu)
 {
-    if (!several_cpus())
+    if (!sched_test_several_cpus())
         return;
     memset(pinned_seen, 0, sizeof(pinned_seen));
     pinned_wrong = 0;
@@ -108,7 +91,7 @@ static void ponger(void *arg)
     unsigned want = (unsigned)(uintptr_t)arg;
     for (int i = 0; i < PING_ROUNDS; i++) {
         sched_sem_down(&ping);
-        if (this_cpu() != want)
+        if (sched_test_this_cpu() != want)
             ping_cpu_wrong++;
         sched_sem_up(&pong);
     }
@@ -118,7 +101,7 @@ static void ponger(void *arg)
  * is a wake-up of a thread blocked on another CPU (reschedule IPI or idle wake). */
 KTEST(smp_wakeups_cross_cpus_in_both_directions)
 {
-    if (!several_cpus())
+    if (!sched_test_several_cpus())
         return;
     sched_sem_init(&ping, 0);
     sched_sem_init(&pong, 0);
@@ -137,7 +120,7 @@ KTEST(smp_wakeups_cross_cpus_in_both_directions)
         sched_sem_up(&ping);
         if (sched_sem_down_deadline(&pong, time_monotonic_ns() + HANG_LIMIT_NS) != 0)
             break;
-        if (this_cpu() != 0)
+        if (sched_test_this_cpu() != 0)
             ping_cpu_wrong++;
     }
     sched_cpu_info(0, &cpu0);
@@ -169,14 +152,14 @@ static void mutex_hammer(void *arg)
         for (int spin = 0; spin < 20; spin++)
             arch_pause();
         stress_counter = v + 1;
-        __atomic_fetch_or(&stress_cpus_used, 1u << this_cpu(), __ATOMIC_RELAXED);
+        __atomic_fetch_or(&stress_cpus_used, 1u << sched_test_this_cpu(), __ATOMIC_RELAXED);
         sched_mutex_unlock(&stress_mutex);
     }
 }
 
 KTEST(smp_mutex_from_every_cpu_counts_exactly)
 {
-    if (!several_cpus())
+    if (!sched_test_several_cpus())
         return;
     sched_mutex_init(&stress_mutex);
     stress_counter = 0;
@@ -215,7 +198,7 @@ static void consumer(void *arg)
  * exactly once, and the wait queue loses no wake-up. */
 KTEST(smp_semaphore_units_cross_cpus_exactly_once)
 {
-    if (!several_cpus())
+    if (!sched_test_several_cpus())
         return;
     sched_sem_init(&units, 0);
     consumed = 0;
@@ -248,7 +231,7 @@ static void spinner(void *arg)
 {
     unsigned i = (unsigned)(uintptr_t)arg;
     while (!spin_stop) {
-        unsigned c = this_cpu();
+        unsigned c = sched_test_this_cpu();
         spinner_cpu[i] = c;
         spinner_cpus_seen[i] |= 1u << c;
     }
@@ -258,7 +241,7 @@ static void spinner(void *arg)
  * before sched_set_affinity returns. */
 KTEST(smp_affinity_change_moves_running_and_calling_threads)
 {
-    if (!several_cpus())
+    if (!sched_test_several_cpus())
         return;
     spin_stop = false;
     spinner_cpu[0] = ~0u;
@@ -281,9 +264,9 @@ KTEST(smp_affinity_change_moves_running_and_calling_threads)
     /* "main" itself: to the last CPU and back to CPU 0, where the runner keeps it. */
     sched_thread_t *self = sched_current();
     KTEST_EXPECT_EQ(sched_set_affinity(self, 1ull << last), 0);
-    KTEST_EXPECT_EQ(this_cpu(), last);
+    KTEST_EXPECT_EQ(sched_test_this_cpu(), last);
     KTEST_EXPECT_EQ(sched_set_affinity(self, 1), 0);
-    KTEST_EXPECT_EQ(this_cpu(), 0);
+    KTEST_EXPECT_EQ(sched_test_this_cpu(), 0);
     KTEST_EXPECT_EQ(sched_set_affinity(self, 1ull << CONFIG_MAX_CPUS), -VK_EINVAL);
 }
 
@@ -291,7 +274,7 @@ KTEST(smp_affinity_change_moves_running_and_calling_threads)
  * take them. Nothing here blocks or wakes, so only idle-time stealing can move them. */
 KTEST(smp_idle_cpus_steal_queued_threads)
 {
-    if (!several_cpus())
+    if (!sched_test_several_cpus())
         return;
     spin_stop = false;
     unsigned n = cpus() - 1 < 3 ? cpus() - 1 : 3;
@@ -346,7 +329,7 @@ static void count_moves(uint64_t *pulls, uint64_t *steals)
 
 KTEST(smp_balancer_spreads_busy_threads_without_stealing)
 {
-    if (!several_cpus())
+    if (!sched_test_several_cpus())
         return;
     spin_stop = false;
     sched_steal_disabled = true;
@@ -420,7 +403,7 @@ static void rt_victim(void *arg)
 
 KTEST(smp_rt_throttling_lets_a_normal_thread_run_beside_a_fifo_hog)
 {
-    if (!several_cpus())
+    if (!sched_test_several_cpus())
         return;
     unsigned last = cpus() - 1;
     spin_stop = false;
@@ -485,7 +468,7 @@ static void shoot_reader(void *arg)
 
 KTEST(smp_tlb_shootdown_reaches_the_cpu_that_has_the_space_loaded)
 {
-    if (!several_cpus())
+    if (!sched_test_several_cpus())
         return;
     uint64_t frames_before = aspace_frames_in_use();
     shoot_as = aspace_create();

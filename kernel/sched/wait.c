@@ -53,8 +53,26 @@ static void unlink_waiter(sched_wait_queue_t *wq, sched_thread_t *t)
     t->wait_queue = NULL;
 }
 
-static int wait_common(sched_wait_queue_t *wq, spinlock_t *lock, uint64_t deadline_ns,
-                       bool interruptible)
+/* Wakes every thread on handoff except the first, which it unlinks and returns (NULL if
+ * none): the candidate for the directed switch. handoff->lock held. */
+static sched_thread_t *take_handoff_target(sched_wait_queue_t *handoff)
+{
+    sched_thread_t *t = handoff->first;
+    if (!t)
+        return NULL;
+    unlink_waiter(handoff, t);
+    while (sched_wake_first_locked(handoff))
+        ;
+    return t;
+}
+
+/* Waits on wq. With a handoff queue: its threads are all woken, and the first, when
+ * sched_handoff_claim allows, gets this CPU directly (sched_wait_handoff). Inlined into
+ * each caller, so the plain waits compile without the handoff code (its constant NULL
+ * folds it away): it cost the plain channel round trip 150 instructions otherwise. */
+static inline __attribute__((always_inline)) int
+wait_common(sched_wait_queue_t *wq, spinlock_t *lock, uint64_t deadline_ns, bool interruptible,
+            sched_wait_queue_t *handoff)
 {
     KASSERT(sched_ready() && lock && lock != &wq->lock);
     sched_thread_t *cur = sched_current();
@@ -65,6 +83,8 @@ static int wait_common(sched_wait_queue_t *wq, spinlock_t *lock, uint64_t deadli
     spinlock_lock(&wq->lock);
     if (interruptible && !sched_set_current_blocked_interruptible()) {
         spinlock_unlock(&wq->lock);
+        if (handoff)
+            sched_wake_all(handoff); /* the work the caller made is not lost */
         sched_irq_restore(f);
         return -VK_EINTR; /* an interrupt came before the wait: the caller keeps its lock */
     }
@@ -74,9 +94,26 @@ static int wait_common(sched_wait_queue_t *wq, spinlock_t *lock, uint64_t deadli
     spinlock_unlock(&wq->lock);
     if (deadline_ns != SCHED_WAIT_FOREVER)
         sched_timer_arm(cur, deadline_ns);
+
+    /* The directed switch. This thread is on wq and BLOCKED already, so a wake-up that
+     * the target sends back (a reply) finds it, on this CPU or another: the lost
+     * wake-up rule above holds as for any waker. The target is claimed while `lock` is
+     * still held, so the object it was waiting on cannot go away meanwhile. */
+    sched_cpu_t *claimed = NULL;
+    sched_thread_t *target = NULL;
+    if (handoff) {
+        spinlock_lock(&handoff->lock);
+        target = take_handoff_target(handoff);
+        if (target && !(claimed = sched_handoff_claim(target)))
+            sched_wake_thread(target, SCHED_WAKE_SIGNALLED);
+        spinlock_unlock(&handoff->lock);
+    }
     spinlock_unlock(lock);
 
-    sched_switch(SCHED_SWITCH_BLOCK);
+    if (claimed)
+        sched_handoff_switch(claimed, target);
+    else
+        sched_switch(SCHED_SWITCH_BLOCK);
 
     spinlock_lock(&wq->lock);
     if (cur->wait_queue == wq)
@@ -94,12 +131,19 @@ static int wait_common(sched_wait_queue_t *wq, spinlock_t *lock, uint64_t deadli
 
 int sched_wait_deadline(sched_wait_queue_t *wq, spinlock_t *lock, uint64_t deadline_ns)
 {
-    return wait_common(wq, lock, deadline_ns, false);
+    return wait_common(wq, lock, deadline_ns, false, NULL);
 }
 
 int sched_wait_interruptible(sched_wait_queue_t *wq, spinlock_t *lock, uint64_t deadline_ns)
 {
-    return wait_common(wq, lock, deadline_ns, true);
+    return wait_common(wq, lock, deadline_ns, true, NULL);
+}
+
+int sched_wait_handoff(sched_wait_queue_t *wq, spinlock_t *lock, uint64_t deadline_ns,
+                       sched_wait_queue_t *handoff)
+{
+    KASSERT(handoff != wq && (!handoff || &handoff->lock != lock));
+    return wait_common(wq, lock, deadline_ns, true, handoff);
 }
 
 int sched_sleep_interruptible(uint64_t deadline_ns)
@@ -109,7 +153,7 @@ int sched_sleep_interruptible(uint64_t deadline_ns)
     uint64_t f = spinlock_lock_irqsave(&lock);
     int r = 0;
     while (r == 0 && time_monotonic_ns() < deadline_ns)
-        r = wait_common(&nobody, &lock, deadline_ns, true);
+        r = wait_common(&nobody, &lock, deadline_ns, true, NULL);
     spinlock_unlock_irqrestore(&lock, f);
     return r == -VK_EINTR ? r : 0;
 }

@@ -2,7 +2,8 @@
 /*
  * IPC (include/vk/ipc.h, docs/ipc.md): channels between a parent and forked children,
  * handle transfer, rights, stale handles, waits, the queue limit, shared memory, and
- * that a dying child's objects go (vk_ipc_stats). Prints PASS/FAIL lines and
+ * that a dying child's objects go (vk_ipc_stats); calls and the directed switch
+ * (ipc_call.c). Prints PASS/FAIL lines and
  * "test-ipc: N passed, N failed".
  */
 #define _POSIX_C_SOURCE 200809L
@@ -324,5 +325,6 @@ int main(void)
     test_blocked_reader_woken_by_close();
     test_parent_child();
     test_shm_shared_by_processes();
+    ipc_call_tests();
     return ipc_test_finish("test-ipc", start);
 }

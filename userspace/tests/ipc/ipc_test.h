@@ -14,6 +14,9 @@
 
 static vk_api_t *api;
 
+/* tests/ipc/ipc_call.c: calls and the directed switch (test-ipc only). */
+void ipc_call_tests(void);
+
 static inline int64_t send(uint32_t ch, const void *bytes, uint32_t n, const uint32_t *hs,
                            uint32_t nh, uint32_t flags)
 {
