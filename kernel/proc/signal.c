@@ -146,9 +146,28 @@ static void stop_process(proc_thread_t *t, int sig)
     wait_while_stopped(t);
 }
 
+/* As on Linux, init (pid 1) receives only the signals it has a handler for: one whose
+ * action is the default (or SIGKILL, SIGSTOP) is discarded, so no program can end or
+ * stop the system by signalling init. A fault in init still ends it (those do not come
+ * through here). The handler is read without p->lock (a caller may hold it): a
+ * handler installed at the same moment may or may not count, as with any race. */
+static bool init_discards(process_t *p, int sig)
+{
+    if (p->pid != 1)
+        return false;
+    bool discard = sig == SIG_KILL || sig == SIG_STOP ||
+                   __atomic_load_n(&p->actions[sig - 1].handler, __ATOMIC_RELAXED) == SIG_DFL;
+    if (discard && !default_ignores(sig)) {
+        process_t *from = proc_current();
+        log_write_ratelimited(LOG_LEVEL_INFO, "signal %d to init discarded (sent by %s[%u])",
+                              sig, from ? from->name : "the kernel", from ? from->pid : 0);
+    }
+    return discard;
+}
+
 void signal_raise(process_t *p, int sig)
 {
-    if (sig < 1 || sig > PROC_SIGNALS)
+    if (sig < 1 || sig > PROC_SIGNALS || init_discards(p, sig))
         return;
     job_control_on_raise(p, sig);
     /* Atomic: the sender runs on another CPU than the target, which clears bits. */
@@ -169,7 +188,7 @@ bool signal_on_altstack(const proc_thread_t *t, uint64_t sp)
 
 void signal_raise_thread(proc_thread_t *t, int sig)
 {
-    if (sig < 1 || sig > PROC_SIGNALS)
+    if (sig < 1 || sig > PROC_SIGNALS || init_discards(t->process, sig))
         return;
     __atomic_fetch_or(&t->signal_pending, signal_bit(sig), __ATOMIC_RELEASE);
     if (t->sched && signal_deliverable(t))

@@ -219,5 +219,26 @@ int main(int argc, char **argv)
     sigprocmask(SIG_UNBLOCK, &blocked, NULL);
     signal(SIGUSR1, SIG_DFL);
 
+    /* This program is init (pid 1) here. As on Linux, init gets only the signals it has
+     * handlers for: a child's SIGTERM, SIGSTOP and SIGKILL, and its own SIGUSR1 with
+     * the default action, are discarded. Still running afterwards is the proof. */
+    vktest_check(getpid() == 1, "runs_as_init", "the suite boots with this program as init");
+    pid_t killer = fork();
+    if (killer == 0)
+        _exit(kill(1, SIGTERM) == 0 && kill(1, SIGSTOP) == 0 && kill(1, SIGKILL) == 0 ? 0 : 1);
+    int killer_status = -1;
+    waitpid(killer, &killer_status, 0);
+    raise(SIGUSR1);
+    vktest_check(killer > 0 && WIFEXITED(killer_status) && WEXITSTATUS(killer_status) == 0,
+                 "init_survives_default_action_signals", "kill(1, ...) failed in the child");
+    signal(SIGUSR1, on_signal);
+    hits = 0;
+    killer = fork();
+    if (killer == 0)
+        _exit(kill(1, SIGUSR1) == 0 ? 0 : 1);
+    waitpid(killer, NULL, 0);
+    vktest_check(hits == 1, "init_gets_signals_it_handles", "the handled signal did not arrive");
+    signal(SIGUSR1, SIG_DFL);
+
     return vktest_finish("test-signals");
 }
