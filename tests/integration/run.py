@@ -216,12 +216,13 @@ def kernel_tests_smp():
 def kernel_tests_debug():
     """The same in-kernel suite on the DEBUG=1 kernel (make debug-kernel): the KASAN-lite
     heap (redzones, poison, quarantine, double-free checks) and UBSan traps armed while
-    everything runs, plus the tests that provoke each of them."""
+    everything runs, plus the tests that provoke each of them. Two CPUs, so the SMP
+    KTESTs run under lockdep and the checked heap too."""
     d = os.path.join(ROOT, 'build', 'debug', 'kernel')
     replace = {'/boot/vkernel.elf': open(os.path.join(d, 'vkernel.elf'), 'rb').read(),
                '/boot/vkernel.map': open(os.path.join(d, 'vkernel.map'), 'rb').read()}
     scratch = tempfile.mkdtemp(prefix='vkscratch.')
-    g = Guest(cmdline='console=serial log=info test=kernel', smp=1, replace=replace,
+    g = Guest(cmdline='console=serial log=info test=kernel', smp=2, replace=replace,
               extra=['-cpu', 'max'] + scratch_disk_args(scratch))
     try:
         status = g.wait_exit(timeout=180)
