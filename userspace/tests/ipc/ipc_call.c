@@ -118,12 +118,19 @@ static pid_t start_server(uint32_t *h, int server_cpu, int nice, int fifo, long 
             _exit(2);
         if (nice && setpriority(PRIO_PROCESS, 0, nice) != 0)
             _exit(3);
-        if (fifo > 0) {
-            struct sched_param p = { .sched_priority = fifo };
-            if (syscall(SYS_sched_setscheduler, 0, SCHED_FIFO, &p) != 0)
+        /* Real-time needs the KObj-write right, which this child lacks: the parent
+         * (init, which holds it) sets the policy; wait until it has. */
+        for (int tries = 0; fifo > 0 && syscall(SYS_sched_getscheduler, 0) != SCHED_FIFO; tries++)
+            if (tries > 1000)
                 _exit(4);
-        }
+            else
+                sched_yield();
         _exit(serve(ch[1], delay_first_ms));
+    }
+    if (fifo > 0) {
+        struct sched_param p = { .sched_priority = fifo };
+        if (syscall(SYS_sched_setscheduler, pid, SCHED_FIFO, &p) != 0)
+            printf("  sched_setscheduler(server, SCHED_FIFO): %s\n", strerror(errno));
     }
     api->handle_close(ch[1]);
     *h = ch[0];
