@@ -211,8 +211,8 @@ int exec_read_file(vnode_t *cwd, const char *path, void **bytes, size_t *size)
     if (!err && (v->type != VNODE_REG || !(st.mode & 0111)))
         err = -VK_EACCES;
     else if (!err && st.size > CONFIG_EXEC_FILE_MAX) {
-        log_write_ratelimited(LOG_LEVEL_WARN, "exec: %s: %llu bytes is above CONFIG_EXEC_FILE_MAX", path,
-                 (unsigned long long)st.size);
+        log_write_ratelimited(LOG_LEVEL_WARN, "exec: %s: %llu bytes is above CONFIG_EXEC_FILE_MAX",
+                              path, (unsigned long long)st.size);
         err = -VK_ENOEXEC;
     }
     uint8_t *buf = NULL;

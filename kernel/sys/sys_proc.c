@@ -273,8 +273,9 @@ long sys_clone(const syscall_args_t *a)
     bool thread = (flags & CLONE_PTHREAD) == CLONE_PTHREAD && !(flags & CLONE_PARENT);
     bool vfork_like = (flags & sharing) == CLONE_VM && (flags & CLONE_VFORK);
     if ((flags & sharing) && !thread && !vfork_like) {
-        log_write_ratelimited(LOG_LEVEL_INFO, "clone: flags 0x%llx share only part of a process; not supported",
-                 (unsigned long long)flags);
+        log_write_ratelimited(LOG_LEVEL_INFO,
+                              "clone: flags 0x%llx share only part of a process; not supported",
+                              (unsigned long long)flags);
         return -VK_EINVAL;
     }
     if (thread && !a->arg[1])

@@ -2,7 +2,8 @@
 /*
  * test-fuzz: the in-guest syscall fuzzer and malformed-ELF exec test.
  *
- *   test-fuzz.vbin [seed=N] [seeds=N] [calls=N] [start=N] [batch=N] [elfs=N] [timeout_ms=N]
+ *   test-fuzz.vbin [seed=N] [seeds=N] [calls=N] [start=N] [batch=N] [elfs=N]
+ *                  [timeout_ms=N]
  *
  * Calls [start, start+calls) of the stream `seed` run in forked batch children of
  * `batch` calls each. A child may block, die or exec; the parent (never fuzzed itself)

@@ -386,7 +386,8 @@ static void permissions(void)
         "fork_child_inherits_nice_and_is_found_at_once", "child_may_renice_its_own_child",
         "child_may_read_its_parents_priority",
     };
-    volatile unsigned *ok = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    volatile unsigned *ok =
+        mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (ok == MAP_FAILED) {
         vktest_check(0, "permission_result_page", "mmap(MAP_SHARED) failed");
         return;
