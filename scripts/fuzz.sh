@@ -15,8 +15,13 @@ for fz in build/fuzz/fuzz_*; do
   mkdir -p "$work" build/fuzz-crashes
   [[ -d tests/host/corpus/$name ]] && cp -n tests/host/corpus/$name/* "$work"/ 2>/dev/null || true
   echo "== $name for ${seconds}s"
+  # Per-fuzzer options. fuzz_gpt: disks up to 32 sectors (small seeds from
+  # scripts/make-gpt-seeds.py); its 64 KiB seeds made every run pay two CRC passes over
+  # a 16 KiB entry array and went seven times slower without reaching more code.
+  extra=()
+  [[ $name == fuzz_gpt ]] && extra=(-max_len=16384)
   rc=0
-  "$fz" -max_total_time="$seconds" -print_final_stats=1 \
+  "$fz" "${extra[@]}" -max_total_time="$seconds" -print_final_stats=1 \
     -artifact_prefix=build/fuzz-crashes/"$name"- "$work" >build/fuzz-crashes/"$name".log 2>&1 || rc=$?
   grep -E 'stat::number_of_executed_units|ERROR|SUMMARY' build/fuzz-crashes/"$name".log || true
   if ((rc != 0)); then
