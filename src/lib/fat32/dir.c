@@ -5,8 +5,10 @@
  * rewriting the short entry a node names.
  *
  * A directory is walked through its cluster chain with one cached sector (the volume's
- * dir_buffer). Walks stop at the spec's limit of 65536 entries, which also ends a walk
- * around a cycle in the chain. Long-name slots are accepted only as a complete sequence
+ * dir_buffer). Walks stop at the spec's limit of 65536 entries. A cycle in the chain is
+ * found as soon as it closes (Brent's method: the cursor keeps one earlier cluster and
+ * moves that mark forward at steps 1, 2, 4, ...), so a corrupt one-cluster loop costs a
+ * few clusters of reading, not the 2 MiB the entry limit would allow. Long-name slots are accepted only as a complete sequence
  * (N|0x40, N-1, ..., 1) whose checksum matches the short entry that follows; anything
  * else is ignored and the short name is used, as the spec says.
  */
@@ -17,6 +19,9 @@
 typedef struct {
     uint32_t cluster;    /* cluster holding the current entry */
     uint32_t index;      /* entry number within the directory */
+    uint32_t mark;       /* an earlier cluster of the chain: meeting it again is a cycle */
+    uint32_t steps;      /* clusters moved since the mark was set */
+    uint32_t span;       /* the mark moves up when steps reaches this; doubles each time */
 } cursor_t;
 
 static uint32_t entries_per_cluster(const fat32_volume_t *vol)
@@ -79,6 +84,23 @@ static int too_long(fat32_volume_t *vol)
     return -VK_EIO;
 }
 
+/* Moves the cursor to `next`, the cluster after its current one, unless that closes a
+ * cycle. */
+static int cursor_enter(fat32_volume_t *vol, cursor_t *c, uint32_t next)
+{
+    if (next == c->mark) {
+        fat32_log(vol, "fat32: directory chain loops back to cluster %u", next);
+        return -VK_EIO;
+    }
+    if (++c->steps == c->span) {
+        c->mark = next;
+        c->steps = 0;
+        c->span *= 2;
+    }
+    c->cluster = next;
+    return 0;
+}
+
 /* Moves to the next entry; returns 1 at the end of the chain. */
 static int cursor_next(fat32_volume_t *vol, cursor_t *c)
 {
@@ -93,8 +115,7 @@ static int cursor_next(fat32_volume_t *vol, cursor_t *c)
         return 1;
     if (c->index >= FAT32_DIR_ENTRIES_MAX)
         return too_long(vol);
-    c->cluster = next;
-    return 0;
+    return cursor_enter(vol, c, next);
 }
 
 /* Positions a cursor at entry `index`; returns 1 when the directory is shorter. */
@@ -104,15 +125,15 @@ static int cursor_seek(fat32_volume_t *vol, uint32_t first, uint32_t index, curs
     int err = fat32_check_start(vol, first);
     if (err)
         return err;
-    c->cluster = first;
-    c->index = index;
+    *c = (cursor_t){ .cluster = first, .index = index, .mark = first, .span = 1 };
     for (uint32_t i = 0; i < index / per; i++) {
         uint32_t next;
         if ((err = fat32_next_cluster(vol, c->cluster, &next)) || !next)
             return err ? err : 1;
         if (i + 1 >= limit)
             return too_long(vol);
-        c->cluster = next;
+        if ((err = cursor_enter(vol, c, next)))
+            return err;
     }
     return 0;
 }

@@ -254,14 +254,23 @@ int fat32_free_chain(fat32_volume_t *vol, uint32_t first)
     return err;
 }
 
+/* Counts free entries a FAT sector at a time: one load per sector, then a plain loop over
+ * its entries (a whole-FAT scan at mount was a function call and a cache check per
+ * cluster). */
 int fat32_count_free(fat32_volume_t *vol)
 {
-    uint32_t free = 0, v;
-    for (uint32_t c = 2; c - 2 < vol->cluster_count; c++) {
-        int err = fat32_fat_get(vol, c, &v);
+    uint32_t per_sector = vol->sector_size / 4, free = 0;
+    uint32_t end = vol->cluster_count + 2u; /* one past the last cluster */
+    for (uint32_t c = 2; c < end;) {
+        uint32_t offset;
+        int err = load_entry(vol, c, &offset);
         if (err)
             return err;
-        free += v == 0;
+        uint32_t stop = c - offset / 4 + per_sector; /* first cluster of the next sector */
+        if (stop > end)
+            stop = end;
+        for (; c < stop; c++, offset += 4)
+            free += (fat32_get32(vol->fat_buffer + offset) & FAT32_CLUSTER_MASK) == 0;
     }
     vol->free_count = free;
     return 0;

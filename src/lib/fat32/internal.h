@@ -80,10 +80,23 @@ int fat32_dev_write_dir(fat32_volume_t *vol, uint64_t sector, uint32_t count,
                         const void *buffer);
 uint64_t fat32_cluster_sector(const fat32_volume_t *vol, uint32_t cluster);
 bool fat32_cluster_valid(const fat32_volume_t *vol, uint32_t cluster);
-uint16_t fat32_get16(const uint8_t *p);
-uint32_t fat32_get32(const uint8_t *p);
-void fat32_put16(uint8_t *p, uint16_t v);
-void fat32_put32(uint8_t *p, uint32_t v);
+
+/* Little-endian fields, inline: a FAT scan reads one per cluster. */
+static inline uint16_t fat32_get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline uint32_t fat32_get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline void fat32_put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+static inline void fat32_put32(uint8_t *p, uint32_t v)
+{
+    fat32_put16(p, (uint16_t)v);
+    fat32_put16(p + 2, (uint16_t)(v >> 16));
+}
 
 /* fat.c */
 int fat32_fat_get(fat32_volume_t *vol, uint32_t cluster, uint32_t *value);

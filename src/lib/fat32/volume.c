@@ -36,22 +36,6 @@
 #define FAT32_MAX_CLUSTERS    0x0ffffff5u /* highest cluster number 0x0ffffff6 */
 #define LOG_LINE_MAX          160
 
-uint16_t fat32_get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-uint32_t fat32_get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-void fat32_put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-void fat32_put32(uint8_t *p, uint32_t v)
-{
-    fat32_put16(p, (uint16_t)v);
-    fat32_put16(p + 2, (uint16_t)(v >> 16));
-}
-
 void fat32_log(fat32_volume_t *vol, const char *format, ...)
 {
     if (!vol->ops.log)
