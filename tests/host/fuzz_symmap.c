@@ -23,25 +23,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *map = malloc(size ? size : 1);
     memcpy(map, data, size);
 
+    /*
+     * One lookup per input: each call scans the whole map, so four per input made the
+     * run four times slower without reaching more code. The input's length picks the
+     * address: 0, the top, the kernel base, or the input's first eight bytes.
+     */
     uint64_t addrs[4] = { 0, UINT64_MAX, 0xffffffff80100000ull, 0 };
     memcpy(&addrs[3], data, size < 8 ? size : 8);
-    for (size_t i = 0; i < 4; i++) {
-        symmap_result_t r;
-        if (symmap_lookup(map, size, addrs[i], &r)) {
-            check(memchr(r.name, '\0', sizeof(r.name)) != NULL);
-            check(r.symbol_addr <= addrs[i]);
-            check(r.offset == addrs[i] - r.symbol_addr);
-            check(r.offset <= SYMMAP_MAX_DISTANCE);
-            /*
-             * A short enough name is found again (an earlier line may hold the same
-             * name at another address; a NUL inside the name shortens it and may not).
-             */
-            uint64_t a;
-            (void)symmap_find(map, size, r.name, &a);
-        }
+    uint64_t addr = addrs[size % 4];
+    symmap_result_t r;
+    if (symmap_lookup(map, size, addr, &r)) {
+        check(memchr(r.name, '\0', sizeof(r.name)) != NULL);
+        check(r.symbol_addr <= addr);
+        check(r.offset == addr - r.symbol_addr);
+        check(r.offset <= SYMMAP_MAX_DISTANCE);
+        /*
+         * A short enough name is found again (an earlier line may hold the same name at
+         * another address; a NUL inside the name shortens it and may not).
+         */
+        uint64_t a;
+        (void)symmap_find(map, size, r.name, &a);
     }
 
-    /* Names: the last whitespace-separated token of the input, bounded. */
+    /* A name: the last whitespace-separated token of the input, bounded; or, when bit 2
+     * of the length is set, the empty name, which no line may hold. */
     char name[64];
     size_t end = size, start;
     while (end > 0 && (data[end - 1] == '\n' || data[end - 1] == ' '))
@@ -53,8 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(name, data + start, end - start);
     name[end - start] = '\0';
     uint64_t a;
-    (void)symmap_find(map, size, name, &a);
-    (void)symmap_find(map, size, "", &a);
+    (void)symmap_find(map, size, size % 8 < 4 ? name : "", &a);
 
     free(map);
     return 0;
