@@ -436,8 +436,12 @@ mount_t *fat32fs_open(blockdev_t *dev)
     }
     char size[16];
     blockdev_format_size((uint64_t)info.cluster_count * info.cluster_size, size, sizeof(size));
-    log_info("fat32 %s: %s, %u-byte clusters, %u free", dev->name, size, info.cluster_size,
-             info.free_clusters);
+    if (info.free_clusters == FAT32_FREE_UNKNOWN)
+        log_info("fat32 %s: %s, %u-byte clusters, free space not counted (not cleanly "
+                 "unmounted)", dev->name, size, info.cluster_size);
+    else
+        log_info("fat32 %s: %s, %u-byte clusters, %u free", dev->name, size,
+                 info.cluster_size, info.free_clusters);
     return m;
 }
 

@@ -471,7 +471,27 @@ HTEST(fat32_dirty_flag_set_while_mounted_and_fats_mirrored)
     HTEST_EXPECT_EQ(fat32_mount(&im.ops, &again, &info), 0);
     HTEST_EXPECT(info.was_dirty);
     HTEST_EXPECT(strstr(im.last_log, "not cleanly unmounted") != NULL);
-    fat32_unmount(again);
+    /* After the unclean unmount the free count is not trusted and not counted at mount;
+     * unmounted uncounted, FSInfo says "unknown" and fsck.fat accepts that. */
+    HTEST_EXPECT_EQ(info.free_clusters, FAT32_FREE_UNKNOWN);
+    HTEST_EXPECT(fix_unmount_clean(&im, again));
+    uint8_t fsinfo[512];
+    pread(im.fd, fsinfo, 512, 512); /* mkfs.fat puts FSInfo in sector 1 */
+    HTEST_EXPECT_EQ(fat32_get32(fsinfo + 488), FAT32_FREE_UNKNOWN);
+    /* Counted on request: the count matches the allocation, and is kept from then on. */
+    HTEST_EXPECT_EQ(fat32_mount(&im.ops, &again, &info), 0);
+    HTEST_EXPECT_EQ(info.free_clusters, FAT32_FREE_UNKNOWN);
+    uint32_t free_now;
+    HTEST_EXPECT_EQ(fat32_count_free_clusters(again, &free_now), 0);
+    HTEST_EXPECT_EQ(free_now, info.cluster_count - 2); /* the root and "x" */
+    fat32_root(again, &root);
+    HTEST_EXPECT_EQ(fat32_create(again, &root, "y", false, &f), 0);
+    HTEST_EXPECT_EQ(fat32_write(again, &f, 0, "abc", 3), 3);
+    fat32_info(again, &info);
+    HTEST_EXPECT_EQ(info.free_clusters, free_now - 1);
+    HTEST_EXPECT(fix_unmount_clean(&im, again));
+    pread(im.fd, fsinfo, 512, 512);
+    HTEST_EXPECT_EQ(fat32_get32(fsinfo + 488), free_now - 1);
     unlink(copy);
     fix_close(&im);
 }

@@ -198,7 +198,7 @@ static int claim(fat32_volume_t *vol, uint32_t previous, uint32_t cluster, uint3
         err = fat32_fat_set(vol, previous, cluster);
     if (err)
         return err;
-    if (vol->free_count)
+    if (vol->free_known && vol->free_count)
         vol->free_count--;
     vol->next_free = cluster + 1 - 2 < vol->cluster_count ? cluster + 1 : 2;
     *out = cluster;
@@ -229,6 +229,7 @@ int fat32_alloc_cluster(fat32_volume_t *vol, uint32_t previous, uint32_t *out)
             return claim(vol, previous, c, out);
     }
     vol->free_count = 0;
+    vol->free_known = true;
     return -VK_ENOSPC;
 }
 
@@ -245,7 +246,7 @@ int fat32_free_chain(fat32_volume_t *vol, uint32_t first)
         }
         if ((err = fat32_next_cluster(vol, c, &next)) || (err = fat32_fat_set(vol, c, 0)))
             return err;
-        if (vol->free_count < vol->cluster_count)
+        if (vol->free_known && vol->free_count < vol->cluster_count)
             vol->free_count++;
         if (!next)
             break;
@@ -273,6 +274,7 @@ int fat32_count_free(fat32_volume_t *vol)
             free += (fat32_get32(vol->fat_buffer + offset) & FAT32_CLUSTER_MASK) == 0;
     }
     vol->free_count = free;
+    vol->free_known = true;
     return 0;
 }
 

@@ -98,9 +98,11 @@ typedef struct {
     bool was_dirty;           /* not cleanly unmounted last time (or a hard error flagged) */
     uint32_t cluster_count;
     uint32_t cluster_size;    /* bytes */
-    uint32_t free_clusters;
+    uint32_t free_clusters;   /* FAT32_FREE_UNKNOWN until counted (see below) */
     uint32_t sector_size;
 } fat32_info_t;
+
+#define FAT32_FREE_UNKNOWN 0xffffffffu
 
 /* Validates the boot sector and opens the volume; marks it dirty until unmount. On
  * refusal returns -VK_EINVAL (not FAT32 / inconsistent BPB) or -VK_EIO and logs why. */
@@ -109,7 +111,12 @@ int fat32_mount(const fat32_ops_t *ops, fat32_volume_t **out, fat32_info_t *info
 int fat32_unmount(fat32_volume_t *vol);
 /* Everything written so far reaches the device and the device is flushed. */
 int fat32_sync(fat32_volume_t *vol);
+/* What is known without I/O. The free count comes from FSInfo on a cleanly unmounted
+ * volume and is kept up to date from there; after an unclean unmount it is
+ * FAT32_FREE_UNKNOWN until fat32_count_free_clusters has read the FAT. */
 void fat32_info(fat32_volume_t *vol, fat32_info_t *info);
+/* The exact free count, reading the whole FAT the first time it is not known. */
+int fat32_count_free_clusters(fat32_volume_t *vol, uint32_t *out);
 
 void fat32_root(fat32_volume_t *vol, fat32_node_t *out);
 uint64_t fat32_node_key(const fat32_node_t *node);

@@ -49,7 +49,8 @@ struct fat32_volume {
     uint32_t root_cluster;
     uint32_t fsinfo_sector;     /* 0: none */
     /* allocation state (written to FSInfo at sync) */
-    uint32_t free_count;
+    uint32_t free_count;        /* meaningful only when free_known */
+    bool free_known;            /* FSInfo was trusted, or the FAT has been counted */
     uint32_t next_free;
     bool was_dirty;
     /* one cached sector of the FAT (an index within one copy) */

@@ -205,7 +205,8 @@ static int write_fsinfo(fat32_volume_t *vol)
     int err = fat32_dev_read(vol, vol->fsinfo_sector, 1, buf);
     if (err)
         return err;
-    fat32_put32(buf + FSINFO_FREE_COUNT, vol->free_count);
+    /* 0xFFFFFFFF is the specification's "unknown": the next mount counts if asked. */
+    fat32_put32(buf + FSINFO_FREE_COUNT, vol->free_known ? vol->free_count : 0xffffffffu);
     fat32_put32(buf + FSINFO_NEXT_FREE, vol->next_free);
     return fat32_dev_write(vol, vol->fsinfo_sector, 1, buf);
 }
@@ -256,10 +257,10 @@ static int open_volume(fat32_volume_t *vol)
     vol->was_dirty = !(fat1 & FAT32_CLEAN_BIT);
     if (vol->was_dirty)
         fat32_log(vol, "fat32: volume was not cleanly unmounted");
-    if (!fsinfo_ok || vol->was_dirty) {
-        if ((err = fat32_count_free(vol)))
-            return err;
-    }
+    /* After an unclean unmount FSInfo's count is only a hint. Recounting means reading
+     * the whole FAT (32 MiB on a 32 GiB volume of 4 KiB clusters), so it waits until
+     * someone asks (fat32_count_free_clusters), as Linux's vfat does. */
+    vol->free_known = fsinfo_ok && !vol->was_dirty;
     if ((err = set_clean(vol, false)))
         return err;
     return device_flush(vol);
@@ -323,8 +324,16 @@ void fat32_info(fat32_volume_t *vol, fat32_info_t *info)
     info->was_dirty = vol->was_dirty;
     info->cluster_count = vol->cluster_count;
     info->cluster_size = vol->cluster_size;
-    info->free_clusters = vol->free_count;
+    info->free_clusters = vol->free_known ? vol->free_count : FAT32_FREE_UNKNOWN;
     info->sector_size = vol->sector_size;
+}
+
+int fat32_count_free_clusters(fat32_volume_t *vol, uint32_t *out)
+{
+    int err = vol->free_known ? 0 : fat32_count_free(vol);
+    if (!err)
+        *out = vol->free_count;
+    return err;
 }
 
 void fat32_root(fat32_volume_t *vol, fat32_node_t *out)
