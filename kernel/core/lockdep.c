@@ -4,11 +4,16 @@
  *
  * Classes. A lock's class is its init site ("kernel/fs/pipe.c:40", recorded by
  * SPINLOCK_INIT and by the sched_mutex_init/sched_sem_init macros) or a name given with
- * SPINLOCK_INIT_NAMED. A zero-initialised lock has no name: when it lives in the kernel
- * image (a static lock) its address is its class; a zero-initialised lock on the heap or
- * a stack is not tracked (counted in `untracked`), because heap addresses are reused and
- * would merge unrelated objects into one class. Spinlocks and mutexes of one site are
- * different classes.
+ * SPINLOCK_INIT_NAMED. A zero-initialised lock has no name:
+ * - in the kernel image (a static lock), its address is its class;
+ * - inside a kmalloc'd object, the class is the place that allocated the object and the
+ *   lock's offset in it ("the lock at +0x40 of what tty_create allocates"): a type's
+ *   field, as Linux keys classes, found through the debug heap's per-object allocation
+ *   site (heap_object_containing), since a heap address alone is reused by unrelated
+ *   objects;
+ * - anywhere else (a stack, a large block, a page) it is not tracked: counted in
+ *   `untracked`, and each place that takes one is logged once with a backtrace.
+ * Spinlocks and mutexes of one site are different classes.
  *
  * Held locks. Spinlocks are always taken with interrupts off, so they never leave their
  * CPU while held: one held stack per CPU. That also covers the scheduler's CPU lock,
@@ -44,21 +49,25 @@
 #include "core/string.h"
 #include "arch/x86_64/arch.h"
 #include "kobj/kobj.h"
+#include "mm/mm.h"
 #include "lib/fmt.h"
 #include "config.h"
 
 #define LOCKDEP_MAX_CLASSES 512 /* a power of two: the table is open-addressed */
 #define LOCKDEP_MAX_EDGES   4096
 #define LOCKDEP_MAX_PATH    16  /* longest cycle reported */
-#define LOCKDEP_REPORT_LINE 160
+#define LOCKDEP_REPORT_LINE 256
+#define LOCKDEP_UNTRACKED_SITES 64 /* distinct places logged for taking an untracked lock */
 
 enum { KIND_SPIN, KIND_MUTEX };
 
 typedef struct {
     bool used;
     uint8_t kind;
-    const char *name;  /* init site or given name; NULL: keyed by addr */
+    const char *name;  /* init site or given name; NULL: keyed by addr or site */
     const void *addr;  /* static lock without a name */
+    uintptr_t site;    /* heap lock without a name: who allocated its object ... */
+    uint32_t offset;   /* ... and where in the object the lock is */
 } lock_class_t;
 
 typedef struct {
@@ -74,6 +83,8 @@ static uint64_t matrix[LOCKDEP_MAX_CLASSES][LOCKDEP_MAX_CLASSES / 64]; /* bit: e
 static lock_edge_t edges[LOCKDEP_MAX_EDGES];
 static unsigned edge_count, class_count;
 static char last_report[LOCKDEP_REPORT_LINE];
+static uint64_t untracked_sites[LOCKDEP_UNTRACKED_SITES];
+static unsigned untracked_site_count;
 
 static int table_lock; /* 0 free, 1 taken; interrupts are off while it is held */
 static lockdep_held_t cpu_held[CONFIG_MAX_CPUS];
@@ -128,9 +139,17 @@ static bool is_static(const void *p)
  * table_lock held. */
 static int class_of(const void *lock, const char *name, uint8_t kind)
 {
-    if (!name && !is_static(lock))
-        return -1;
-    uint64_t h = name ? hash_bytes(name) : (uint64_t)(uintptr_t)lock * 0x9e3779b97f4a7c15ull;
+    uintptr_t site = 0;
+    uint32_t offset = 0;
+    const void *object;
+    if (!name && !is_static(lock)) {
+        if (!heap_object_containing(lock, &object, &site))
+            return -1;
+        offset = (uint32_t)((uintptr_t)lock - (uintptr_t)object);
+    }
+    uint64_t h = name   ? hash_bytes(name)
+                 : site ? (site ^ (uint64_t)offset << 48) * 0x9e3779b97f4a7c15ull
+                        : (uint64_t)(uintptr_t)lock * 0x9e3779b97f4a7c15ull;
     h ^= kind;
     for (unsigned probe = 0; probe < LOCKDEP_MAX_CLASSES; probe++) {
         unsigned i = (unsigned)(h + probe) & (LOCKDEP_MAX_CLASSES - 1);
@@ -141,12 +160,17 @@ static int class_of(const void *lock, const char *name, uint8_t kind)
             c->used = true;
             c->kind = kind;
             c->name = name;
-            c->addr = name ? NULL : lock;
+            c->addr = name || site ? NULL : lock;
+            c->site = site;
+            c->offset = offset;
             class_count++;
             return (int)i;
         }
-        if (c->kind == kind && (name ? c->name && strcmp(c->name, name) == 0
-                                     : !c->name && c->addr == lock))
+        if (c->kind != kind)
+            continue;
+        if (name ? c->name && strcmp(c->name, name) == 0
+            : site ? c->site == site && c->offset == offset
+                   : !c->name && !c->site && c->addr == lock)
             return (int)i;
     }
     return -1;
@@ -158,6 +182,15 @@ static const char *class_text(unsigned i, char *buf, size_t size)
     const char *kind = c->kind == KIND_MUTEX ? "mutex" : "spinlock";
     if (c->name) {
         fmt_snprintf(buf, size, "%s %s", kind, c->name);
+    } else if (c->site) {
+        /* The allocating function only: the file:line panic_describe may add is too long
+         * for a report line that names two classes. */
+        char where[96];
+        panic_describe(c->site - 1, where, sizeof(where));
+        for (char *p = where; *p; p++)
+            if (*p == ' ')
+                *p = '\0';
+        fmt_snprintf(buf, size, "%s +0x%x in what %s kmallocs", kind, c->offset, where);
     } else {
         char where[96];
         fmt_snprintf(buf, size, "%s %s", kind,
@@ -216,6 +249,20 @@ static const lock_edge_t *edge_info(unsigned a, unsigned b)
         if (edges[i].from == a && edges[i].to == b)
             return &edges[i];
     return NULL;
+}
+
+/* True the first time an untracked lock is taken at `ip` (while the table has room):
+ * the caller logs the place once, so a lock someone forgot to initialise is found.
+ * table_lock held. */
+static bool new_untracked_site(uint64_t ip)
+{
+    for (unsigned i = 0; i < untracked_site_count; i++)
+        if (untracked_sites[i] == ip)
+            return false;
+    if (untracked_site_count == LOCKDEP_UNTRACKED_SITES)
+        return false;
+    untracked_sites[untracked_site_count++] = ip;
+    return true;
 }
 
 /* Everything a report prints, gathered under table_lock and printed after it. */
@@ -287,6 +334,9 @@ static void acquire(lockdep_held_t *cpu_stack, lockdep_held_t *extra, lockdep_he
     bool report = false;
     table_acquire();
     int c = class_of(lock, name, kind);
+    bool untracked_lock = c < 0 && !name && !is_static(lock) &&
+                          !heap_object_containing(lock, &(const void *){ NULL }, &(uintptr_t){ 0 });
+    bool log_site = untracked_lock && new_untracked_site(ip);
     if (c >= 0 && edges_wanted) {
         lockdep_held_t *stacks[2] = { cpu_stack, extra };
         for (unsigned s = 0; s < 2 && !report; s++)
@@ -297,10 +347,18 @@ static void acquire(lockdep_held_t *cpu_stack, lockdep_held_t *extra, lockdep_he
     }
     table_release();
     if (c < 0) {
-        if (!name && !is_static(lock))
+        if (untracked_lock)
             __atomic_fetch_add(&untracked, 1, __ATOMIC_RELAXED);
         else
             __atomic_fetch_add(&overflows, 1, __ATOMIC_RELAXED);
+    }
+    if (log_site) {
+        char where[PANIC_DESCRIBE_MAX];
+        log_printf("lockdep: zero-initialised %s taken at %s: it has no class and is not "
+                   "checked\n", kind == KIND_MUTEX ? "mutex" : "spinlock",
+                   panic_describe(ip, where, sizeof(where)));
+        panic_backtrace((unsigned long)__builtin_return_address(0),
+                        (unsigned long)__builtin_frame_address(0));
     }
     if (push_to && c >= 0) {
         if (push_to->count < LOCKDEP_HELD_MAX)

@@ -5,11 +5,12 @@
  * Design notes:
  * - Requests up to 2048 bytes go to one of eight power-of-two size classes (16..2048),
  *   each a slab cache whose slabs are single pmm pages. Larger requests get a whole
- *   buddy block of 2^order pages whose first 16 bytes are a heap_large_t header.
+ *   buddy block of 2^order pages that starts with a heap_large_t header (16 bytes; 32
+ *   with SLAB_DEBUG, which adds the allocating call site).
  * - kfree() finds out what a pointer is from the page it lies in, because both kinds
  *   keep their header at the start of that page: a slab page starts with the slab header
- *   (slab_cache_of), a large block with HEAP_LARGE_MAGIC and the pointer sits exactly 16
- *   bytes in. Single-page slabs are what make this work; the price is that the 1024 and
+ *   (slab_cache_of), a large block with HEAP_LARGE_MAGIC and the pointer sits right after
+ *   the header. Single-page slabs are what make this work; the price is that the 1024 and
  *   2048 classes fit only 3 and 1 objects per page.
  * - Everything returned is 16-byte aligned. kmalloc(0) returns a minimum-size object.
  * - Bad frees panic with the address and what was wrong: the slab core detects
@@ -52,8 +53,12 @@ typedef struct {
     uint32_t magic;
     uint32_t order;   /* buddy order of the whole block */
     uint64_t size;    /* bytes requested, for debugging */
+#ifdef SLAB_DEBUG
+    uint64_t site;    /* the kmalloc caller (lock classes, docs/sched.md) */
+    uint64_t unused;
+#endif
 } heap_large_t;
-_Static_assert(sizeof(heap_large_t) == HEAP_ALIGN, "large header keeps 16-byte alignment");
+_Static_assert(sizeof(heap_large_t) % HEAP_ALIGN == 0, "large header keeps 16-byte alignment");
 
 static struct heap_class {
     spinlock_t lock;
@@ -196,7 +201,7 @@ static unsigned class_index(size_t size)
     return shift - HEAP_MIN_SHIFT;
 }
 
-static void *large_alloc(size_t size)
+static void *large_alloc(size_t size, uintptr_t site)
 {
     if (size > (PAGE_SIZE << CONFIG_BUDDY_MAX_ORDER) - sizeof(heap_large_t) - HEAP_LARGE_REDZONE)
         return NULL;
@@ -206,6 +211,11 @@ static void *large_alloc(size_t size)
         return NULL;
     heap_large_t *header = phys_to_virt(phys);
     *header = (heap_large_t){ .magic = HEAP_LARGE_MAGIC, .order = order, .size = size };
+#ifdef SLAB_DEBUG
+    header->site = site;
+#else
+    (void)site;
+#endif
     if (HEAP_LARGE_REDZONE) {
         uint8_t *object = (uint8_t *)(header + 1);
         size_t end = (PAGE_SIZE << order) - sizeof(*header);
@@ -231,7 +241,7 @@ static void *kmalloc_at(size_t size, uintptr_t site)
     if (!heap_ready)
         panic("kmalloc(%llu) before heap_init", (unsigned long long)size);
     if (size > HEAP_MAX_SMALL)
-        return large_alloc(size);
+        return large_alloc(size, site);
     struct heap_class *cls = &heap_classes[class_index(size)];
     uint64_t flags = spinlock_lock_irqsave(&cls->lock);
     void *p = slab_alloc_at(&cls->cache, site);
@@ -250,6 +260,32 @@ void *kzalloc(size_t size)
     if (p)
         memset(p, 0, size);
     return p;
+}
+
+bool heap_object_containing(const void *addr, const void **object, uintptr_t *alloc_site)
+{
+    uintptr_t a = (uintptr_t)addr;
+    if (!heap_ready || a < VK_BOOT_DIRECT_MAP_BASE || a >= VK_BOOT_KERNEL_BASE)
+        return false;
+    slab_cache_t *cache = slab_cache_of(addr, PAGE_SIZE);
+    for (unsigned i = 0; cache && i < HEAP_CLASS_COUNT; i++)
+        if (cache == &heap_classes[i].cache)
+            return slab_object_containing(cache, addr, object, alloc_site) && *alloc_site;
+    if (cache)
+        return false;
+#ifdef SLAB_DEBUG
+    /* A large block, when addr is in its first page (where its header is). */
+    const heap_large_t *header = (const heap_large_t *)(a & ~(uintptr_t)(PAGE_SIZE - 1));
+    uintptr_t start = (uintptr_t)(header + 1);
+    if (header->magic != HEAP_LARGE_MAGIC || a < start || a - start >= header->size ||
+        !header->site)
+        return false;
+    *object = (const void *)start;
+    *alloc_site = header->site;
+    return true;
+#else
+    return false;
+#endif
 }
 
 void kfree(void *ptr)

@@ -43,6 +43,11 @@ void heap_capture_reports(heap_report_capture_t *capture);
 /* Debug heap: every quarantined object leaves now, checked (poison, redzones); returns
  * how many. 0 in the normal build, which has no quarantine. */
 size_t heap_quarantine_flush(void);
+/* Debug heap: the kmalloc'd object whose bytes hold `addr` (for a large block, only in
+ * its first page), and the call site that allocated it; false for anything else (stacks,
+ * pages, the normal build). Takes no lock: addr must lie in memory the caller knows is
+ * live. */
+bool heap_object_containing(const void *addr, const void **object, uintptr_t *alloc_site);
 /* One kmalloc slab cache's numbers (KObj /mem/slab): false past the last cache. */
 typedef struct {
     const char *name;       /* static */

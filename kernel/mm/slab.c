@@ -374,6 +374,23 @@ bool slab_object_sites(const slab_cache_t *c, const void *object, uintptr_t *all
     return true;
 }
 
+bool slab_object_containing(const slab_cache_t *c, const void *addr, const void **object,
+                            uintptr_t *alloc_site)
+{
+    const struct slab *s = slab_of(c, addr);
+    uintptr_t start = (uintptr_t)s + c->first_slot + c->object_offset;
+    uintptr_t a = (uintptr_t)addr;
+    if (!c->debug || s->magic != SLAB_MAGIC || s->cache != c || a < start)
+        return false;
+    size_t index = (a - start) / c->slot_size;
+    if (index >= c->objects_per_slab || (a - start) % c->slot_size >= c->config.object_size)
+        return false;
+    const uint8_t *slot = (const uint8_t *)start - c->object_offset + index * c->slot_size;
+    *object = slot + c->object_offset;
+    *alloc_site = get_site(slot, 0);
+    return true;
+}
+
 int slab_free(slab_cache_t *c, void *object)
 {
     return slab_free_at(c, object, 0);

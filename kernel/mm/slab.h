@@ -135,6 +135,13 @@ int slab_free_at(slab_cache_t *cache, void *object, uintptr_t site);
 bool slab_object_sites(const slab_cache_t *cache, const void *object, uintptr_t *alloc_site,
                        uintptr_t *free_site);
 
+/* Debug mode: the object whose bytes hold `addr` (anywhere inside it), and the site that
+ * allocated it. False when the cache is not in debug mode or addr is in no object's
+ * bytes. Reads only the slab header and the slot, takes no lock: for an address in an
+ * object the caller knows is live (the lock-order checker naming a lock's class). */
+bool slab_object_containing(const slab_cache_t *cache, const void *addr,
+                            const void **object, uintptr_t *alloc_site);
+
 /* Move every quarantined object back to its free list (checking it); returns how many. */
 size_t slab_quarantine_flush(slab_cache_t *cache);
 

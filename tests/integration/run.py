@@ -240,11 +240,15 @@ def kernel_tests_debug():
         check('debug_kernel.debug_only_tests_passed', not missing, 'not passed: ' + ' '.join(missing))
         check('debug_kernel.lockdep_armed', 'lockdep: lock-order checking armed' in out)
         # The lockdep KTESTs invert the order of their own ktest_lockdep_* locks on
-        # purpose (3 reports); any other inversion is a real one in the kernel.
+        # purpose (4 reports); any other inversion is a real one in the kernel.
         inversions = re.findall(r'lockdep: lock order inversion: .*', out)
         deliberate = [l for l in inversions if l.count('ktest_lockdep_') == 2]
-        check('debug_kernel.lockdep_reports_the_deliberate_inversions', len(deliberate) == 3,
+        check('debug_kernel.lockdep_reports_the_deliberate_inversions', len(deliberate) == 4,
               '%d deliberate reports' % len(deliberate))
+        # Every lock the kernel took had a class: no "zero-initialised ... not checked".
+        unchecked = re.findall(r'lockdep: zero-initialised .*', out)
+        check('debug_kernel.lockdep_every_lock_has_a_class', not unchecked,
+              '; '.join(unchecked[:3]))
         check('debug_kernel.lockdep_no_other_inversion', len(inversions) == len(deliberate),
               '; '.join(l for l in inversions if l not in deliberate))
         check_scratch_tests_ran('debug_kernel', out)

@@ -391,6 +391,8 @@ static int vblk_probe(const pci_device_t *pci)
     }
     v->slots = phys_to_virt(v->slots_phys);
     memset(v->slots, 0, PAGE_SIZE);
+    for (unsigned i = 0; i < v->depth; i++)
+        sched_wait_queue_init(&v->slots[i].waiter); /* a lock class for lockdep */
     sched_sem_init(&v->slots_free, v->depth);
     virtio_driver_ok(vd);
 
