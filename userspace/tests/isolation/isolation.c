@@ -25,12 +25,25 @@
 
 
 /* Runs path with one argument; returns the wait status, or -1. */
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
 static int run(const char *path, const char *arg)
 {
     vk_api_t *api = vk_api();
     const char *argv[] = { path, arg, NULL };
     const char *envp[] = { NULL };
+    /* Right after a fork bomb round its killed processes may still be going away (the
+     * process limit counts them until they are freed): wait for room, as fork_bomb does. */
     int64_t pid = api->spawn(path, argv, envp);
+    for (int tries = 0; tries < 200 && pid == -EAGAIN; tries++) {
+        sleep_ms(10);
+        pid = api->spawn(path, argv, envp);
+    }
     if (pid <= 0) {
         printf("  spawn %s: error %lld\n", path, (long long)pid);
         return -1;
@@ -41,13 +54,6 @@ static int run(const char *path, const char *arg)
         return -1;
     }
     return status;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
 }
 
 /* A fork bomb in a process group of its own: every process forks until the kernel's
