@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 status=0
 for fz in build/fuzz/fuzz_*; do
+  [[ -x $fz ]] || continue # the compiler's .d dependency files live here too
   name=$(basename "$fz")
   work=build/fuzz-corpus/$name
   mkdir -p "$work" build/fuzz-crashes
