@@ -11,8 +11,9 @@
  *   field, as Linux keys classes, found through the debug heap's per-object allocation
  *   site (heap_object_containing), since a heap address alone is reused by unrelated
  *   objects;
- * - anywhere else (a stack, a large block, a page) it is not tracked: counted in
- *   `untracked`, and each place that takes one is logged once with a backtrace.
+ * - anywhere else (a stack, a page of its own, a large block past its first page) it is
+ *   not tracked: counted in `untracked`, and each place that takes one is logged once
+ *   with a backtrace.
  * Spinlocks and mutexes of one site are different classes.
  *
  * Held locks. Spinlocks are always taken with interrupts off, so they never leave their
@@ -334,8 +335,10 @@ static void acquire(lockdep_held_t *cpu_stack, lockdep_held_t *extra, lockdep_he
     bool report = false;
     table_acquire();
     int c = class_of(lock, name, kind);
+    const void *object;
+    uintptr_t site;
     bool untracked_lock = c < 0 && !name && !is_static(lock) &&
-                          !heap_object_containing(lock, &(const void *){ NULL }, &(uintptr_t){ 0 });
+                          !heap_object_containing(lock, &object, &site);
     bool log_site = untracked_lock && new_untracked_site(ip);
     if (c >= 0 && edges_wanted) {
         lockdep_held_t *stacks[2] = { cpu_stack, extra };
