@@ -8,9 +8,11 @@
  * dir_buffer). Walks stop at the spec's limit of 65536 entries. A cycle in the chain is
  * found as soon as it closes (Brent's method: the cursor keeps one earlier cluster and
  * moves that mark forward at steps 1, 2, 4, ...), so a corrupt one-cluster loop costs a
- * few clusters of reading, not the 2 MiB the entry limit would allow. Long-name slots are accepted only as a complete sequence
- * (N|0x40, N-1, ..., 1) whose checksum matches the short entry that follows; anything
- * else is ignored and the short name is used, as the spec says.
+ * few clusters of reading, not the 2 MiB the entry limit would allow.
+ *
+ * Long-name slots are accepted only as a complete sequence (N|0x40, N-1, ..., 1) whose
+ * checksum matches the short entry that follows; anything else is ignored and the
+ * short name is used, as the spec says.
  */
 #include "lib/fat32/internal.h"
 
