@@ -136,8 +136,11 @@ static bool is_static(const void *p)
     return (const char *)p >= __kernel_start && (const char *)p < __kernel_end;
 }
 
-/* The class of a lock, created on first sight; -1 when untracked or the table is full.
- * table_lock held. */
+#define CLASS_UNTRACKED (-1) /* no name, not static, not in a kmalloc'd object */
+#define CLASS_TABLE_FULL (-2)
+
+/* The class of a lock, created on first sight; CLASS_UNTRACKED or CLASS_TABLE_FULL when
+ * it has none. table_lock held. */
 static int class_of(const void *lock, const char *name, uint8_t kind)
 {
     uintptr_t site = 0;
@@ -145,7 +148,7 @@ static int class_of(const void *lock, const char *name, uint8_t kind)
     const void *object;
     if (!name && !is_static(lock)) {
         if (!heap_object_containing(lock, &object, &site))
-            return -1;
+            return CLASS_UNTRACKED;
         offset = (uint32_t)((uintptr_t)lock - (uintptr_t)object);
     }
     uint64_t h = name   ? hash_bytes(name)
@@ -157,7 +160,7 @@ static int class_of(const void *lock, const char *name, uint8_t kind)
         lock_class_t *c = &classes[i];
         if (!c->used) {
             if (class_count >= LOCKDEP_MAX_CLASSES * 3 / 4)
-                return -1; /* keep probes short; counted as an overflow by the caller */
+                return CLASS_TABLE_FULL; /* keep probes short; an overflow */
             c->used = true;
             c->kind = kind;
             c->name = name;
@@ -174,7 +177,7 @@ static int class_of(const void *lock, const char *name, uint8_t kind)
                    : !c->name && !c->site && c->addr == lock)
             return (int)i;
     }
-    return -1;
+    return CLASS_TABLE_FULL;
 }
 
 static const char *class_text(unsigned i, char *buf, size_t size)
@@ -335,11 +338,7 @@ static void acquire(lockdep_held_t *cpu_stack, lockdep_held_t *extra, lockdep_he
     bool report = false;
     table_acquire();
     int c = class_of(lock, name, kind);
-    const void *object;
-    uintptr_t site;
-    bool untracked_lock = c < 0 && !name && !is_static(lock) &&
-                          !heap_object_containing(lock, &object, &site);
-    bool log_site = untracked_lock && new_untracked_site(ip);
+    bool log_site = c == CLASS_UNTRACKED && new_untracked_site(ip);
     if (c >= 0 && edges_wanted) {
         lockdep_held_t *stacks[2] = { cpu_stack, extra };
         for (unsigned s = 0; s < 2 && !report; s++)
@@ -350,7 +349,7 @@ static void acquire(lockdep_held_t *cpu_stack, lockdep_held_t *extra, lockdep_he
     }
     table_release();
     if (c < 0) {
-        if (untracked_lock)
+        if (c == CLASS_UNTRACKED)
             __atomic_fetch_add(&untracked, 1, __ATOMIC_RELAXED);
         else
             __atomic_fetch_add(&overflows, 1, __ATOMIC_RELAXED);

@@ -24,7 +24,6 @@
 
 
 
-/* Runs path with one argument; returns the wait status, or -1. */
 static void sleep_ms(long ms)
 {
     struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -32,6 +31,7 @@ static void sleep_ms(long ms)
         ;
 }
 
+/* Runs path with one argument; returns the wait status, or -1. */
 static int run(const char *path, const char *arg)
 {
     vk_api_t *api = vk_api();
