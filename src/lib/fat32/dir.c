@@ -6,9 +6,8 @@
  *
  * A directory is walked through its cluster chain with one cached sector (the volume's
  * dir_buffer). Walks stop at the spec's limit of 65536 entries. A cycle in the chain is
- * found as soon as it closes (Brent's method: the cursor keeps one earlier cluster and
- * moves that mark forward at steps 1, 2, 4, ...), so a corrupt one-cluster loop costs a
- * few clusters of reading, not the 2 MiB the entry limit would allow.
+ * found as soon as it closes (fat32_loop_t), so a corrupt one-cluster loop costs a few
+ * clusters of reading, not the 2 MiB the entry limit would allow.
  *
  * Long-name slots are accepted only as a complete sequence (N|0x40, N-1, ..., 1) whose
  * checksum matches the short entry that follows; anything else is ignored and the
@@ -21,9 +20,7 @@
 typedef struct {
     uint32_t cluster;    /* cluster holding the current entry */
     uint32_t index;      /* entry number within the directory */
-    uint32_t mark;       /* an earlier cluster of the chain: meeting it again is a cycle */
-    uint32_t steps;      /* clusters moved since the mark was set */
-    uint32_t span;       /* the mark moves up when steps reaches this; doubles each time */
+    fat32_loop_t loop;   /* finds a cycle in the chain */
 } cursor_t;
 
 static uint32_t entries_per_cluster(const fat32_volume_t *vol)
@@ -90,14 +87,9 @@ static int too_long(fat32_volume_t *vol)
  * cycle. */
 static int cursor_enter(fat32_volume_t *vol, cursor_t *c, uint32_t next)
 {
-    if (next == c->mark) {
+    if (fat32_loop_closes(&c->loop, next)) {
         fat32_log(vol, "fat32: directory chain loops back to cluster %u", next);
         return -VK_EIO;
-    }
-    if (++c->steps == c->span) {
-        c->mark = next;
-        c->steps = 0;
-        c->span *= 2;
     }
     c->cluster = next;
     return 0;
@@ -127,7 +119,8 @@ static int cursor_seek(fat32_volume_t *vol, uint32_t first, uint32_t index, curs
     int err = fat32_check_start(vol, first);
     if (err)
         return err;
-    *c = (cursor_t){ .cluster = first, .index = index, .mark = first, .span = 1 };
+    *c = (cursor_t){ .cluster = first, .index = index };
+    fat32_loop_start(&c->loop, first);
     for (uint32_t i = 0; i < index / per; i++) {
         uint32_t next;
         if ((err = fat32_next_cluster(vol, c->cluster, &next)) || !next)

@@ -5,9 +5,9 @@
  *
  * The cached sector is written back to every FAT copy (or only the active one when the
  * BPB's ExtFlags turn mirroring off) when another sector is needed and on fat32_fat_flush.
- * Every chain walk is bounded by the cluster count, and every step is checked: a chain
- * that reaches a free cluster, a bad-cluster mark, or a number outside the volume is
- * reported as -VK_EIO with a log line. Entries keep their top four reserved bits.
+ * Every step of a chain walk is checked: a chain that reaches a free cluster, a
+ * bad-cluster mark, or a number outside the volume, or that loops back on itself
+ * (fat32_loop_t finds that as the loop closes), is reported as -VK_EIO with a log line. Entries keep their top four reserved bits.
  */
 #include "lib/fat32/internal.h"
 
@@ -123,6 +123,12 @@ int fat32_check_start(fat32_volume_t *vol, uint32_t first)
     return 0;
 }
 
+static int loop_found(fat32_volume_t *vol, uint32_t from, uint32_t at)
+{
+    fat32_log(vol, "fat32: chain from cluster %u loops back to cluster %u", from, at);
+    return -VK_EIO;
+}
+
 /*
  * The cluster at position `index` of the node's chain, starting from the node's hint
  * when it is at or before `index`. Returns 1 (and the last cluster) when the chain is
@@ -154,12 +160,16 @@ int fat32_chain_seek(fat32_volume_t *vol, fat32_node_t *node, uint32_t index,
         fat32_log(vol, "fat32: offset beyond any chain on this volume");
         return -VK_EIO;
     }
+    fat32_loop_t loop;
+    fat32_loop_start(&loop, c);
     while (pos < index) {
         uint32_t next;
         if ((err = fat32_next_cluster(vol, c, &next)))
             return err;
         if (!next)
             break;
+        if (fat32_loop_closes(&loop, next))
+            return loop_found(vol, first, next);
         if (pos + 1 == node->contig && next == c + 1)
             node->contig = pos + 2; /* one more consecutive cluster, checked as a link */
         c = next;
@@ -176,15 +186,16 @@ int fat32_chain_last(fat32_volume_t *vol, uint32_t first, uint32_t *last, uint32
 {
     int err = fat32_check_start(vol, first);
     uint32_t c = first, n = 1;
+    fat32_loop_t loop;
+    fat32_loop_start(&loop, first);
     while (!err) {
         uint32_t next;
         if ((err = fat32_next_cluster(vol, c, &next)) || !next)
             break;
-        if (++n > vol->cluster_count) {
-            fat32_log(vol, "fat32: chain from cluster %u never ends (a cycle)", first);
-            return -VK_EIO;
-        }
+        if (fat32_loop_closes(&loop, next))
+            return loop_found(vol, first, next);
         c = next;
+        n++;
     }
     *last = c;
     *length = n;

@@ -99,6 +99,36 @@ static inline void fat32_put32(uint8_t *p, uint32_t v)
     fat32_put16(p + 2, (uint16_t)(v >> 16));
 }
 
+/*
+ * Finding a loop in a cluster chain as soon as it closes (Brent's method): the walker
+ * keeps one earlier cluster, the mark, and moves it up to where it stands after 1, 2, 4,
+ * ... steps. A chain that loops meets its mark again within twice its lead-in plus loop
+ * length, so a corrupt loop costs a few steps, not a walk to the cluster count.
+ */
+typedef struct {
+    uint32_t mark;   /* an earlier cluster of the chain: meeting it again is a loop */
+    uint32_t steps;  /* steps since the mark was set */
+    uint32_t span;   /* the mark moves up when steps reaches this; doubles each time */
+} fat32_loop_t;
+
+static inline void fat32_loop_start(fat32_loop_t *loop, uint32_t from)
+{
+    *loop = (fat32_loop_t){ .mark = from, .span = 1 };
+}
+
+/* Records a step to `next`; true when that closes a loop. */
+static inline bool fat32_loop_closes(fat32_loop_t *loop, uint32_t next)
+{
+    if (next == loop->mark)
+        return true;
+    if (++loop->steps == loop->span) {
+        loop->mark = next;
+        loop->steps = 0;
+        loop->span *= 2;
+    }
+    return false;
+}
+
 /* fat.c */
 int fat32_fat_get(fat32_volume_t *vol, uint32_t cluster, uint32_t *value);
 int fat32_fat_set(fat32_volume_t *vol, uint32_t cluster, uint32_t value);
