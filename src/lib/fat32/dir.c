@@ -201,12 +201,13 @@ static int scan_entry(scan_state_t *st, const uint8_t *e, const cursor_t *c, uin
         return 0;
     }
     uint32_t first = st->lfn.slots ? st->lfn.first_index : c->index;
-    if (!lfn_finish(&st->lfn, e, &st->name)) {
+    bool long_name = lfn_finish(&st->lfn, e, &st->name);
+    if ((e[11] & FAT32_ATTR_VOLUME_ID) || is_dot_entry(e))
+        return 0;
+    if (!long_name) {
         fat32_short_to_name(e, &st->name);
         first = c->index;
     }
-    if ((e[11] & FAT32_ATTR_VOLUME_ID) || is_dot_entry(e))
-        return 0;
     memcpy(st->slot.raw, e, FAT32_ENTRY_SIZE);
     st->slot.index = c->index;
     st->slot.first_index = first;
@@ -250,10 +251,14 @@ typedef struct {
 static int find_visit(void *context, const fat32_slot_t *slot, const fat32_name_t *name)
 {
     find_t *f = context;
-    fat32_name_t short_name;
-    fat32_short_to_name(slot->raw, &short_name);
-    if (!fat32_name_equal(name, f->want) && !fat32_name_equal(&short_name, f->want))
-        return 0;
+    if (!fat32_name_equal(name, f->want)) {
+        if (slot->first_index == slot->index) /* no long name: `name` is the short one */
+            return 0;
+        fat32_name_t short_name;
+        fat32_short_to_name(slot->raw, &short_name);
+        if (!fat32_name_equal(&short_name, f->want))
+            return 0;
+    }
     *f->out = *slot;
     return 1;
 }
