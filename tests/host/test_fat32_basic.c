@@ -223,6 +223,42 @@ HTEST(fat32_short_names_case_bits_and_numeric_tails)
     fix_close(&im);
 }
 
+/* The lookup's quick test of a short entry against a wanted name answers exactly as
+ * building the entry's name and comparing would: over entries of awkward bytes (spaces,
+ * 0x05 for a leading 0xe5, both cases, bytes >= 0x80, an all-space base) with every
+ * case-bit setting, and wanted names that are the built name, its other case, and near misses. */
+HTEST(fat32_short_name_test_agrees_with_the_built_name)
+{
+    static const uint8_t bytes[] = { ' ', 0x05, 0xe5, 'a', 'A', 'z', '.', '~', '1', 0xc4 };
+    uint32_t seed = 12345, checked = 0, matched = 0;
+    for (int round = 0; round < 20000; round++) {
+        uint8_t entry[32] = { 0 };
+        for (int i = 0; i < 11; i++) {
+            seed = seed * 1103515245u + 12345u;
+            entry[i] = bytes[(seed >> 16) % sizeof(bytes)];
+        }
+        if (round % 7 == 0) /* no base name: the built name starts with the dot */
+            memset(entry, ' ', 8);
+        entry[12] = (uint8_t)(round & 0x18);
+        fat32_name_t built, want;
+        fat32_short_to_name(entry, &built);
+        for (int variant = 0; variant < 4; variant++) {
+            want = built;
+            if (variant == 1 && want.length) /* the other case of the first character */
+                want.units[0] ^= (want.units[0] | 32) >= 'a' && (want.units[0] | 32) <= 'z' ? 32 : 0;
+            if (variant == 2 && want.length) /* another first character */
+                want.units[0] = bytes[round % sizeof(bytes)];
+            if (variant == 3) /* one character shorter */
+                want.length = want.length ? want.length - 1 : 0;
+            bool expect = fat32_name_equal(&built, &want);
+            HTEST_EXPECT_EQ(fat32_short_name_is(entry, &want), expect);
+            checked++;
+            matched += expect;
+        }
+    }
+    HTEST_EXPECT(matched > checked / 4 && matched < checked);
+}
+
 HTEST(fat32_rejects_invalid_names_and_reports_posix_errors)
 {
     fix_image_t im;

@@ -182,7 +182,7 @@ static bool is_dot_entry(const uint8_t *e)
 
 typedef struct {
     lfn_state_t lfn;
-    fat32_name_t name;
+    fat32_name_t long_name;
     fat32_slot_t slot;
 } scan_state_t;
 
@@ -201,24 +201,20 @@ static int scan_entry(scan_state_t *st, const uint8_t *e, const cursor_t *c, uin
         return 0;
     }
     uint32_t first = st->lfn.slots ? st->lfn.first_index : c->index;
-    bool long_name = lfn_finish(&st->lfn, e, &st->name);
+    bool has_long = lfn_finish(&st->lfn, e, &st->long_name);
     if ((e[11] & FAT32_ATTR_VOLUME_ID) || is_dot_entry(e))
         return 0;
-    if (!long_name) {
-        fat32_short_to_name(e, &st->name);
-        first = c->index;
-    }
     memcpy(st->slot.raw, e, FAT32_ENTRY_SIZE);
     st->slot.index = c->index;
-    st->slot.first_index = first;
+    st->slot.first_index = has_long ? first : c->index;
     st->slot.cluster = c->cluster;
     st->slot.offset = offset;
-    return visit(context, &st->slot, &st->name);
+    return visit(context, &st->slot, has_long ? &st->long_name : NULL);
 }
 
 /*
- * Calls visit for every live entry from entry `start_index` on, with its long name or
- * its short name. Stops when visit returns non-zero and returns that value; 0 at the end.
+ * Calls visit for every live entry from entry `start_index` on, with its long name if it
+ * has one. Stops when visit returns non-zero and returns that value; 0 at the end.
  */
 int fat32_dir_scan(fat32_volume_t *vol, uint32_t first_cluster, uint32_t start_index,
                    fat32_visit_t visit, void *context)
@@ -248,17 +244,12 @@ typedef struct {
     fat32_slot_t *out;
 } find_t;
 
-static int find_visit(void *context, const fat32_slot_t *slot, const fat32_name_t *name)
+static int find_visit(void *context, const fat32_slot_t *slot, const fat32_name_t *long_name)
 {
     find_t *f = context;
-    if (!fat32_name_equal(name, f->want)) {
-        if (slot->first_index == slot->index) /* no long name: `name` is the short one */
-            return 0;
-        fat32_name_t short_name;
-        fat32_short_to_name(slot->raw, &short_name);
-        if (!fat32_name_equal(&short_name, f->want))
-            return 0;
-    }
+    if (!(long_name && fat32_name_equal(long_name, f->want)) &&
+        !fat32_short_name_is(slot->raw, f->want))
+        return 0;
     *f->out = *slot;
     return 1;
 }
@@ -272,7 +263,8 @@ int fat32_dir_find(fat32_volume_t *vol, uint32_t dir_cluster, const fat32_name_t
     return r == 1 ? 0 : r < 0 ? r : -VK_ENOENT;
 }
 
-static int short_exists_visit(void *context, const fat32_slot_t *slot, const fat32_name_t *name)
+static int short_exists_visit(void *context, const fat32_slot_t *slot,
+                              const fat32_name_t *long_name)
 {
     return memcmp(slot->raw, context, 11) == 0;
 }
@@ -411,7 +403,7 @@ int fat32_dir_remove(fat32_volume_t *vol, uint32_t dir_cluster, const fat32_slot
     return r < 0 ? r : -VK_EIO;
 }
 
-static int any_visit(void *context, const fat32_slot_t *slot, const fat32_name_t *name)
+static int any_visit(void *context, const fat32_slot_t *slot, const fat32_name_t *long_name)
 {
     return 1;
 }

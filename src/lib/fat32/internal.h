@@ -158,13 +158,17 @@ bool fat32_short_basis(const fat32_name_t *name, uint8_t basis[11]);
 bool fat32_short_candidate(const uint8_t basis[11], const fat32_name_t *name, uint32_t n,
                            uint8_t out[11]);
 void fat32_short_to_name(const uint8_t *entry, fat32_name_t *out);
+bool fat32_short_name_is(const uint8_t *entry, const fat32_name_t *want);
 uint8_t fat32_lfn_checksum(const uint8_t short_name[11]);
 void fat32_lfn_fill(uint8_t *slot, const fat32_name_t *name, uint32_t ordinal, bool last,
                     uint8_t checksum);
 void fat32_lfn_extract(const uint8_t *slot, uint16_t *units13);
 
 /* dir.c */
-typedef int (*fat32_visit_t)(void *context, const fat32_slot_t *slot, const fat32_name_t *name);
+/* Called for each live entry; long_name is NULL when the entry has none (then
+ * fat32_short_to_name(slot->raw) is its name: built only by the visitors that need it). */
+typedef int (*fat32_visit_t)(void *context, const fat32_slot_t *slot,
+                             const fat32_name_t *long_name);
 int fat32_dir_scan(fat32_volume_t *vol, uint32_t first_cluster, uint32_t start_index,
                    fat32_visit_t visit, void *context);
 int fat32_dir_find(fat32_volume_t *vol, uint32_t dir_cluster, const fat32_name_t *name,

@@ -322,6 +322,19 @@ void fat32_short_to_name(const uint8_t *entry, fat32_name_t *out)
     }
 }
 
+/* Whether a short entry's displayed name is `want` (ASCII case folded). The first
+ * character turns most entries away before the name is built: a lookup asks this of
+ * every entry it passes. */
+bool fat32_short_name_is(const uint8_t *entry, const fat32_name_t *want)
+{
+    uint16_t first = entry[0] == 0x05 ? FAT32_ENTRY_DELETED : entry[0];
+    if (entry[0] != ' ' && want->length && fold(first) != fold(want->units[0]))
+        return false; /* a name not starting with a space starts with its first byte */
+    fat32_name_t name;
+    fat32_short_to_name(entry, &name);
+    return fat32_name_equal(&name, want);
+}
+
 uint8_t fat32_lfn_checksum(const uint8_t short_name[11])
 {
     uint8_t sum = 0;

@@ -105,10 +105,15 @@ typedef struct {
     uint32_t next_cookie;
 } readdir_t;
 
-static int readdir_visit(void *context, const fat32_slot_t *slot, const fat32_name_t *name)
+static int readdir_visit(void *context, const fat32_slot_t *slot, const fat32_name_t *long_name)
 {
     readdir_t *r = context;
-    fat32_name_to_utf8(name, r->out->name, sizeof(r->out->name));
+    fat32_name_t short_name;
+    if (!long_name) {
+        fat32_short_to_name(slot->raw, &short_name);
+        long_name = &short_name;
+    }
+    fat32_name_to_utf8(long_name, r->out->name, sizeof(r->out->name));
     fat32_node_from_slot(slot, r->dir_cluster, &r->out->node);
     r->out->is_dir = fat32_is_dir(&r->out->node);
     r->next_cookie = slot->index + 1;
