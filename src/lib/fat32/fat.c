@@ -266,9 +266,13 @@ int fat32_free_chain(fat32_volume_t *vol, uint32_t first)
     return err;
 }
 
-/* Counts free entries a FAT sector at a time: one load per sector, then a plain loop over
+/*
+ * Counts free entries a FAT sector at a time: one load per sector, then a plain loop over
  * its entries (a whole-FAT scan at mount was a function call and a cache check per
- * cluster). */
+ * cluster). The loop has no integer compare: it steps a pointer, and (v - 1) >> 31 is 1
+ * exactly when the 28-bit v is 0. The host fuzzer traces every integer compare, and
+ * with three per entry this loop of 65,525 entries or more was a fifth of its time.
+ */
 int fat32_count_free(fat32_volume_t *vol)
 {
     uint32_t per_sector = vol->sector_size / 4, free = 0;
@@ -281,8 +285,10 @@ int fat32_count_free(fat32_volume_t *vol)
         uint32_t stop = c - offset / 4 + per_sector; /* first cluster of the next sector */
         if (stop > end)
             stop = end;
-        for (; c < stop; c++, offset += 4)
-            free += (fat32_get32(vol->fat_buffer + offset) & FAT32_CLUSTER_MASK) == 0;
+        const uint8_t *p = vol->fat_buffer + offset, *last = p + (stop - c) * 4;
+        for (; p != last; p += 4)
+            free += ((fat32_get32(p) & FAT32_CLUSTER_MASK) - 1u) >> 31;
+        c = stop;
     }
     vol->free_count = free;
     vol->free_known = true;
