@@ -15,7 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+/* The library's log lines go through fmt: formatting fixed messages is not what is
+ * fuzzed here (test_fmt covers it), and tracing it was 6% of the run time. */
+#pragma clang attribute push(__attribute__((no_sanitize("coverage"))), apply_to = function)
 #include "../../src/lib/fmt.c"
+#pragma clang attribute pop
 #include "../../src/lib/fat32/volume.c"
 #include "../../src/lib/fat32/fat.c"
 #include "../../src/lib/fat32/name.c"
@@ -40,6 +44,10 @@ typedef struct {
     int overlay_used;
     int entries_listed;
 } disk_t;
+
+/* The simulated device and the host services below are not under test: untraced, their
+ * loops (an overlay search on every sector read) cost nothing and add no features. */
+#pragma clang attribute push(__attribute__((no_sanitize("coverage"))), apply_to = function)
 
 static uint32_t le(const uint8_t *p, int n)
 {
@@ -107,11 +115,21 @@ static void mem_free(void *ctx, void *p) { free(p); }
 static int64_t clock_now(void *ctx) { return 1700000000; }
 
 /* FUZZ_FAT32_LOG=1 prints the library's log lines and what the run saw (debugging). */
+static bool log_wanted(void)
+{
+    static int wanted = -1;
+    if (wanted < 0)
+        wanted = getenv("FUZZ_FAT32_LOG") != NULL;
+    return wanted;
+}
+
 static void print_log(void *ctx, const char *line)
 {
-    if (getenv("FUZZ_FAT32_LOG"))
+    if (log_wanted())
         fprintf(stderr, "log: %s\n", line);
 }
+
+#pragma clang attribute pop
 
 static void read_all(fat32_volume_t *vol, fat32_node_t *node)
 {
@@ -175,7 +193,10 @@ static void script_op(fat32_volume_t *vol, uint8_t b)
     unsigned arg = b >> 3;
     const char *name = script_names[arg % 6], *other = script_names[(arg / 2) % 6];
     fat32_root(vol, &root);
-    if (fat32_lookup(vol, &root, "dir", &dir) != 0)
+    /* "dir" as it is now (an earlier operation may have made, moved or removed it),
+     * looked up only when this operation works in it. */
+    bool in_dir = (arg & 16) || ((b & 7) == 4 && !(arg & 1));
+    if (!in_dir || fat32_lookup(vol, &root, "dir", &dir) != 0)
         dir = root;
     const fat32_node_t *where = (arg & 16) ? &dir : &root;
     switch (b & 7) {
@@ -240,7 +261,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     modify(vol);
     for (int i = 0; i < SCRIPT_LENGTH; i++)
         script_op(vol, boot[SCRIPT_OFFSET + i]);
-    if (getenv("FUZZ_FAT32_LOG"))
+    if (log_wanted())
         fprintf(stderr, "listed %d entries, wrote %d sectors\n", disk.entries_listed,
                 disk.overlay_used);
     fat32_unmount(vol);
