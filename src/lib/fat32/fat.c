@@ -7,7 +7,8 @@
  * BPB's ExtFlags turn mirroring off) when another sector is needed and on fat32_fat_flush.
  * Every step of a chain walk is checked: a chain that reaches a free cluster, a
  * bad-cluster mark, or a number outside the volume, or that loops back on itself
- * (fat32_loop_t finds that as the loop closes), is reported as -VK_EIO with a log line. Entries keep their top four reserved bits.
+ * (fat32_loop_t finds that as the loop closes), is reported as -VK_EIO with a log line.
+ * Entries keep their top four reserved bits.
  */
 #include "lib/fat32/internal.h"
 
